@@ -1,0 +1,22 @@
+/** How a backend provides a feature: by the broker itself, by brokerkit on top of it, or not at all. */
+export type Provision = 'native' | 'emulated' | 'none';
+
+/** What a backend really guarantees; reported per backend and shown in the guarantee matrix. */
+export interface Capabilities {
+  /** Ordering of same-key messages: across all instances of a subscription, within one instance, or none. */
+  ordering: 'per-key' | 'per-key-per-instance' | 'per-queue' | 'none';
+  deadLetter: Provision;
+  delayedRetry: Provision;
+  /** Whether `attempt` is counted exactly, or approximately (may drift under crashes). */
+  attemptCount: 'exact' | 'approximate';
+  /** Whether a crash before ack redelivers the message (at-least-once). */
+  redeliveryOnCrash: boolean;
+  exactlyOnce: boolean;
+  /** Whether a subscription can re-read past messages (seek / offset reset). */
+  replay: boolean;
+  /** Largest encoded body plus headers the backend accepts. */
+  maxMessageBytes: number;
+  ephemeralSubscriptions: Provision;
+  /** Free-form notes: where the backend or its emulator differs from the contract. */
+  notes: string[];
+}

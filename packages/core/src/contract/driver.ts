@@ -1,0 +1,109 @@
+/**
+ * The driver interface: what an adapter implements to plug a broker into brokerkit.
+ *
+ * A driver maps mechanisms only. Retry decisions, backoff, per-key serial execution,
+ * concurrency limits, codecs, dead-letter metadata and shutdown live in the portable layer
+ * (`../portable`), once, for every backend.
+ */
+import type { Capabilities } from './capabilities.js';
+import type { Headers, SendReceipt } from './message.js';
+
+/** A message as bytes on the wire: what drivers store and deliver. */
+export interface EncodedMessage {
+  id: string;
+  key: string | undefined;
+  /** User headers plus brokerkit's `bk-*` headers (content type, dead-letter metadata). */
+  headers: Headers;
+  body: Uint8Array;
+}
+
+/** Everything a driver needs to declare and attach to a subscription. */
+export interface SubscriptionSpec {
+  topic: string;
+  subscription: string;
+  /** false: ephemeral, receives only while attached, deleted on close. */
+  durable: boolean;
+  ordering: 'none' | 'key';
+  ackTimeoutMs: number;
+  maxAttempts: number;
+  /** Queue that exhausted or poisoned messages go to; undefined when dead-lettering is off. */
+  deadLetterQueue: string | undefined;
+}
+
+/** One delivered message, leased to this instance until settled. */
+export interface Delivery {
+  readonly message: EncodedMessage;
+  readonly publishedAt: Date;
+  /** The broker's delivery count: 1 on first delivery. */
+  readonly attempt: number;
+  readonly native: unknown;
+  /** Settle as done. Must not resolve before the broker recorded it (or the connection failed). */
+  ack(): Promise<void>;
+  /** Give the message back for redelivery no earlier than `delayMs` from now (0: at once). */
+  nack(delayMs: number): Promise<void>;
+  /** Keep the lease for `ms` more from now. Absent where the broker extends leases itself. */
+  extendLease?(ms: number): Promise<void>;
+  /**
+   * Move the message to `queue` with `message` (original plus metadata headers) atomically.
+   * Absent: the portable layer sends to the queue, then acks (at-least-once into the DLQ).
+   */
+  deadLetter?(queue: string, message: EncodedMessage): Promise<void>;
+}
+
+/** An attached subscription, pulled by the portable layer's receive loop. */
+export interface DriverSubscription {
+  /**
+   * Up to `max` deliveries. May return an empty array after a bounded wait (the loop calls
+   * again); must return promptly once `signal` aborts.
+   */
+  receive(max: number, signal: AbortSignal): Promise<Delivery[]>;
+  /** Stop receiving. Unsettled deliveries stay leased until settled or their lease expires. */
+  close(): Promise<void>;
+}
+
+export interface DriverLimits {
+  maxMessageBytes: number;
+  maxBatchMessages: number;
+  maxBatchBytes: number;
+}
+
+/** Facts about the broker the portable layer adapts to. */
+export interface DriverTraits {
+  /**
+   * True when the broker itself keeps same-key order while a message waits for a delayed
+   * retry (it holds the key). False: with `ordering: 'key'`, the portable layer retries in
+   * place, holding the key, so order is never broken.
+   */
+  retryKeepsKeyOrder: boolean;
+}
+
+export interface Driver {
+  /** Backend name as used in URLs and reports: `memory`, `kafka`, … */
+  readonly backend: string;
+  readonly capabilities: Capabilities;
+  readonly limits: DriverLimits;
+  readonly traits: DriverTraits;
+  /** Declare a queue that holds messages until consumed (a topic with a subscription of the same name). Idempotent. */
+  ensureQueue(name: string): Promise<void>;
+  /** Declare topic, subscription and dead-letter queue. Idempotent; a clash with what exists is a TopologyError. */
+  ensureSubscription(spec: SubscriptionSpec): Promise<void>;
+  /** Resolve once the broker durably accepted every message, in order. */
+  send(topic: string, messages: EncodedMessage[]): Promise<SendReceipt[]>;
+  subscribe(spec: SubscriptionSpec): Promise<DriverSubscription>;
+  /** A real round-trip to the broker; returns its version where it tells one. */
+  ping(): Promise<{ version?: string }>;
+  /** Release connections after subscriptions were closed. */
+  close(): Promise<void>;
+  /** Drop connections at once, settling nothing: what a crash looks like to the broker. */
+  destroy(): Promise<void>;
+  /** The broker client, for what the portable API does not cover. */
+  native(): unknown;
+}
+
+/** What an adapter package exports as `driverFactory`. */
+export interface DriverFactory {
+  /** URL schemes it serves, without the colon. */
+  readonly schemes: readonly string[];
+  /** Validate the URL (throwing ConfigError naming the bad part) and connect within a bounded time. */
+  open(url: URL): Promise<Driver>;
+}

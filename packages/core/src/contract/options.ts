@@ -1,0 +1,64 @@
+import type { DeadLetterReason, ReceivedMessage } from './message.js';
+
+/** Exponential backoff between attempts: `initialMs × multiplier^(attempt-1)`, capped at `maxMs`. */
+export interface BackoffOptions {
+  initialMs: number;
+  maxMs: number;
+  multiplier: number;
+  /** 0 = exact delays; 1 = "full jitter" (uniform in [0, delay]). Values in between shrink the range. */
+  jitter: number;
+}
+
+export interface RetryOptions {
+  /** Deliveries before the message is dead-lettered (≥ 1). */
+  maxAttempts: number;
+  backoff: BackoffOptions;
+}
+
+/** Where exhausted or poisoned messages go: a queue name, or `false` to drop them after logging. */
+export type DeadLetterOption = string | false;
+
+/** Options shared by Consumer and Subscriber. */
+export interface HandlerOptions {
+  /** Parallel handlers per instance (default 1). Also bounds messages held by the instance. */
+  concurrency?: number;
+  /** `'key'`: messages with the same key run one at a time in publish order; different keys in parallel. */
+  ordering?: 'none' | 'key';
+  retry?: Partial<Omit<RetryOptions, 'backoff'>> & { backoff?: Partial<BackoffOptions> };
+  /** Dead-letter queue (default `<subscription>.dlq`), or `false` to turn dead-lettering off. */
+  deadLetter?: DeadLetterOption;
+  /** Lease on a delivered message: not settled within it, the message is redelivered. Extended while the handler runs. */
+  ackTimeoutMs?: number;
+  /** How long `close()` waits for in-flight handlers before releasing their messages for redelivery. */
+  closeTimeoutMs?: number;
+  /** Aborting it closes the consumer gracefully. */
+  signal?: AbortSignal;
+  /** Called with errors that happen outside a handler (receive loop, ack failures). */
+  onError?: (error: Error) => void;
+}
+
+export interface SubscriberOptions extends HandlerOptions {
+  /** `false`: receive only what is published while attached, at most once; removed on close. */
+  durable?: boolean;
+}
+
+/** Passed to each handler call. */
+export interface HandlerContext {
+  /** Aborted when the consumer is closing and the handler should wrap up. */
+  readonly signal: AbortSignal;
+  /** Settle as "retry": redeliver after `delayMs` (default: the backoff for this attempt). Counts as an attempt. */
+  retry(delayMs?: number): void;
+  /** Settle as "poison": dead-letter at once, without further attempts. */
+  deadLetter(reason?: string): void;
+}
+
+export type Handler<TBody = unknown> = (message: ReceivedMessage<TBody>, context: HandlerContext) => Promise<void> | void;
+
+/** Observes every settled delivery; used by metrics, tests and the conformance suite. */
+export interface SettleEvent {
+  outcome: 'ack' | 'retry' | 'dead-letter' | 'release';
+  message: ReceivedMessage;
+  delayMs?: number;
+  reason?: DeadLetterReason;
+  error?: string;
+}

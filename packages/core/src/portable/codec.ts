@@ -1,0 +1,36 @@
+import { DecodingError, EncodingError } from '../errors/index.js';
+
+/** Turns bodies into bytes and back; the content type travels with the message. */
+export interface Codec {
+  encode(body: unknown): { bytes: Uint8Array; contentType: string };
+  decode(bytes: Uint8Array, contentType: string | undefined): unknown;
+}
+
+export const CONTENT_TYPE_JSON = 'application/json';
+export const CONTENT_TYPE_BINARY = 'application/octet-stream';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** JSON for values, untouched bytes for `Uint8Array` (and Node Buffers). */
+export const jsonCodec: Codec = {
+  encode(body) {
+    if (body instanceof Uint8Array) return { bytes: body, contentType: CONTENT_TYPE_BINARY };
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(body);
+    } catch (cause) {
+      throw new EncodingError(`body cannot be encoded as JSON: ${(cause as Error).message}`, { cause });
+    }
+    if (text === undefined) throw new EncodingError(`body of type ${typeof body} cannot be encoded as JSON`);
+    return { bytes: encoder.encode(text), contentType: CONTENT_TYPE_JSON };
+  },
+  decode(bytes, contentType) {
+    if (contentType !== CONTENT_TYPE_JSON) return bytes;
+    try {
+      return JSON.parse(decoder.decode(bytes)) as unknown;
+    } catch (cause) {
+      throw new DecodingError(`body is not valid JSON: ${(cause as Error).message}`, { cause });
+    }
+  },
+};

@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import type { EncodedMessage, DriverLimits } from '../contract/driver.js';
+import { Header, RESERVED_HEADER_PREFIX, type OutgoingMessage } from '../contract/message.js';
+import { ConfigError, MessageTooLargeError } from '../errors/index.js';
+import type { Codec } from './codec.js';
+
+const utf8 = new TextEncoder();
+
+/** Bytes a message takes on the wire, as the size limit counts them: body, key and headers. */
+export function encodedSizeBytes(message: EncodedMessage): number {
+  let size = message.body.byteLength + utf8.encode(message.key ?? '').byteLength;
+  for (const [name, value] of Object.entries(message.headers)) size += utf8.encode(name).byteLength + utf8.encode(value).byteLength;
+  return size;
+}
+
+/** Check and encode one outgoing message; throws before anything is sent. */
+export function encodeOutgoing(message: OutgoingMessage, codec: Codec, limits: DriverLimits, backend: string): EncodedMessage {
+  if (message === null || typeof message !== 'object' || !('body' in message)) {
+    throw new ConfigError('message', 'expected an object with a body, e.g. { body: { orderId: 1 } }');
+  }
+  const { key, id, headers = {} } = message;
+  if (key !== undefined && typeof key !== 'string') throw new ConfigError('message.key', `expected a string, got ${typeof key}`);
+  if (id !== undefined && (typeof id !== 'string' || id === '')) throw new ConfigError('message.id', 'expected a non-empty string');
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value !== 'string') throw new ConfigError(`message.headers.${name}`, `header values must be strings, got ${typeof value}`);
+    if (name.startsWith(RESERVED_HEADER_PREFIX)) throw new ConfigError(`message.headers.${name}`, `names starting with "${RESERVED_HEADER_PREFIX}" are reserved for brokerkit`);
+  }
+  const { bytes, contentType } = codec.encode(message.body);
+  const encoded: EncodedMessage = {
+    id: id ?? randomUUID(),
+    key,
+    headers: { ...headers, [Header.contentType]: contentType },
+    body: bytes,
+  };
+  const size = encodedSizeBytes(encoded);
+  if (size > limits.maxMessageBytes) throw new MessageTooLargeError(size, limits.maxMessageBytes, backend);
+  return encoded;
+}
+
+/** Split into batches that respect the driver's count and byte limits, keeping order. */
+export function splitIntoBatches(messages: EncodedMessage[], limits: DriverLimits): EncodedMessage[][] {
+  const batches: EncodedMessage[][] = [];
+  let current: EncodedMessage[] = [];
+  let currentBytes = 0;
+  for (const message of messages) {
+    const size = encodedSizeBytes(message);
+    if (current.length > 0 && (current.length >= limits.maxBatchMessages || currentBytes + size > limits.maxBatchBytes)) {
+      batches.push(current);
+      current = [];
+      currentBytes = 0;
+    }
+    current.push(message);
+    currentBytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}

@@ -1,0 +1,299 @@
+import type { Delivery, Driver, DriverSubscription, SubscriptionSpec } from '../contract/driver.js';
+import { Header, type DeadLetterReason, type ReceivedMessage } from '../contract/message.js';
+import type { Handler, HandlerContext } from '../contract/options.js';
+import { BrokerkitError, ConnectionError, describeError } from '../errors/index.js';
+import { backoffDelayMs } from './backoff.js';
+import type { Codec } from './codec.js';
+import { decideAfterFailure, withDeadLetterHeaders } from './dead-letter.js';
+import { KeySerializer } from './key-serializer.js';
+import type { ResolvedHandlerOptions } from './resolve-options.js';
+import { sleep } from './timing.js';
+
+/** Counters of one consumer or subscriber instance. */
+export interface RunnerStats {
+  received: number;
+  acked: number;
+  retried: number;
+  deadLettered: number;
+  discarded: number;
+  /** Received and not yet settled. */
+  held: number;
+}
+
+type HandlerOutcome =
+  | { kind: 'ack' }
+  | { kind: 'failed'; error: string; delayMs?: number }
+  | { kind: 'dead-letter'; reason: string };
+
+interface Lease {
+  delivery: Delivery;
+  settled: boolean;
+}
+
+/** Smallest wait after a failed receive; doubles up to 30 s while the broker stays unreachable. */
+const RECEIVE_RETRY_MS = 100;
+
+/**
+ * The receive loop and handler semantics shared by every backend: bounded concurrency,
+ * per-key serial execution, retry with backoff, dead-lettering, lease extension and
+ * graceful shutdown. Drivers only supply deliveries and the means to settle them.
+ */
+export class SubscriptionRunner {
+  readonly stats: RunnerStats = { received: 0, acked: 0, retried: 0, deadLettered: 0, discarded: 0, held: 0 };
+  private subscription: DriverSubscription | undefined;
+  private readonly fetching = new AbortController();
+  private readonly handlersSignal = new AbortController();
+  private readonly serializer = new KeySerializer();
+  private readonly leases = new Set<Lease>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private slotWaiter: (() => void) | undefined;
+  private loopDone: Promise<void> = Promise.resolve();
+  private closing: Promise<void> | undefined;
+  /** After the close timeout, or a crash: nothing more is settled by this instance. */
+  private stopped = false;
+  private crashed = false;
+
+  constructor(
+    private readonly driver: Driver,
+    private readonly spec: SubscriptionSpec,
+    private readonly options: ResolvedHandlerOptions,
+    private readonly codec: Codec,
+    private readonly handler: Handler,
+  ) {}
+
+  async start(): Promise<void> {
+    this.subscription = await this.driver.subscribe(this.spec);
+    this.loopDone = this.receiveLoop(this.subscription);
+    this.options.signal?.addEventListener('abort', () => void this.close().catch(this.options.onError), { once: true });
+  }
+
+  /** Stop fetching, let in-flight handlers finish within closeTimeoutMs, settle them, detach. */
+  close(): Promise<void> {
+    this.closing ??= this.drainAndDetach();
+    return this.closing;
+  }
+
+  /** Stop at once without settling anything — what a process crash looks like to the broker. */
+  crash(): void {
+    this.crashed = true;
+    this.stopped = true;
+    this.fetching.abort();
+    this.handlersSignal.abort();
+    this.wakeLoop();
+  }
+
+  private async drainAndDetach(): Promise<void> {
+    this.fetching.abort();
+    this.wakeLoop();
+    await this.loopDone;
+    const timeout = new AbortController();
+    const drained = Promise.allSettled([...this.inFlight]).then(() => true);
+    const finished = await Promise.race([drained, sleep(this.options.closeTimeoutMs, timeout.signal).then(() => false)]);
+    timeout.abort();
+    if (!finished) {
+      this.handlersSignal.abort();
+      this.stopped = true;
+      // Unfinished work goes back to the broker at once; a handler finishing later settles nothing.
+      await Promise.allSettled([...this.leases].filter((l) => !l.settled).map((l) => this.settle(l, () => l.delivery.nack(0), true)));
+    }
+    await this.subscription?.close();
+  }
+
+  private async receiveLoop(subscription: DriverSubscription): Promise<void> {
+    let failures = 0;
+    while (!this.fetching.signal.aborted) {
+      const free = this.options.concurrency - this.stats.held;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => (this.slotWaiter = resolve));
+        continue;
+      }
+      let deliveries: Delivery[];
+      try {
+        deliveries = await subscription.receive(free, this.fetching.signal);
+        failures = 0;
+      } catch (error) {
+        if (this.fetching.signal.aborted) break;
+        failures += 1;
+        this.options.onError(asBrokerkitError(error, `receiving from ${this.spec.subscription} failed`));
+        await sleep(Math.min(30_000, RECEIVE_RETRY_MS * 2 ** failures), this.fetching.signal);
+        continue;
+      }
+      for (const delivery of deliveries) this.dispatch(delivery);
+    }
+  }
+
+  private wakeLoop(): void {
+    const waiter = this.slotWaiter;
+    this.slotWaiter = undefined;
+    waiter?.();
+  }
+
+  private dispatch(delivery: Delivery): void {
+    if (this.crashed) return;
+    this.stats.received += 1;
+    this.stats.held += 1;
+    const lease: Lease = { delivery, settled: false };
+    this.leases.add(lease);
+    const key = this.options.ordering === 'key' ? delivery.message.key : undefined;
+    const work = this.serializer
+      .run(key, () => this.process(lease))
+      .catch((error: unknown) => this.options.onError(asBrokerkitError(error, 'handling a message failed')))
+      .finally(() => {
+        this.leases.delete(lease);
+        this.inFlight.delete(work);
+        this.stats.held -= 1;
+        this.wakeLoop();
+      });
+    this.inFlight.add(work);
+  }
+
+  private async process(lease: Lease): Promise<void> {
+    const { delivery } = lease;
+    if (this.stopped) {
+      await this.settle(lease, () => delivery.nack(0));
+      return;
+    }
+    const stopKeeping = this.keepLease(delivery);
+    try {
+      let body: unknown;
+      try {
+        body = this.codec.decode(delivery.message.body, delivery.message.headers[Header.contentType]);
+      } catch (error) {
+        await this.deadLetter(lease, delivery.attempt, 'decode-error', describeError(error));
+        return;
+      }
+      await this.attemptUntilSettled(lease, body);
+    } finally {
+      stopKeeping();
+    }
+  }
+
+  private async attemptUntilSettled(lease: Lease, body: unknown): Promise<void> {
+    const { delivery } = lease;
+    const retryInPlace = this.options.ordering === 'key' && delivery.message.key !== undefined && !this.driver.traits.retryKeepsKeyOrder;
+    for (let attempt = delivery.attempt; ; attempt += 1) {
+      const outcome = await this.runHandler(delivery, body, attempt);
+      if (this.stopped) return;
+      if (outcome.kind === 'ack') {
+        await this.settle(lease, () => delivery.ack());
+        this.stats.acked += 1;
+        return;
+      }
+      if (outcome.kind === 'dead-letter') {
+        await this.deadLetter(lease, attempt, 'explicit', outcome.reason);
+        return;
+      }
+      const decision = decideAfterFailure(attempt, this.options.retry.maxAttempts, this.options.deadLetterQueue !== undefined);
+      if (decision === 'dead-letter') {
+        await this.deadLetter(lease, attempt, 'max-attempts', outcome.error);
+        return;
+      }
+      if (decision === 'discard') {
+        await this.discard(lease, attempt, outcome.error);
+        return;
+      }
+      const delayMs = outcome.delayMs ?? backoffDelayMs(attempt, this.options.retry.backoff);
+      this.stats.retried += 1;
+      if (!retryInPlace) {
+        await this.settle(lease, () => delivery.nack(delayMs));
+        return;
+      }
+      // The broker would let later messages of this key overtake a delayed one: hold the key
+      // here. A close cuts the wait short and hands the message back.
+      if (!(await sleep(delayMs, this.fetching.signal))) {
+        await this.settle(lease, () => delivery.nack(0));
+        return;
+      }
+    }
+  }
+
+  private async runHandler(delivery: Delivery, body: unknown, attempt: number): Promise<HandlerOutcome> {
+    let explicit: HandlerOutcome | undefined;
+    const context: HandlerContext = {
+      signal: this.handlersSignal.signal,
+      retry: (delayMs?: number) => {
+        if (delayMs !== undefined && !(Number.isFinite(delayMs) && delayMs >= 0)) {
+          throw new BrokerkitError('CONFIG', `context.retry(delayMs): expected a delay ≥ 0 in ms, got ${delayMs}`);
+        }
+        explicit = { kind: 'failed', error: 'retry requested by the handler', ...(delayMs === undefined ? {} : { delayMs }) };
+      },
+      deadLetter: (reason?: string) => {
+        explicit = { kind: 'dead-letter', reason: reason ?? 'dead-lettered by the handler' };
+      },
+    };
+    const message: ReceivedMessage = {
+      id: delivery.message.id,
+      body,
+      key: delivery.message.key,
+      headers: delivery.message.headers,
+      publishedAt: delivery.publishedAt,
+      attempt,
+      topic: this.spec.topic,
+      subscription: this.spec.subscription,
+      native: delivery.native,
+    };
+    try {
+      await this.handler(message, context);
+    } catch (error) {
+      return { kind: 'failed', error: describeError(error) };
+    }
+    return explicit ?? { kind: 'ack' };
+  }
+
+  private async deadLetter(lease: Lease, attempts: number, reason: DeadLetterReason, lastError: string | undefined): Promise<void> {
+    const { delivery } = lease;
+    const queue = this.options.deadLetterQueue;
+    if (queue === undefined) {
+      await this.discard(lease, attempts, lastError);
+      return;
+    }
+    const facts = { topic: this.spec.topic, subscription: this.spec.subscription, attempts, reason, lastError, publishedAt: delivery.publishedAt };
+    const moved = withDeadLetterHeaders(delivery.message, facts);
+    await this.settle(lease, async () => {
+      if (delivery.deadLetter) {
+        await delivery.deadLetter(queue, moved);
+      } else {
+        // Send first, then ack: a crash in between duplicates into the DLQ, never loses.
+        await this.driver.send(queue, [moved]);
+        await delivery.ack();
+      }
+    });
+    this.stats.deadLettered += 1;
+  }
+
+  private async discard(lease: Lease, attempts: number, lastError: string | undefined): Promise<void> {
+    await this.settle(lease, () => lease.delivery.ack());
+    this.stats.discarded += 1;
+    this.options.onError(
+      new BrokerkitError('UNSUPPORTED', `message ${lease.delivery.message.id} on ${this.spec.subscription} discarded after ${attempts} attempts with dead-lettering off; last error: ${lastError ?? 'none'}`),
+    );
+  }
+
+  /** Settle once; errors (a lost connection) go to onError and the broker redelivers. */
+  private async settle(lease: Lease, action: () => Promise<void>, evenIfStopped = false): Promise<void> {
+    if (lease.settled || this.crashed || (this.stopped && !evenIfStopped)) return;
+    lease.settled = true;
+    try {
+      await action();
+    } catch (error) {
+      this.options.onError(asBrokerkitError(error, `settling message ${lease.delivery.message.id} failed; the broker will redeliver it`));
+    }
+  }
+
+  /** Extend the lease every half ack timeout while the handler runs, where the driver can. */
+  private keepLease(delivery: Delivery): () => void {
+    const extend = delivery.extendLease?.bind(delivery);
+    if (!extend) return () => undefined;
+    const everyMs = Math.max(50, Math.floor(this.options.ackTimeoutMs / 2));
+    const timer = setInterval(() => {
+      if (this.crashed) return;
+      extend(this.options.ackTimeoutMs).catch((error: unknown) => this.options.onError(asBrokerkitError(error, 'extending a lease failed')));
+    }, everyMs);
+    return () => clearInterval(timer);
+  }
+}
+
+function asBrokerkitError(error: unknown, context: string): BrokerkitError {
+  if (error instanceof BrokerkitError) return error;
+  return new ConnectionError(`${context}: ${describeError(error)}`, { cause: error });
+}

@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import type { Capabilities, Delivery, Driver, DriverFactory, DriverLimits, DriverSubscription, EncodedMessage, SendReceipt, SubscriptionSpec } from '@brokerkit/core';
+import { ClosedError, readUrlOptions } from '@brokerkit/core';
+import { brokerNamed, type MemoryBroker } from './broker.js';
+import type { Lease, MemorySubscription } from './state.js';
+
+export const VERSION = '0.1.0';
+const DEFAULT_MAX_MESSAGE_BYTES = 1_048_576;
+/** How long one receive waits for messages before the loop calls again. */
+const RECEIVE_WAIT_MS = 1_000;
+
+const urlOptions = {
+  maxMessageBytes: { type: 'int', min: 1, max: 256 * 1_048_576, default: DEFAULT_MAX_MESSAGE_BYTES, doc: 'largest message in bytes' },
+} as const;
+
+function capabilities(maxMessageBytes: number): Capabilities {
+  return {
+    ordering: 'per-key',
+    deadLetter: 'native',
+    delayedRetry: 'native',
+    attemptCount: 'exact',
+    redeliveryOnCrash: true,
+    exactlyOnce: false,
+    replay: false,
+    maxMessageBytes,
+    ephemeralSubscriptions: 'native',
+    notes: [
+      'in-process: messages live as long as the process; a crash of the process loses them',
+      'a dropped connection redelivers its unacked messages at once; an expired lease after ackTimeoutMs',
+      "ordering 'key' holds a key across all instances while one of its messages is leased or waits for a retry",
+    ],
+  };
+}
+
+class MemoryDriver implements Driver {
+  readonly backend = 'memory';
+  readonly capabilities: Capabilities;
+  readonly limits: DriverLimits;
+  readonly traits = { retryKeepsKeyOrder: true };
+  /** Identifies this connection's leases, released at once if it is destroyed. */
+  private readonly owner = Symbol('memory-connection');
+  private closed = false;
+
+  constructor(
+    private readonly broker: MemoryBroker,
+    maxMessageBytes: number,
+  ) {
+    this.capabilities = capabilities(maxMessageBytes);
+    this.limits = { maxMessageBytes, maxBatchMessages: 10_000, maxBatchBytes: 64 * 1_048_576 };
+  }
+
+  async ensureQueue(name: string): Promise<void> {
+    this.assertOpen();
+    this.broker.ensureSubscription(name, name, { ordering: 'none', ephemeral: false });
+  }
+
+  async ensureSubscription(spec: SubscriptionSpec): Promise<void> {
+    this.assertOpen();
+    this.broker.ensureSubscription(spec.topic, spec.subscription, { ordering: spec.ordering, ephemeral: false });
+    if (spec.deadLetterQueue !== undefined) await this.ensureQueue(spec.deadLetterQueue);
+  }
+
+  async send(topic: string, messages: EncodedMessage[]): Promise<SendReceipt[]> {
+    this.assertOpen();
+    return messages.map((message) => {
+      this.broker.publish(topic, message);
+      return { id: message.id };
+    });
+  }
+
+  async subscribe(spec: SubscriptionSpec): Promise<DriverSubscription> {
+    this.assertOpen();
+    const name = spec.durable ? spec.subscription : `${spec.subscription}.ephemeral.${randomUUID()}`;
+    const subscription = this.broker.ensureSubscription(spec.topic, name, { ordering: spec.ordering, ephemeral: !spec.durable });
+    const detach = spec.durable ? () => undefined : () => this.broker.removeSubscription(spec.topic, name);
+    return new MemoryDriverSubscription(this.broker, subscription, spec.ackTimeoutMs, this.owner, detach);
+  }
+
+  async ping(): Promise<{ version?: string }> {
+    this.assertOpen();
+    return { version: `brokerkit-memory ${VERSION}` };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  async destroy(): Promise<void> {
+    this.closed = true;
+    this.broker.releaseOwner(this.owner);
+  }
+
+  native(): MemoryBroker {
+    return this.broker;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ClosedError('memory connection');
+  }
+}
+
+class MemoryDriverSubscription implements DriverSubscription {
+  constructor(
+    private readonly broker: MemoryBroker,
+    private readonly subscription: MemorySubscription,
+    private readonly leaseMs: number,
+    private readonly owner: symbol,
+    private readonly detach: () => void,
+  ) {}
+
+  async receive(max: number, signal: AbortSignal): Promise<Delivery[]> {
+    let leases = this.subscription.take(max, this.owner, this.leaseMs);
+    if (leases.length === 0 && !signal.aborted) {
+      await this.subscription.waitForMessages(RECEIVE_WAIT_MS, signal);
+      if (signal.aborted) return [];
+      leases = this.subscription.take(max, this.owner, this.leaseMs);
+    }
+    return leases.map((lease) => this.toDelivery(lease));
+  }
+
+  async close(): Promise<void> {
+    this.detach();
+  }
+
+  private toDelivery(lease: Lease): Delivery {
+    const { subscription, broker, leaseMs } = this;
+    const { token, stored } = lease;
+    return {
+      message: stored.message,
+      publishedAt: stored.publishedAt,
+      attempt: stored.deliveries,
+      native: stored,
+      async ack() {
+        subscription.ack(token);
+      },
+      async nack(delayMs: number) {
+        subscription.nack(token, delayMs);
+      },
+      async extendLease(ms: number) {
+        subscription.extend(token, ms || leaseMs);
+      },
+      async deadLetter(queue: string, message: EncodedMessage) {
+        // Both steps happen in one synchronous turn: atomic, as a native dead-letter is.
+        if (!subscription.isLeased(token)) return;
+        broker.publish(queue, message);
+        subscription.ack(token);
+      },
+    };
+  }
+}
+
+export const driverFactory: DriverFactory = {
+  schemes: ['memory'],
+  async open(url: URL): Promise<Driver> {
+    const options = readUrlOptions(url, urlOptions);
+    return new MemoryDriver(brokerNamed(url.hostname || 'default'), options.maxMessageBytes);
+  },
+};

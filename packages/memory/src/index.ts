@@ -1,0 +1,2 @@
+export { driverFactory, VERSION } from './driver.js';
+export { MemoryBroker } from './broker.js';
