@@ -175,8 +175,13 @@ export class MemorySubscription {
     const key = this.keyOf(stored);
     if (key === undefined) return;
     const count = (this.heldKeys.get(key) ?? 0) - 1;
-    if (count <= 0) this.heldKeys.delete(key);
-    else this.heldKeys.set(key, count);
+    if (count > 0) {
+      this.heldKeys.set(key, count);
+      return;
+    }
+    this.heldKeys.delete(key);
+    // Messages waiting behind this key are deliverable now.
+    this.wake();
   }
 
   private wake(): void {

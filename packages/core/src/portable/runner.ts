@@ -46,6 +46,7 @@ export class SubscriptionRunner {
   private readonly serializer = new KeySerializer();
   private readonly leases = new Set<Lease>();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly leaseKeepers = new Set<NodeJS.Timeout>();
   private slotWaiter: (() => void) | undefined;
   private loopDone: Promise<void> = Promise.resolve();
   private closing: Promise<void> | undefined;
@@ -77,6 +78,7 @@ export class SubscriptionRunner {
   crash(): void {
     this.crashed = true;
     this.stopped = true;
+    this.stopKeepingLeases();
     this.fetching.abort();
     this.handlersSignal.abort();
     this.wakeLoop();
@@ -93,6 +95,7 @@ export class SubscriptionRunner {
     if (!finished) {
       this.handlersSignal.abort();
       this.stopped = true;
+      this.stopKeepingLeases();
       // Unfinished work goes back to the broker at once; a handler finishing later settles nothing.
       await Promise.allSettled([...this.leases].filter((l) => !l.settled).map((l) => this.settle(l, () => l.delivery.nack(0), true)));
     }
@@ -286,10 +289,19 @@ export class SubscriptionRunner {
     if (!extend) return () => undefined;
     const everyMs = Math.max(50, Math.floor(this.options.ackTimeoutMs / 2));
     const timer = setInterval(() => {
-      if (this.crashed) return;
       extend(this.options.ackTimeoutMs).catch((error: unknown) => this.options.onError(asBrokerkitError(error, 'extending a lease failed')));
     }, everyMs);
-    return () => clearInterval(timer);
+    this.leaseKeepers.add(timer);
+    return () => {
+      clearInterval(timer);
+      this.leaseKeepers.delete(timer);
+    };
+  }
+
+  /** A handler that never returns must not keep its lease, or the process, alive after a crash or close timeout. */
+  private stopKeepingLeases(): void {
+    for (const timer of this.leaseKeepers) clearInterval(timer);
+    this.leaseKeepers.clear();
   }
 }
 

@@ -1,0 +1,34 @@
+import type { Check } from '../types.js';
+import { backoffHonoured } from './backoff.js';
+import { badConfig } from './bad-config.js';
+import { competingConsumers } from './competing-consumers.js';
+import { concurrencyLimit } from './concurrency-limit.js';
+import { crashRedelivery } from './crash-redelivery.js';
+import { deadLetterAfterMaxAttempts, explicitDeadLetter } from './dead-letter.js';
+import { ephemeralSubscription } from './ephemeral.js';
+import { fanOut } from './fan-out.js';
+import { keyOrdering } from './key-ordering.js';
+import { restartNoLoss } from './restart-no-loss.js';
+import { retryAfterError } from './retry-after-error.js';
+import { roundTrip } from './round-trip.js';
+import { sizeLimit } from './size-limit.js';
+import { throughput } from './throughput.js';
+
+/** Every check, in the order of DESIGN.md §7. */
+export const CHECKS: readonly Check[] = [
+  roundTrip,
+  fanOut,
+  competingConsumers,
+  keyOrdering,
+  retryAfterError,
+  crashRedelivery,
+  backoffHonoured,
+  deadLetterAfterMaxAttempts,
+  explicitDeadLetter,
+  restartNoLoss,
+  ephemeralSubscription,
+  concurrencyLimit,
+  sizeLimit,
+  badConfig,
+  throughput,
+];

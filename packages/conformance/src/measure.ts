@@ -1,0 +1,87 @@
+import type { Figures } from './types.js';
+
+/** Poll `condition` every 20 ms until it holds or `timeoutMs` passes; returns whether it held. */
+export async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return true;
+}
+
+/** Records deliveries by message id: what arrived, how often, and in which order. */
+export class Tally {
+  private readonly counts = new Map<string, number>();
+  readonly order: string[] = [];
+
+  record(id: string): void {
+    this.counts.set(id, (this.counts.get(id) ?? 0) + 1);
+    this.order.push(id);
+  }
+
+  /** Distinct ids received. */
+  get distinct(): number {
+    return this.counts.size;
+  }
+
+  get total(): number {
+    return this.order.length;
+  }
+
+  has(id: string): boolean {
+    return this.counts.has(id);
+  }
+
+  /** Deliveries beyond the first of each id. */
+  get duplicates(): number {
+    return this.total - this.distinct;
+  }
+
+  missingFrom(expected: Iterable<string>): string[] {
+    return [...expected].filter((id) => !this.counts.has(id));
+  }
+
+  unexpected(expected: Set<string>): string[] {
+    return [...this.counts.keys()].filter((id) => !expected.has(id));
+  }
+
+  hasAll(expected: Iterable<string>): boolean {
+    return this.missingFrom(expected).length === 0;
+  }
+}
+
+/** Tracks how many handlers run at once. */
+export class ConcurrencyGauge {
+  active = 0;
+  max = 0;
+
+  async around<T>(work: () => Promise<T>): Promise<T> {
+    this.active += 1;
+    this.max = Math.max(this.max, this.active);
+    try {
+      return await work();
+    } finally {
+      this.active -= 1;
+    }
+  }
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] as number;
+}
+
+export function round(value: number, digits = 1): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+export const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Build an outcome: pass when every listed problem is absent, else fail naming them. */
+export function verdict(figures: Figures, problems: (string | false | undefined)[]): { status: 'pass' | 'fail'; reason?: string; figures: Figures } {
+  const found = problems.filter((p): p is string => typeof p === 'string');
+  return found.length === 0 ? { status: 'pass', figures } : { status: 'fail', reason: found.join('; '), figures };
+}
