@@ -1,0 +1,62 @@
+import { writeFile } from 'node:fs/promises';
+import { harnessFor, runConformance, type BackendReport, type Harness } from '@brokerkit/conformance';
+import { failedChecks, toComparison } from '../report/model.js';
+import { renderHtml } from '../report/html.js';
+import { renderMarkdown } from '../report/markdown.js';
+import { renderMatrix, renderReasons } from '../report/terminal.js';
+import { progressPrinter } from './progress.js';
+import { UsageError } from './usage-error.js';
+
+export interface CompareOptions {
+  backends: string[];
+  url: string[];
+  only?: string[];
+  json?: string;
+  markdown?: string;
+  html?: string;
+}
+
+/** Run the suite on each backend, print the guarantee matrix, write the reports. Exit code 1 when a check failed. */
+export async function compare(options: CompareOptions): Promise<number> {
+  const harnesses = resolveHarnesses(options.backends, options.url);
+  const progress = progressPrinter();
+  const reports: BackendReport[] = [];
+  for (const harness of harnesses) {
+    process.stderr.write(`running ${harness.backend} (${harness.url})\n`);
+    reports.push(await runConformance(harness, { ...(options.only ? { only: options.only } : {}), onProgress: progress }));
+  }
+  const report = toComparison(reports);
+  process.stdout.write(`${renderMatrix(report)}\n`);
+  const reasons = renderReasons(report);
+  if (reasons) process.stdout.write(`${reasons}\n`);
+  const written: string[] = [];
+  if (options.json) written.push(await write(options.json, `${JSON.stringify(report, null, 2)}\n`));
+  if (options.markdown) written.push(await write(options.markdown, renderMarkdown(report)));
+  if (options.html) written.push(await write(options.html, renderHtml(report)));
+  if (written.length) process.stderr.write(`wrote ${written.join(', ')}\n`);
+  const failures = failedChecks(report);
+  process.stderr.write(failures === 0 ? 'no check failed\n' : `${failures} check(s) failed\n`);
+  return failures === 0 ? 0 : 1;
+}
+
+export function resolveHarnesses(backends: string[], urlArgs: string[]): Harness[] {
+  const urls = new Map<string, string>();
+  for (const entry of urlArgs) {
+    const match = /^([a-z0-9]+)=(.+)$/.exec(entry);
+    if (!match) throw new UsageError(`--url expects NAME=URL (e.g. redis=redis://127.0.0.1:6379), got "${entry}"`);
+    urls.set(match[1] as string, match[2] as string);
+  }
+  for (const name of urls.keys()) {
+    if (!backends.includes(name)) backends = [...backends, name];
+  }
+  try {
+    return backends.map((name) => harnessFor(name, urls.get(name)));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+async function write(path: string, content: string): Promise<string> {
+  await writeFile(path, content);
+  return path;
+}

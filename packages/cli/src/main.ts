@@ -1,0 +1,67 @@
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { BACKENDS, CHECKS } from '@brokerkit/conformance';
+import { BrokerkitError, registerDriver } from '@brokerkit/core';
+import { driverFactory as memoryDriver } from '@brokerkit/memory';
+import { Command, CommanderError, Option } from 'commander';
+import { compare } from './commands/compare.js';
+import { conformance } from './commands/conformance.js';
+import { doctor } from './commands/doctor.js';
+import { UsageError } from './commands/usage-error.js';
+
+registerDriver(memoryDriver);
+
+const list = (value: string): string[] => value.split(',').map((v) => v.trim()).filter(Boolean);
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const checkIds = CHECKS.map((c) => c.id).join(', ');
+
+function program(setExit: (code: number) => void): Command {
+  const cli = new Command('brokerkit')
+    .description('One contract over Kafka, RabbitMQ, SQS/SNS, Pub/Sub, Redis and memory — and a suite that measures what each really guarantees.')
+    .version('0.1.0')
+    .exitOverride()
+    .showHelpAfterError();
+  cli
+    .command('compare')
+    .description('run the conformance suite on each backend and print the guarantee matrix')
+    .addOption(new Option('-b, --backends <names>', `comma-separated backends (${Object.keys(BACKENDS).join(', ')})`).default(['memory'], 'memory').argParser(list))
+    .option('-u, --url <name=url>', 'URL of a backend (repeatable; else BROKERKIT_<NAME>_URL)', collect, [])
+    .option('--only <checks>', `only these checks (${checkIds})`, list)
+    .option('--json <file>', 'write the matrix as JSON')
+    .option('--markdown <file>', 'write the matrix as Markdown')
+    .option('--html <file>', 'write a self-contained HTML report with charts')
+    .action(async (options) => setExit(await compare(options)));
+  cli
+    .command('conformance')
+    .description('run the conformance suite on one backend, with per-check figures')
+    .requiredOption('-b, --backend <name>', `backend (${Object.keys(BACKENDS).join(', ')})`)
+    .option('-u, --url <url>', 'broker URL (else BROKERKIT_<NAME>_URL)')
+    .option('--only <checks>', `only these checks (${checkIds})`, list)
+    .option('--json <file>', 'write the results as JSON')
+    .action(async (options) => setExit(await conformance(options)));
+  cli
+    .command('doctor')
+    .description('which configured brokers answer, and their versions')
+    .action(async () => setExit(await doctor()));
+  return cli;
+}
+
+/** Run the CLI; resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  try {
+    await program((c) => (code = c)).parseAsync(argv);
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof UsageError || error instanceof BrokerkitError) {
+      process.stderr.write(`brokerkit: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
+  process.exitCode = await main(process.argv);
+}

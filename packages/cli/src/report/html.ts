@@ -1,0 +1,92 @@
+import { CAPABILITY_ROWS, KEY_FIGURES, checkIds, checkTitle, figureText, type ComparisonReport } from './model.js';
+
+const escape = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+interface Series {
+  title: string;
+  unit: string;
+  bars: { backend: string; label: string; value: number }[];
+}
+
+/** A self-contained page: the matrix, bar charts of throughput and latency, and every check's figures. */
+export function renderHtml(report: ComparisonReport): string {
+  const backends = Object.keys(report.backends);
+  const head = `<tr><th></th>${backends.map((b) => `<th>${escape(b)}</th>`).join('')}</tr>`;
+  const checkRows = checkIds(report)
+    .map((id) => {
+      const cells = backends.map((b) => {
+        const check = report.backends[b]?.checks[id];
+        if (!check) return '<td></td>';
+        const title = escape([check.reason, Object.entries(check.figures).map(([k, v]) => `${k}=${v}`).join(', ')].filter(Boolean).join(' — '));
+        return `<td class="${check.status}" title="${title}">${check.status}</td>`;
+      });
+      return `<tr><th title="${escape(checkTitle(id))}">${escape(id)}</th>${cells.join('')}</tr>`;
+    })
+    .join('\n');
+  const figureRows = KEY_FIGURES.map((key) => `<tr><th>${escape(key.label)}</th>${backends.map((b) => `<td>${escape(figureText(report, b, key))}</td>`).join('')}</tr>`).join('\n');
+  const capabilityRows = CAPABILITY_ROWS.map(
+    (row) => `<tr><th>${escape(row.label)}</th>${backends.map((b) => {
+      const capabilities = report.backends[b]?.capabilities;
+      return `<td>${escape(capabilities ? row.read(capabilities) : '—')}</td>`;
+    }).join('')}</tr>`,
+  ).join('\n');
+  const charts = [
+    series(report, 'Throughput', 'msg/s', [['produceMsgsPerSec', 'produce'], ['consumeMsgsPerSec', 'consume']]),
+    series(report, 'End-to-end latency', 'ms', [['p50Ms', 'p50'], ['p99Ms', 'p99']]),
+  ].map(barChart).join('\n');
+  const details = Object.entries(report.backends)
+    .map(([backend, entry]) => {
+      const rows = Object.entries(entry.checks)
+        .map(([id, c]) => `<tr><td>${escape(id)}</td><td class="${c.status}">${c.status}</td><td>${c.durationMs}</td><td>${escape([c.reason, Object.entries(c.figures).map(([k, v]) => `${k}=${v}`).join(', ')].filter(Boolean).join(' — '))}</td></tr>`)
+        .join('\n');
+      const notes = (entry.capabilities?.notes ?? []).map((n) => `<li>${escape(n)}</li>`).join('');
+      return `<h3>${escape(backend)}</h3><p><code>${escape(entry.url)}</code>${entry.error ? ` — <b>unreachable:</b> ${escape(entry.error)}` : ''}</p><ul>${notes}</ul>
+<table><tr><th>check</th><th>status</th><th>ms</th><th>figures</th></tr>${rows}</table>`;
+    })
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>brokerkit guarantee matrix</title>
+<style>
+body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1d232a;max-width:1200px}
+table{border-collapse:collapse;margin:.5rem 0 1.5rem}th,td{border:1px solid #d5dbe1;padding:.3rem .6rem;text-align:left;vertical-align:top}
+thead th,tr:first-child th{background:#f1f4f7}.pass{background:#e3f6e8;color:#17612c}.fail{background:#fde4e4;color:#9b1c1c;font-weight:600}
+.unsupported{background:#fff6dc;color:#7a5b00}.charts{display:flex;gap:2rem;flex-wrap:wrap}svg text{font:12px system-ui,sans-serif}
+</style></head><body>
+<h1>brokerkit guarantee matrix</h1><p>Generated ${escape(report.generatedAt)}. Hover a cell for its figures.</p>
+<h2>Checks</h2><table>${head}\n${checkRows}</table>
+<h2>Measured</h2><table>${head}\n${figureRows}</table>
+<div class="charts">${charts}</div>
+<h2>Capabilities</h2><table>${head}\n${capabilityRows}</table>
+<h2>Details</h2>${details}
+</body></html>
+`;
+}
+
+function series(report: ComparisonReport, title: string, unit: string, figures: [string, string][]): Series {
+  const bars: Series['bars'] = [];
+  for (const [backend, entry] of Object.entries(report.backends)) {
+    const check = entry.checks.throughput;
+    if (check?.status !== 'pass') continue;
+    for (const [figure, label] of figures) {
+      const value = Number(check.figures[figure]);
+      if (Number.isFinite(value)) bars.push({ backend, label, value });
+    }
+  }
+  return { title, unit, bars };
+}
+
+function barChart(data: Series): string {
+  const rowHeight = 22;
+  const labelWidth = 150;
+  const width = 520;
+  const max = Math.max(1, ...data.bars.map((b) => b.value));
+  const rows = data.bars
+    .map((bar, i) => {
+      const y = 28 + i * rowHeight;
+      const length = Math.max(1, ((width - labelWidth - 90) * bar.value) / max);
+      return `<text x="0" y="${y + 14}">${escape(`${bar.backend} ${bar.label}`)}</text><rect x="${labelWidth}" y="${y + 3}" width="${length.toFixed(1)}" height="15" fill="${bar.label.endsWith('99') || bar.label === 'consume' ? '#5b7fc7' : '#8fb3ef'}"/><text x="${labelWidth + length + 6}" y="${y + 14}">${bar.value} ${escape(data.unit)}</text>`;
+    })
+    .join('');
+  const height = 36 + data.bars.length * rowHeight;
+  return `<figure><svg width="${width}" height="${height}" role="img" aria-label="${escape(data.title)}"><text x="0" y="16" font-weight="bold">${escape(data.title)}</text>${rows || '<text x="0" y="44">no figures</text>'}</svg></figure>`;
+}

@@ -1,0 +1,39 @@
+import { CAPABILITY_ROWS, KEY_FIGURES, checkIds, checkTitle, figureText, type ComparisonReport } from './model.js';
+
+const WORD = { pass: '✅ pass', fail: '❌ **fail**', unsupported: '➖ unsupported' } as const;
+
+const row = (cells: string[]): string => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+
+/** The guarantee matrix and every check's figures as Markdown. */
+export function renderMarkdown(report: ComparisonReport): string {
+  const backends = Object.keys(report.backends);
+  const header = [row(['', ...backends]), row(['---', ...backends.map(() => '---')])];
+  const out: string[] = [`# brokerkit guarantee matrix`, '', `Generated ${report.generatedAt}.`, '', '## Checks', '', ...header];
+  for (const id of checkIds(report)) {
+    out.push(row([`\`${id}\` ${checkTitle(id)}`, ...backends.map((b) => {
+      const check = report.backends[b]?.checks[id];
+      return check ? WORD[check.status] : '';
+    })]));
+  }
+  out.push('', '## Measured', '', ...header);
+  for (const key of KEY_FIGURES) out.push(row([key.label, ...backends.map((b) => figureText(report, b, key))]));
+  out.push('', '## Capabilities', '', ...header);
+  for (const capability of CAPABILITY_ROWS) {
+    out.push(row([capability.label, ...backends.map((b) => {
+      const capabilities = report.backends[b]?.capabilities;
+      return capabilities ? capability.read(capabilities) : '—';
+    })]));
+  }
+  out.push('', '## Details');
+  for (const [backend, entry] of Object.entries(report.backends)) {
+    out.push('', `### ${backend}`, '', `URL: \`${entry.url}\``);
+    if (entry.error) out.push('', `**Unreachable:** ${entry.error}`);
+    for (const note of entry.capabilities?.notes ?? []) out.push(`- ${note}`);
+    out.push('', row(['check', 'status', 'ms', 'figures / reason']), row(['---', '---', '---:', '---']));
+    for (const [id, check] of Object.entries(entry.checks)) {
+      const figures = Object.entries(check.figures).map(([k, v]) => `${k}=${v}`).join(', ');
+      out.push(row([id, check.status, String(check.durationMs), [check.reason, figures].filter(Boolean).join(' — ')]));
+    }
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,85 @@
+import type { BackendReport, CheckResult } from '@brokerkit/conformance';
+import { CHECKS } from '@brokerkit/conformance';
+import type { Capabilities } from '@brokerkit/core';
+
+/** The comparison as written to JSON: one entry per backend, one per check. */
+export interface ComparisonReport {
+  generatedAt: string;
+  backends: Record<
+    string,
+    {
+      url: string;
+      capabilities: Capabilities | null;
+      error?: string;
+      checks: Record<string, Omit<CheckResult, 'id'>>;
+    }
+  >;
+}
+
+export function toComparison(reports: BackendReport[], now = new Date()): ComparisonReport {
+  const backends: ComparisonReport['backends'] = {};
+  for (const report of reports) {
+    const checks: Record<string, Omit<CheckResult, 'id'>> = {};
+    for (const { id, ...rest } of report.checks) checks[id] = rest;
+    backends[report.backend] = { url: report.url, capabilities: report.capabilities ?? null, ...(report.error ? { error: report.error } : {}), checks };
+  }
+  return { generatedAt: now.toISOString(), backends };
+}
+
+export function failedChecks(report: ComparisonReport): number {
+  return Object.values(report.backends).reduce((sum, b) => sum + Object.values(b.checks).filter((c) => c.status === 'fail').length, 0);
+}
+
+/** A figure shown as its own row of the matrix. */
+export interface KeyFigure {
+  label: string;
+  check: string;
+  figure: string;
+  unit?: string;
+}
+
+export const KEY_FIGURES: readonly KeyFigure[] = [
+  { label: 'duplicates, competing consumers', check: 'competing-consumers', figure: 'duplicates' },
+  { label: 'same-key order violations', check: 'key-ordering', figure: 'violations' },
+  { label: 'redelivery after crash', check: 'crash-redelivery', figure: 'redeliveredAfterMs', unit: 'ms' },
+  { label: 'retry gaps (want 300,600,1200)', check: 'backoff', figure: 'measuredGapsMs', unit: 'ms' },
+  { label: 'duplicates across restarts', check: 'restart-no-loss', figure: 'duplicates' },
+  { label: 'produce', check: 'throughput', figure: 'produceMsgsPerSec', unit: 'msg/s' },
+  { label: 'consume', check: 'throughput', figure: 'consumeMsgsPerSec', unit: 'msg/s' },
+  { label: 'latency p50', check: 'throughput', figure: 'p50Ms', unit: 'ms' },
+  { label: 'latency p99', check: 'throughput', figure: 'p99Ms', unit: 'ms' },
+];
+
+/** Capability rows, with how each value reads in a cell. */
+export const CAPABILITY_ROWS: readonly { label: string; read: (c: Capabilities) => string }[] = [
+  { label: 'key ordering', read: (c) => c.ordering },
+  { label: 'dead letter', read: (c) => c.deadLetter },
+  { label: 'delayed retry', read: (c) => c.delayedRetry },
+  { label: 'attempt count', read: (c) => c.attemptCount },
+  { label: 'ephemeral subscriptions', read: (c) => c.ephemeralSubscriptions },
+  { label: 'max message', read: (c) => formatBytes(c.maxMessageBytes) },
+];
+
+export function checkTitle(id: string): string {
+  return CHECKS.find((check) => check.id === id)?.title ?? id;
+}
+
+export function figureText(report: ComparisonReport, backend: string, key: KeyFigure): string {
+  const check = report.backends[backend]?.checks[key.check];
+  const value = check?.figures[key.figure];
+  if (value === undefined || check?.status !== 'pass') return '—';
+  return key.unit ? `${value} ${key.unit}` : String(value);
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1_048_576) return `${Math.round((bytes / 1_048_576) * 10) / 10} MiB`;
+  if (bytes >= 1_024) return `${Math.round(bytes / 1_024)} KiB`;
+  return `${bytes} B`;
+}
+
+/** Every check id seen in the report, in suite order. */
+export function checkIds(report: ComparisonReport): string[] {
+  const seen = new Set<string>();
+  for (const backend of Object.values(report.backends)) for (const id of Object.keys(backend.checks)) seen.add(id);
+  return CHECKS.map((c) => c.id).filter((id) => seen.has(id));
+}

@@ -1,0 +1,50 @@
+import Table from 'cli-table3';
+import pc from 'picocolors';
+import type { CheckStatus } from '@brokerkit/conformance';
+import { CAPABILITY_ROWS, KEY_FIGURES, checkIds, figureText, type ComparisonReport } from './model.js';
+
+const SYMBOL: Record<CheckStatus, string> = { pass: pc.green('✔ pass'), fail: pc.red('✘ FAIL'), unsupported: pc.yellow('– unsupported') };
+
+/** The guarantee matrix for a terminal: checks and figures as rows, backends as columns. */
+export function renderMatrix(report: ComparisonReport): string {
+  const backends = Object.keys(report.backends);
+  const table = (title: string, rows: string[][]): string => {
+    const rendered = new Table({
+      head: [pc.bold(pc.cyan(title)), ...backends.map((b) => pc.bold(b))],
+      style: { head: [], border: [] },
+      chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+    });
+    rendered.push(...rows);
+    return rendered.toString();
+  };
+  const checks = checkIds(report).map((id) => [
+    id,
+    ...backends.map((b) => {
+      const check = report.backends[b]?.checks[id];
+      return check ? SYMBOL[check.status] : '';
+    }),
+  ]);
+  const figures = KEY_FIGURES.map((key) => [key.label, ...backends.map((b) => figureText(report, b, key))]);
+  const capabilities = CAPABILITY_ROWS.map((row) => [
+    row.label,
+    ...backends.map((b) => {
+      const reported = report.backends[b]?.capabilities;
+      return reported ? row.read(reported) : '—';
+    }),
+  ]);
+  return [table('check', checks), table('measured', figures), table('capability (reported)', capabilities)].join('\n');
+}
+
+/** Failures and unsupported checks with their reasons, below the matrix. */
+export function renderReasons(report: ComparisonReport): string {
+  const lines: string[] = [];
+  for (const [backend, entry] of Object.entries(report.backends)) {
+    if (entry.error) lines.push(`${pc.red('✘')} ${backend}: ${entry.error}`);
+    for (const [id, check] of Object.entries(entry.checks)) {
+      if (check.status === 'pass' || entry.error) continue;
+      const mark = check.status === 'fail' ? pc.red('✘') : pc.yellow('–');
+      lines.push(`${mark} ${backend} ${id}: ${check.reason ?? ''}`);
+    }
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,50 @@
+import type { Harness, Timing } from './types.js';
+
+/** What the suite knows about each backend: where its URL comes from and how it is timed. */
+export interface BackendProfile {
+  name: string;
+  /** Environment variable holding its URL: BROKERKIT_<NAME>_URL. */
+  envVar: string;
+  /** URL used when none is given (only the embedded broker has one). */
+  defaultUrl?: string;
+  /** Same scheme, nothing listening: for the unreachable-broker check. */
+  unreachableUrl?: string;
+  timing?: Partial<Timing>;
+}
+
+const profile = (name: string, rest: Omit<BackendProfile, 'name' | 'envVar'>): BackendProfile => ({
+  name,
+  envVar: `BROKERKIT_${name.toUpperCase()}_URL`,
+  ...rest,
+});
+
+export const BACKENDS: Readonly<Record<string, BackendProfile>> = {
+  memory: profile('memory', { defaultUrl: 'memory://' }),
+  redis: profile('redis', { unreachableUrl: 'redis://127.0.0.1:1' }),
+  rabbitmq: profile('rabbitmq', { unreachableUrl: 'amqp://guest:guest@127.0.0.1:1/' }),
+  kafka: profile('kafka', { unreachableUrl: 'kafka://127.0.0.1:1' }),
+  sqs: profile('sqs', { unreachableUrl: 'sqs://127.0.0.1:1?region=us-east-1' }),
+  // Pub/Sub's shortest ack deadline is 10 s: a crashed delivery cannot come back sooner.
+  pubsub: profile('pubsub', { unreachableUrl: 'pubsub://brokerkit?emulator=127.0.0.1:1', timing: { ackTimeoutMs: 10_000 } }),
+};
+
+/**
+ * The harness for a backend by name. The URL is the one given, else `BROKERKIT_<NAME>_URL`,
+ * else the backend's default; with none, the error says how to provide one.
+ */
+export function harnessFor(name: string, url?: string, env: NodeJS.ProcessEnv = process.env): Harness {
+  const known = BACKENDS[name];
+  if (!known) throw new Error(`unknown backend "${name}" (known: ${Object.keys(BACKENDS).join(', ')})`);
+  const resolved = url ?? env[known.envVar] ?? known.defaultUrl;
+  if (!resolved) {
+    throw new Error(
+      `no URL for backend "${name}": set ${known.envVar}, pass --url ${name}=URL, or start the brokers with ./scripts/brokers up`,
+    );
+  }
+  return {
+    backend: name,
+    url: resolved,
+    ...(known.unreachableUrl ? { unreachableUrl: known.unreachableUrl } : {}),
+    ...(known.timing ? { timing: known.timing } : {}),
+  };
+}
