@@ -35,7 +35,7 @@ export const BACKENDS: Readonly<Record<string, BackendProfile>> = {
 export function harnessFor(name: string, url?: string, env: NodeJS.ProcessEnv = process.env): Harness {
   const known = BACKENDS[name];
   if (!known) throw new Error(`unknown backend "${name}" (known: ${Object.keys(BACKENDS).join(', ')})`);
-  const resolved = url ?? env[known.envVar] ?? known.defaultUrl;
+  const resolved = url || env[known.envVar] || known.defaultUrl;
   if (!resolved) {
     throw new Error(
       `no URL for backend "${name}": set ${known.envVar}, pass --url ${name}=URL, or start the brokers with ./scripts/brokers up`,

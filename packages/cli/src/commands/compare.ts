@@ -1,5 +1,6 @@
-import { writeFile } from 'node:fs/promises';
-import { harnessFor, runConformance, type BackendReport, type Harness } from '@brokerkit/conformance';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { harnessFor, runConformance, selectChecks, type BackendReport, type Harness } from '@brokerkit/conformance';
 import { failedChecks, toComparison } from '../report/model.js';
 import { renderHtml } from '../report/html.js';
 import { renderMarkdown } from '../report/markdown.js';
@@ -18,6 +19,7 @@ export interface CompareOptions {
 
 /** Run the suite on each backend, print the guarantee matrix, write the reports. Exit code 1 when a check failed. */
 export async function compare(options: CompareOptions): Promise<number> {
+  validateChecks(options.only);
   const harnesses = resolveHarnesses(options.backends, options.url);
   const progress = progressPrinter();
   const reports: BackendReport[] = [];
@@ -39,6 +41,15 @@ export async function compare(options: CompareOptions): Promise<number> {
   return failures === 0 ? 0 : 1;
 }
 
+/** Reject unknown check ids before anything runs. */
+export function validateChecks(only: string[] | undefined): void {
+  try {
+    selectChecks(only);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 export function resolveHarnesses(backends: string[], urlArgs: string[]): Harness[] {
   const urls = new Map<string, string>();
   for (const entry of urlArgs) {
@@ -57,6 +68,7 @@ export function resolveHarnesses(backends: string[], urlArgs: string[]): Harness
 }
 
 async function write(path: string, content: string): Promise<string> {
+  await mkdir(dirname(path), { recursive: true });
   await writeFile(path, content);
   return path;
 }

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { runConformance } from '@brokerkit/conformance';
 import pc from 'picocolors';
-import { resolveHarnesses } from './compare.js';
+import { resolveHarnesses, validateChecks } from './compare.js';
 import { progressPrinter } from './progress.js';
 
 export interface ConformanceOptions {
@@ -13,6 +13,7 @@ export interface ConformanceOptions {
 
 /** The suite on one backend, each check with its figures. */
 export async function conformance(options: ConformanceOptions): Promise<number> {
+  validateChecks(options.only);
   const [harness] = resolveHarnesses([options.backend], options.url ? [`${options.backend}=${options.url}`] : []);
   if (!harness) return 2;
   const report = await runConformance(harness, { ...(options.only ? { only: options.only } : {}), onProgress: progressPrinter() });

@@ -1,0 +1,75 @@
+import { strict as assert } from 'node:assert';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const mainPath = fileURLToPath(new URL('./main.ts', import.meta.url));
+
+/** Run the CLI as a user would: a child process, exit code and both streams captured. */
+async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', mainPath, ...args], { env: { ...process.env, NO_COLOR: '1', BROKERKIT_KAFKA_URL: '' } });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const [code] = (await once(child, 'close')) as [number];
+  return { code, out, err };
+}
+
+describe('brokerkit CLI', () => {
+  it('compare writes the JSON, Markdown and HTML reports in the documented shape', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'brokerkit-cli-'));
+    const files = { json: join(dir, 'r.json'), md: join(dir, 'r.md'), html: join(dir, 'r.html') };
+    const { code, out, err } = await run('compare', '--only', 'round-trip,fan-out', '--json', files.json, '--markdown', files.md, '--html', files.html);
+    assert.equal(code, 0, err);
+    assert.match(out, /round-trip.*pass/);
+    assert.match(err, /memory \[ 1\/2\] ✔ round-trip/);
+    const report = JSON.parse(await readFile(files.json, 'utf8'));
+    assert.ok(!Number.isNaN(Date.parse(report.generatedAt)));
+    const memory = report.backends.memory;
+    assert.equal(memory.url, 'memory://');
+    assert.equal(memory.capabilities.deadLetter, 'native');
+    assert.deepEqual(Object.keys(memory.checks), ['round-trip', 'fan-out']);
+    assert.equal(memory.checks['fan-out'].status, 'pass');
+    assert.equal(memory.checks['fan-out'].figures.missing, 0);
+    assert.match(await readFile(files.md, 'utf8'), /\| `fan-out` .* \| ✅ pass \|/);
+    const html = await readFile(files.html, 'utf8');
+    assert.match(html, /^<!doctype html>/);
+    assert.doesNotMatch(html, /<script|https?:\/\//, 'self-contained: no scripts, no external resources');
+  });
+
+  it('exits 1 and says why when a backend fails', async () => {
+    const { code, out } = await run('compare', '--backends', 'redis', '--url', 'redis=nosuchscheme://x', '--only', 'round-trip');
+    assert.equal(code, 1);
+    assert.match(out, /redis.*unreachable.*not a known broker/);
+  });
+
+  it('exits 2 with a clear message for a backend without a URL, a bad --url and an unknown check', async () => {
+    const noUrl = await run('compare', '--backends', 'kafka');
+    assert.equal(noUrl.code, 2);
+    assert.match(noUrl.err, /BROKERKIT_KAFKA_URL/);
+    const badUrl = await run('compare', '--url', 'redis');
+    assert.equal(badUrl.code, 2);
+    assert.match(badUrl.err, /NAME=URL/);
+    const unknown = await run('conformance', '--backend', 'memory', '--only', 'telepathy');
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /unknown check telepathy/);
+  });
+
+  it('conformance prints per-check figures and a passed/failed line', async () => {
+    const { code, out } = await run('conformance', '--backend', 'memory', '--only', 'concurrency-limit');
+    assert.equal(code, 0);
+    assert.match(out, /pass\s+concurrency-limit\s+limit=4\s+maxObserved=4/);
+    assert.match(out, /1 passed, 0 failed, 0 unsupported/);
+  });
+
+  it('doctor reports the embedded broker with its version', async () => {
+    const { code, out } = await run('doctor');
+    assert.equal(code, 0);
+    assert.match(out, /memory\s+reachable\s+brokerkit-memory/);
+  });
+});

@@ -1,0 +1,57 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { ConfigError, MessageTooLargeError } from '../errors/index.js';
+import { jsonCodec } from './codec.js';
+import { encodeOutgoing, encodedSizeBytes, splitIntoBatches } from './encode.js';
+
+const limits = { maxMessageBytes: 100, maxBatchMessages: 3, maxBatchBytes: 150 };
+
+describe('encodeOutgoing', () => {
+  it('generates an id and records the content type', () => {
+    const encoded = encodeOutgoing({ body: { a: 1 } }, jsonCodec, limits, 'test');
+    assert.match(encoded.id, /^[0-9a-f-]{36}$/);
+    assert.equal(encoded.headers['bk-content-type'], 'application/json');
+  });
+
+  it('counts body, key and headers against the size limit and names the sizes', () => {
+    const fits = encodeOutgoing({ body: new Uint8Array(100 - 15 - 24), headers: {} }, jsonCodec, limits, 'test');
+    assert.equal(encodedSizeBytes(fits), 100);
+    assert.throws(
+      () => encodeOutgoing({ body: new Uint8Array(62) }, jsonCodec, limits, 'test'),
+      (error: unknown) => error instanceof MessageTooLargeError && error.sizeBytes === 101 && error.maxBytes === 100 && /101 bytes.*100 bytes/.test(error.message),
+    );
+    assert.throws(() => encodeOutgoing({ body: new Uint8Array(1), key: 'k'.repeat(90) }, jsonCodec, limits, 'test'), MessageTooLargeError);
+  });
+
+  it('rejects malformed messages naming the field', () => {
+    const field = (message: unknown) => {
+      try {
+        encodeOutgoing(message as never, jsonCodec, limits, 'test');
+      } catch (error) {
+        assert.ok(error instanceof ConfigError);
+        return error.field;
+      }
+      assert.fail('accepted');
+    };
+    assert.equal(field('just a string'), 'message');
+    assert.equal(field({ body: 1, key: 5 }), 'message.key');
+    assert.equal(field({ body: 1, id: '' }), 'message.id');
+    assert.equal(field({ body: 1, headers: { n: 1 } }), 'message.headers.n');
+    assert.equal(field({ body: 1, headers: { 'bk-attempts': '9' } }), 'message.headers.bk-attempts');
+  });
+});
+
+describe('splitIntoBatches', () => {
+  const message = (size: number) => ({ id: 'x', key: undefined, headers: {}, body: new Uint8Array(size) });
+
+  it('respects the count limit, keeping order', () => {
+    const messages = Array.from({ length: 7 }, (_, i) => ({ ...message(1), id: String(i) }));
+    const batches = splitIntoBatches(messages, limits);
+    assert.deepEqual(batches.map((b) => b.map((m) => m.id).join('')), ['012', '345', '6']);
+  });
+
+  it('respects the byte limit and still sends a lone large message', () => {
+    const batches = splitIntoBatches([message(80), message(80), message(10), message(200)], limits);
+    assert.deepEqual(batches.map((b) => b.length), [1, 2, 1]);
+  });
+});

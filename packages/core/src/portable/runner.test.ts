@@ -1,0 +1,223 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import type { Delivery, Driver, DriverSubscription, EncodedMessage, SubscriptionSpec } from '../contract/driver.js';
+import type { Handler, SubscriberOptions } from '../contract/options.js';
+import { jsonCodec } from './codec.js';
+import { resolveHandlerOptions } from './resolve-options.js';
+import { SubscriptionRunner } from './runner.js';
+
+/**
+ * A driver scripted by the test: deliveries are pushed by hand, every settle is logged.
+ * It tests the portable layer's decisions, not a broker.
+ */
+class ScriptedDriver implements Driver {
+  readonly backend = 'scripted';
+  readonly capabilities: Driver['capabilities'] = {
+    ordering: 'per-key-per-instance', deadLetter: 'emulated', delayedRetry: 'native', attemptCount: 'exact', redeliveryOnCrash: true,
+    exactlyOnce: false, replay: false, maxMessageBytes: 1_000, ephemeralSubscriptions: 'none', notes: [],
+  };
+  readonly limits = { maxMessageBytes: 1_000, maxBatchMessages: 10, maxBatchBytes: 10_000 };
+  readonly traits = { retryKeepsKeyOrder: false };
+  readonly log: string[] = [];
+  readonly requestedMax: number[] = [];
+  private queue: Delivery[] = [];
+  private wake: (() => void) | undefined;
+
+  push(id: string, options: { body?: unknown; key?: string; attempt?: number; raw?: Uint8Array } = {}): void {
+    const { bytes, contentType } = jsonCodec.encode(options.body ?? { id });
+    const message: EncodedMessage = { id, key: options.key, headers: { 'bk-content-type': contentType }, body: options.raw ?? bytes };
+    const log = this.log;
+    this.queue.push({
+      message,
+      publishedAt: new Date(),
+      attempt: options.attempt ?? 1,
+      native: undefined,
+      async ack() {
+        log.push(`ack ${id}`);
+      },
+      async nack(delayMs: number) {
+        log.push(`nack ${id} ${delayMs}`);
+      },
+    });
+    this.wake?.();
+  }
+
+  async ensureQueue(): Promise<void> {}
+  async ensureSubscription(): Promise<void> {}
+  async send(topic: string, messages: EncodedMessage[]) {
+    for (const m of messages) this.log.push(`send ${topic} ${m.id} ${m.headers['bk-dead-letter-reason']} attempts=${m.headers['bk-attempts']}`);
+    return messages.map((m) => ({ id: m.id }));
+  }
+  async subscribe(): Promise<DriverSubscription> {
+    return {
+      receive: async (max: number, signal: AbortSignal) => {
+        this.requestedMax.push(max);
+        if (this.queue.length === 0) {
+          await new Promise<void>((resolve) => {
+            this.wake = resolve;
+            signal.addEventListener('abort', () => resolve(), { once: true });
+            setTimeout(resolve, 50);
+          });
+        }
+        return this.queue.splice(0, max);
+      },
+      close: async () => {
+        this.log.push('detach');
+      },
+    };
+  }
+  async ping() {
+    return {};
+  }
+  async close(): Promise<void> {}
+  async destroy(): Promise<void> {}
+  native(): unknown {
+    return undefined;
+  }
+}
+
+const spec: SubscriptionSpec = { topic: 't', subscription: 's', durable: true, ordering: 'none', ackTimeoutMs: 30_000, maxAttempts: 3, deadLetterQueue: 's.dlq' };
+
+async function start(handler: Handler, options: SubscriberOptions = {}) {
+  const driver = new ScriptedDriver();
+  const errors: Error[] = [];
+  const resolved = resolveHandlerOptions('s', { retry: { maxAttempts: 3, backoff: { initialMs: 100, multiplier: 2, jitter: 0 } }, onError: (e) => errors.push(e), ...options });
+  const runner = new SubscriptionRunner(driver, { ...spec, ordering: resolved.ordering }, resolved, jsonCodec, handler);
+  await runner.start();
+  return { driver, runner, errors };
+}
+
+async function until(condition: () => boolean, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe('SubscriptionRunner', () => {
+  it('acks only after the handler finished', async () => {
+    let finish: () => void = () => undefined;
+    const { driver, runner } = await start(async () => new Promise<void>((resolve) => (finish = resolve)));
+    driver.push('m1');
+    await until(() => runner.stats.received === 1);
+    assert.deepEqual(driver.log, []);
+    finish();
+    await until(() => driver.log.includes('ack m1'));
+    await runner.close();
+  });
+
+  it('nacks a failure with the backoff for its attempt, and dead-letters (send, then ack) at maxAttempts', async () => {
+    const { driver, runner } = await start(async () => {
+      throw new Error('nope');
+    });
+    driver.push('a', { attempt: 1 });
+    driver.push('b', { attempt: 2 });
+    driver.push('c', { attempt: 3 });
+    await until(() => driver.log.length >= 4);
+    await runner.close();
+    assert.deepEqual(driver.log.filter((l) => l !== 'detach').sort(), ['ack c', 'nack a 100', 'nack b 200', 'send s.dlq c max-attempts attempts=3'].sort());
+    assert.ok(driver.log.indexOf('send s.dlq c max-attempts attempts=3') < driver.log.indexOf('ack c'), 'DLQ write must precede the ack');
+  });
+
+  it('honours an explicit retry delay and an explicit dead-letter', async () => {
+    const { driver, runner } = await start(async (message, context) => {
+      if (message.id === 'r') context.retry(1234);
+      else context.deadLetter('poison');
+    });
+    driver.push('r');
+    driver.push('p');
+    await until(() => driver.log.length >= 3);
+    await runner.close();
+    assert.ok(driver.log.includes('nack r 1234'));
+    assert.ok(driver.log.includes('send s.dlq p explicit attempts=1'));
+  });
+
+  it('dead-letters a body the codec cannot decode without calling the handler', async () => {
+    let calls = 0;
+    const { driver, runner } = await start(async () => {
+      calls += 1;
+    });
+    driver.push('bad', { raw: new TextEncoder().encode('{not json') });
+    await until(() => driver.log.includes('ack bad'));
+    await runner.close();
+    assert.equal(calls, 0);
+    assert.ok(driver.log.includes('send s.dlq bad decode-error attempts=1'));
+  });
+
+  it('discards and reports, never loops, when dead-lettering is off', async () => {
+    const { driver, runner, errors } = await start(async () => {
+      throw new Error('always');
+    }, { deadLetter: false });
+    driver.push('x', { attempt: 3 });
+    await until(() => driver.log.includes('ack x'));
+    await runner.close();
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]?.message ?? '', /discarded after 3 attempts.*always/);
+  });
+
+  it('never runs more handlers than concurrency and asks the driver only for free slots', async () => {
+    let active = 0;
+    let maxActive = 0;
+    const { driver, runner } = await start(async () => {
+      active += 1;
+      maxActive = Math.max(maxActive, active);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      active -= 1;
+    }, { concurrency: 3 });
+    for (let i = 0; i < 20; i += 1) driver.push(`m${i}`);
+    await until(() => runner.stats.acked === 20);
+    await runner.close();
+    assert.equal(maxActive, 3);
+    assert.ok(driver.requestedMax.every((max) => max >= 1 && max <= 3));
+  });
+
+  it('close() waits for in-flight handlers and acks them', async () => {
+    const { driver, runner } = await start(async () => new Promise((resolve) => setTimeout(resolve, 100)));
+    driver.push('slow');
+    await until(() => runner.stats.received === 1);
+    await runner.close();
+    assert.deepEqual(driver.log, ['ack slow', 'detach']);
+  });
+
+  it('after closeTimeoutMs, releases unfinished messages at once and ignores their late outcome', async () => {
+    let release: () => void = () => undefined;
+    let sawAbort = false;
+    const { driver, runner } = await start(async (_m, context) => {
+      context.signal.addEventListener('abort', () => (sawAbort = true));
+      await new Promise<void>((resolve) => (release = resolve));
+    }, { closeTimeoutMs: 50 });
+    driver.push('stuck');
+    await until(() => runner.stats.received === 1);
+    await runner.close();
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(driver.log, ['nack stuck 0', 'detach']);
+    assert.ok(sawAbort, 'the handler is told to stop');
+  });
+
+  it('a crash settles nothing', async () => {
+    let release: () => void = () => undefined;
+    const { driver, runner } = await start(async () => new Promise<void>((resolve) => (release = resolve)));
+    driver.push('in-flight');
+    await until(() => runner.stats.received === 1);
+    runner.crash();
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(driver.log, []);
+  });
+
+  it("with ordering 'key' on a broker that would let a key overtake, retries in place holding the key", async () => {
+    const calls: string[] = [];
+    const { driver, runner } = await start(async (message) => {
+      calls.push(`${message.id}#${message.attempt}`);
+      if (message.id === 'k1' && message.attempt < 3) throw new Error('not yet');
+    }, { ordering: 'key', concurrency: 4, retry: { maxAttempts: 5, backoff: { initialMs: 10, multiplier: 1, jitter: 0 } } });
+    driver.push('k1', { key: 'same' });
+    driver.push('k2', { key: 'same' });
+    await until(() => runner.stats.acked === 2);
+    await runner.close();
+    assert.deepEqual(calls, ['k1#1', 'k1#2', 'k1#3', 'k2#1']);
+    assert.ok(!driver.log.some((l) => l.startsWith('nack')), 'no nack: the retry happened in place');
+  });
+});
