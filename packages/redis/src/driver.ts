@@ -1,0 +1,164 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import {
+  ConfigError,
+  ConnectionError,
+  SendError,
+  TopologyError,
+  describeError,
+  hostAndPort,
+  readUrlOptions,
+  type Capabilities,
+  type Driver,
+  type DriverFactory,
+  type DriverLimits,
+  type DriverSubscription,
+  type EncodedMessage,
+  type SendReceipt,
+  type SubscriptionSpec,
+} from '@brokerkit/core';
+import { Redis, type RedisOptions } from 'ioredis';
+import { redisCapabilities } from './capabilities.js';
+import { EphemeralSubscription } from './ephemeral-subscription.js';
+import { toFields } from './fields.js';
+import { GroupSubscription } from './group-subscription.js';
+import type { BlockingReader } from './reader.js';
+
+const urlOptions = {
+  maxLen: { type: 'int', min: 1, doc: 'approximate stream length cap (XADD MAXLEN ~); unbounded when absent' },
+  maxMessageBytes: { type: 'int', min: 1, max: 512 * 1_048_576, default: 1_048_576, doc: 'largest message in bytes' },
+  connectTimeoutMs: { type: 'int', min: 100, max: 120_000, default: 5_000, doc: 'time to reach the server' },
+} as const;
+
+type Settings = { maxLen: number | undefined; maxMessageBytes: number; connectTimeoutMs: number };
+
+class RedisDriver implements Driver {
+  readonly backend = 'redis';
+  readonly capabilities: Capabilities;
+  readonly limits: DriverLimits;
+  readonly traits = { retryKeepsKeyOrder: false };
+  private readonly readers = new Set<BlockingReader>();
+  /** Unique per connection: a consumer name in every group it joins. */
+  private readonly consumerName = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+
+  constructor(
+    private readonly client: Redis,
+    private readonly settings: Settings,
+  ) {
+    this.capabilities = redisCapabilities(settings.maxMessageBytes);
+    this.limits = { maxMessageBytes: settings.maxMessageBytes, maxBatchMessages: 500, maxBatchBytes: 16 * 1_048_576 };
+  }
+
+  async ensureQueue(name: string): Promise<void> {
+    await this.createGroup(name, name, '0');
+  }
+
+  async ensureSubscription(spec: SubscriptionSpec): Promise<void> {
+    // A queue keeps what was sent before its first consumer; a topic subscription starts now.
+    await this.createGroup(spec.topic, spec.subscription, spec.topic === spec.subscription ? '0' : '$');
+    if (spec.deadLetterQueue !== undefined) await this.ensureQueue(spec.deadLetterQueue);
+  }
+
+  async send(topic: string, messages: EncodedMessage[]): Promise<SendReceipt[]> {
+    const pipeline = this.client.pipeline();
+    const trim = this.settings.maxLen === undefined ? [] : ['MAXLEN', '~', this.settings.maxLen];
+    for (const message of messages) pipeline.xadd(topic, ...(trim as ['MAXLEN', '~', number]), '*', ...toFields(message));
+    const results = await pipeline.exec();
+    if (!results) throw new SendError(`XADD to ${topic} was discarded`, { retriable: true });
+    return messages.map((message, index) => {
+      const [error, entryId] = results[index] ?? [new Error('no reply')];
+      if (error) throw new SendError(`XADD to ${topic} failed for message ${message.id}: ${error.message}`, { cause: error, retriable: true });
+      return { id: message.id, brokerId: String(entryId) };
+    });
+  }
+
+  async subscribe(spec: SubscriptionSpec): Promise<DriverSubscription> {
+    const blocking = this.client.duplicate({ lazyConnect: true, connectionName: `brokerkit-${spec.subscription}` });
+    await blocking.connect();
+    const reader = spec.durable
+      ? new GroupSubscription(this.client, blocking, { stream: spec.topic, group: spec.subscription, consumer: this.consumerName, ackTimeoutMs: spec.ackTimeoutMs })
+      : new EphemeralSubscription(this.client, blocking, spec.topic);
+    if (!spec.durable) await this.createStream(spec.topic);
+    await reader.start();
+    this.readers.add(reader);
+    return {
+      receive: (max, signal) => reader.receive(max, signal),
+      close: async () => {
+        this.readers.delete(reader);
+        await reader.close();
+      },
+    };
+  }
+
+  async ping(): Promise<{ version?: string }> {
+    const info = await this.client.info('server');
+    const version = /redis_version:(\S+)/.exec(info)?.[1];
+    return version ? { version: `Redis ${version}` } : {};
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.readers].map((reader) => reader.close()));
+    await this.client.quit().catch(() => this.client.disconnect());
+  }
+
+  async destroy(): Promise<void> {
+    for (const reader of this.readers) void reader.close().catch(() => undefined);
+    this.client.disconnect();
+  }
+
+  native(): Redis {
+    return this.client;
+  }
+
+  private async createGroup(stream: string, group: string, startId: '0' | '$'): Promise<void> {
+    try {
+      await this.client.xgroup('CREATE', stream, group, startId, 'MKSTREAM');
+    } catch (error) {
+      if (/BUSYGROUP/.test(String(error))) return;
+      throw new TopologyError(`creating consumer group ${group} on stream ${stream} failed: ${describeError(error)}`, { cause: error });
+    }
+  }
+
+  /** An ephemeral reader needs the stream to exist to find its last entry; no group is made. */
+  private async createStream(stream: string): Promise<void> {
+    await this.createGroup(stream, 'brokerkit-stream-anchor', '$');
+  }
+}
+
+function connectionOptions(url: URL, settings: Settings): RedisOptions {
+  const { host, port } = hostAndPort(url, 6379);
+  const dbText = url.pathname.replace(/^\//, '');
+  if (dbText !== '' && !/^\d+$/.test(dbText)) throw new ConfigError('url path', `"/${dbText}" is not a database number (redis://host:6379/0)`);
+  return {
+    host,
+    port,
+    db: dbText === '' ? 0 : Number(dbText),
+    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    ...(url.protocol === 'rediss:' ? { tls: { servername: host } } : {}),
+    lazyConnect: true,
+    connectTimeout: settings.connectTimeoutMs,
+    // The first connection fails fast with a typed error; once up, ioredis reconnects by itself.
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 3,
+    enableOfflineQueue: true,
+  };
+}
+
+export const driverFactory: DriverFactory = {
+  schemes: ['redis', 'rediss'],
+  async open(url: URL): Promise<Driver> {
+    const settings = readUrlOptions(url, urlOptions);
+    const options = connectionOptions(url, settings);
+    const client = new Redis(options);
+    client.on('error', () => undefined); // surfaced by the failing command instead
+    try {
+      await client.connect();
+    } catch (error) {
+      client.disconnect();
+      throw new ConnectionError(`cannot reach Redis at ${options.host}:${options.port}: ${describeError(error)}`, { cause: error });
+    }
+    client.options.retryStrategy = (times) => Math.min(100 * 2 ** times, 2_000);
+    return new RedisDriver(client, settings);
+  },
+};

@@ -1,0 +1,44 @@
+import type { EncodedMessage } from '@brokerkit/core';
+
+/**
+ * How a message is laid out as stream entry fields, readable with `redis-cli XRANGE`:
+ * `body` (the encoded body as is), `id`, `key`, and one `h:<name>` field per header.
+ * An entry with only a `body` field (written by another tool) is a message too: its id is
+ * the entry id and it has no key or headers.
+ */
+export const BODY_FIELD = 'body';
+const ID_FIELD = 'id';
+const KEY_FIELD = 'key';
+const HEADER_PREFIX = 'h:';
+
+export function toFields(message: EncodedMessage): (string | Buffer)[] {
+  const fields: (string | Buffer)[] = [BODY_FIELD, Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength), ID_FIELD, message.id];
+  if (message.key !== undefined) fields.push(KEY_FIELD, message.key);
+  for (const [name, value] of Object.entries(message.headers)) fields.push(`${HEADER_PREFIX}${name}`, value);
+  return fields;
+}
+
+/** Read an entry's flat [field, value, …] list, as returned by ioredis' *Buffer commands. */
+export function fromFields(entryId: string, raw: Buffer[]): EncodedMessage {
+  let body: Uint8Array = new Uint8Array(0);
+  let id = entryId;
+  let key: string | undefined;
+  const headers: Record<string, string> = {};
+  for (let index = 0; index + 1 < raw.length; index += 2) {
+    const field = (raw[index] as Buffer).toString();
+    const value = raw[index + 1] as Buffer;
+    if (field === BODY_FIELD) body = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    else if (field === ID_FIELD) id = value.toString();
+    else if (field === KEY_FIELD) key = value.toString();
+    else if (field.startsWith(HEADER_PREFIX)) headers[field.slice(HEADER_PREFIX.length)] = value.toString();
+  }
+  return { id, key, headers, body };
+}
+
+/** A stream entry id is `<milliseconds>-<sequence>`: the time Redis accepted the entry. */
+export function publishedAtOf(entryId: string): Date {
+  return new Date(Number(entryId.split('-')[0]));
+}
+
+/** ioredis returns entries as [id, [field, value, …]] pairs. */
+export type RawEntry = [Buffer, Buffer[]];

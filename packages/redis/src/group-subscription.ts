@@ -1,0 +1,159 @@
+import type { Delivery, EncodedMessage } from '@brokerkit/core';
+import type { Redis } from 'ioredis';
+import { fromFields, publishedAtOf, toFields, type RawEntry } from './fields.js';
+import { BlockingReader } from './reader.js';
+
+const BLOCK_MS = 2_000;
+
+/** Extend an entry's lease only while this consumer still owns it: never steal it back. */
+const EXTEND_IF_OWNER = `
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+if #pending == 1 and pending[1][2] == ARGV[2] then
+  redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
+  return 1
+end
+return 0`;
+
+export interface GroupSettings {
+  stream: string;
+  group: string;
+  consumer: string;
+  ackTimeoutMs: number;
+}
+
+/**
+ * A durable subscription: a consumer in the stream's consumer group.
+ * - new entries: XREADGROUP (blocking, bounded);
+ * - entries of crashed consumers: XAUTOCLAIM once idle longer than ackTimeoutMs;
+ * - attempt: the pending entry's delivery counter (XPENDING), which survives crashes;
+ * - delayed retry: the entry stays pending, owned by this consumer, its idle time kept low
+ *   until due; then XCLAIM counts the new delivery. If this process dies meanwhile, others
+ *   reclaim it after ackTimeoutMs — possibly before the backoff ran out, never lost.
+ */
+export class GroupSubscription extends BlockingReader {
+  private readonly parked = new Set<string>();
+  private autoclaimCursor = '0-0';
+  private lastAutoclaimAt = 0;
+  private keeper: NodeJS.Timeout | undefined;
+
+  constructor(
+    commands: Redis,
+    blocking: Redis,
+    private readonly settings: GroupSettings,
+  ) {
+    super(commands, blocking);
+  }
+
+  override async start(): Promise<void> {
+    await super.start();
+    // Parked retries must not look abandoned to other consumers.
+    this.keeper = setInterval(() => void this.keepParked().catch(() => undefined), Math.max(100, Math.floor(this.settings.ackTimeoutMs / 3)));
+  }
+
+  async receive(max: number, signal: AbortSignal): Promise<Delivery[]> {
+    const out = this.ready.splice(0, max);
+    if (out.length < max && Date.now() - this.lastAutoclaimAt >= Math.min(1_000, this.settings.ackTimeoutMs / 2)) {
+      out.push(...(await this.claimAbandoned(max - out.length)));
+    }
+    if (out.length > 0 || signal.aborted || this.closed) return out;
+    const stopWatching = this.watch(signal);
+    try {
+      return await this.readNew(max);
+    } finally {
+      stopWatching();
+    }
+  }
+
+  override async close(): Promise<void> {
+    clearInterval(this.keeper);
+    // Hand parked retries to the group at once rather than after ackTimeoutMs.
+    const parked = [...this.parked];
+    this.parked.clear();
+    await super.close();
+    await Promise.all(parked.map((id) => this.release(id).catch(() => undefined)));
+  }
+
+  private async readNew(max: number): Promise<Delivery[]> {
+    const { stream, group, consumer } = this.settings;
+    const reply = (await this.blocking.xreadgroupBuffer('GROUP', group, consumer, 'COUNT', max, 'BLOCK', BLOCK_MS, 'STREAMS', stream, '>')) as
+      | [Buffer, RawEntry[]][]
+      | null;
+    const entries = reply?.[0]?.[1] ?? [];
+    return entries.map(([id, fields]) => this.toDelivery(id.toString(), fields, 1));
+  }
+
+  private async claimAbandoned(max: number): Promise<Delivery[]> {
+    const { stream, group, consumer, ackTimeoutMs } = this.settings;
+    this.lastAutoclaimAt = Date.now();
+    const [cursor, entries] = (await this.commands.callBuffer('XAUTOCLAIM', stream, group, consumer, ackTimeoutMs, this.autoclaimCursor, 'COUNT', max)) as [Buffer, (RawEntry | null)[]];
+    this.autoclaimCursor = cursor.toString();
+    const claimed = entries.filter((e): e is RawEntry => e !== null);
+    return this.withAttempts(claimed);
+  }
+
+  /** Deliveries for entries just claimed, with each one's delivery counter. */
+  private async withAttempts(entries: RawEntry[]): Promise<Delivery[]> {
+    if (entries.length === 0) return [];
+    const { stream, group } = this.settings;
+    const pipeline = this.commands.pipeline();
+    for (const [id] of entries) pipeline.xpending(stream, group, id.toString(), id.toString(), 1);
+    const results = (await pipeline.exec()) ?? [];
+    return entries.map(([id, fields], index) => {
+      const pending = results[index]?.[1] as [string, string, number, number][] | undefined;
+      return this.toDelivery(id.toString(), fields, Number(pending?.[0]?.[3] ?? 1));
+    });
+  }
+
+  private toDelivery(entryId: string, fields: Buffer[], attempt: number): Delivery {
+    const { stream, group, consumer } = this.settings;
+    const commands = this.commands;
+    const message = fromFields(entryId, fields);
+    return {
+      message,
+      publishedAt: publishedAtOf(entryId),
+      attempt,
+      native: { stream, group, entryId },
+      ack: async () => {
+        await commands.xack(stream, group, entryId);
+      },
+      nack: async (delayMs) => {
+        if (delayMs <= 0) {
+          await this.release(entryId);
+          return;
+        }
+        this.parked.add(entryId);
+        this.later(delayMs, () => this.redeliverParked(entryId));
+      },
+      extendLease: async () => {
+        await commands.eval(EXTEND_IF_OWNER, 1, stream, group, consumer, entryId);
+      },
+      deadLetter: async (queue: string, moved: EncodedMessage) => {
+        // One transaction: the DLQ entry and the ack exist together or not at all.
+        const results = await commands.multi().xadd(queue, '*', ...toFields(moved)).xack(stream, group, entryId).exec();
+        const failed = results?.find(([error]) => error);
+        if (!results || failed) throw failed?.[0] ?? new Error('dead-letter transaction was discarded');
+      },
+    };
+  }
+
+  /** Due: claim it again (counting the delivery) and hand it to the receive loop. */
+  private async redeliverParked(entryId: string): Promise<void> {
+    if (!this.parked.delete(entryId)) return;
+    const { stream, group, consumer } = this.settings;
+    const entries = (await this.commands.callBuffer('XCLAIM', stream, group, consumer, 0, entryId)) as (RawEntry | null)[];
+    const [delivery] = await this.withAttempts(entries.filter((e): e is RawEntry => e !== null));
+    if (delivery) this.makeReady(delivery);
+  }
+
+  /** Make the entry look abandoned now, so any consumer's next XAUTOCLAIM takes it. */
+  private async release(entryId: string): Promise<void> {
+    const { stream, group, consumer, ackTimeoutMs } = this.settings;
+    await this.commands.xclaim(stream, group, consumer, 0, entryId, 'IDLE', ackTimeoutMs + 1, 'JUSTID');
+  }
+
+  private async keepParked(): Promise<void> {
+    if (this.parked.size === 0) return;
+    const { stream, group, consumer } = this.settings;
+    await this.commands.xclaim(stream, group, consumer, 0, ...this.parked, 'JUSTID');
+  }
+}

@@ -1,0 +1,2 @@
+export { driverFactory } from './driver.js';
+export { redisCapabilities } from './capabilities.js';

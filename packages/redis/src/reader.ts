@@ -1,0 +1,63 @@
+import type { Delivery, DriverSubscription } from '@brokerkit/core';
+import type { Redis } from 'ioredis';
+
+/**
+ * What both subscription kinds share: a dedicated connection for blocking reads, a buffer of
+ * deliveries that became due (retries), and a way to cut a blocking read short with
+ * `CLIENT UNBLOCK` — so a due retry or a close never waits for the block timeout.
+ */
+export abstract class BlockingReader implements DriverSubscription {
+  protected readonly ready: Delivery[] = [];
+  protected readonly timers = new Set<NodeJS.Timeout>();
+  protected closed = false;
+  private blockingId: number | undefined;
+
+  constructor(
+    protected readonly commands: Redis,
+    protected readonly blocking: Redis,
+  ) {}
+
+  async start(): Promise<void> {
+    this.blockingId = Number(await this.blocking.client('ID'));
+  }
+
+  abstract receive(max: number, signal: AbortSignal): Promise<Delivery[]>;
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    await this.unblock();
+    this.blocking.disconnect();
+  }
+
+  /** Run `action` after `ms`, unless the subscription closed first. */
+  protected later(ms: number, action: () => Promise<void>): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (!this.closed) void action().catch(() => undefined);
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  protected makeReady(delivery: Delivery): void {
+    this.ready.push(delivery);
+    void this.unblock();
+  }
+
+  protected async unblock(): Promise<void> {
+    if (this.blockingId === undefined) return;
+    try {
+      await this.commands.client('UNBLOCK', this.blockingId, 'TIMEOUT');
+    } catch {
+      // The connection may be gone already; the block times out by itself.
+    }
+  }
+
+  /** Abort cuts a blocking read short. */
+  protected watch(signal: AbortSignal): () => void {
+    const onAbort = (): void => void this.unblock();
+    signal.addEventListener('abort', onAbort, { once: true });
+    return () => signal.removeEventListener('abort', onAbort);
+  }
+}
