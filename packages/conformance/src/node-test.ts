@@ -1,4 +1,4 @@
-import { describe, it, before } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { connect, type Capabilities } from '@brokerkit/core';
 import { runCheck, selectChecks } from './runner.js';
 import type { Harness } from './types.js';
@@ -9,8 +9,11 @@ import type { Harness } from './types.js';
  */
 export function registerConformanceTests(harness: Harness | (() => Promise<Harness>), only?: readonly string[]): void {
   describe(`conformance: ${typeof harness === 'function' ? 'backend' : harness.backend}`, () => {
-    let resolved: Harness;
+    let resolved: Harness | undefined;
     let capabilities: Capabilities;
+    after(async () => {
+      await resolved?.dispose?.();
+    });
     before(async () => {
       resolved = typeof harness === 'function' ? await harness() : harness;
       const probe = resolved.connect ? await resolved.connect() : await connect(resolved.url);
@@ -20,13 +23,13 @@ export function registerConformanceTests(harness: Harness | (() => Promise<Harne
     });
     for (const check of selectChecks(only)) {
       it(`${check.id}: ${check.title}`, async (t) => {
-        const result = await runCheck(check, resolved, capabilities);
+        const result = await runCheck(check, resolved!, capabilities);
         const figures = JSON.stringify(result.figures);
         if (result.status === 'unsupported') {
           t.skip(`unsupported: ${result.reason ?? ''}`);
           return;
         }
-        t.diagnostic(`${resolved.backend} ${check.id} ${result.durationMs} ms ${figures}`);
+        t.diagnostic(`${resolved!.backend} ${check.id} ${result.durationMs} ms ${figures}`);
         if (result.status === 'fail') throw new Error(`${check.id} failed: ${result.reason ?? ''} — figures ${figures}`);
       });
     }

@@ -12,6 +12,8 @@ export interface Harness {
   unreachableUrl?: string;
   /** Per-backend timing: shortest ack timeout the backend honours, slack allowed on backoff delays. */
   timing?: Partial<Timing>;
+  /** Stops what was started to provide the backend (a container); called after the suite. */
+  dispose?: () => Promise<void>;
 }
 
 export interface Timing {

@@ -1,0 +1,59 @@
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import { connect, type Broker, type ReceivedMessage } from '@brokerkit/core';
+import { waitUntil } from '@brokerkit/conformance';
+import { startBrokers } from '@brokerkit/testing';
+import './fixtures/register.js';
+
+const run = promisify(execFile);
+
+/** Other tools see brokerkit's entries as plain stream entries, and brokerkit reads theirs. */
+describe('redis interop with redis-cli', () => {
+  let url: URL;
+  let broker: Broker | undefined;
+  let stopBrokers: (() => Promise<void>) | undefined;
+  const cli = (...args: string[]) => run('redis-cli', ['-h', url.hostname, '-p', url.port || '6379', '-n', url.pathname.slice(1) || '0', ...args]);
+
+  before(async () => {
+    const brokers = await startBrokers(['redis']);
+    stopBrokers = brokers.stop;
+    url = new URL(brokers.urls.redis as string);
+    broker = await connect(url.toString());
+  });
+  after(async () => {
+    await broker?.close();
+    await stopBrokers?.();
+  });
+
+  it('a message sent by brokerkit reads with XRANGE: plain JSON body, id, key and headers as fields', async () => {
+    const stream = `bk-interop-${randomBytes(4).toString('hex')}`;
+    await broker!.producer().send(stream, { id: 'order-1', key: 'customer-7', body: { total: 12.5 }, headers: { 'x-trace': 'abc' } });
+    const { stdout } = await cli('XRANGE', stream, '-', '+');
+    const lines = stdout.trim().split('\n');
+    const field = (name: string): string | undefined => lines[lines.indexOf(name) + 1];
+    assert.equal(field('body'), '{"total":12.5}');
+    assert.equal(field('id'), 'order-1');
+    assert.equal(field('key'), 'customer-7');
+    assert.equal(field('h:x-trace'), 'abc');
+    assert.equal(field('h:bk-content-type'), 'application/json');
+  });
+
+  it('an entry added by redis-cli XADD with just a body field is consumed, attempt 1', async () => {
+    const queue = `bk-interop-${randomBytes(4).toString('hex')}`;
+    const { stdout: entryId } = await cli('XADD', queue, '*', 'body', 'hello from redis-cli');
+    const received: ReceivedMessage[] = [];
+    await broker!.consumer(queue, (message) => {
+      received.push(message);
+    });
+    assert.ok(await waitUntil(() => received.length > 0, 10_000));
+    const [message] = received;
+    assert.equal(message?.id, entryId.trim(), 'without an id field, the entry id is the message id');
+    assert.equal(message?.attempt, 1);
+    assert.ok(message?.body instanceof Uint8Array);
+    assert.equal(Buffer.from(message.body).toString(), 'hello from redis-cli');
+    assert.equal(message.key, undefined);
+  });
+});
