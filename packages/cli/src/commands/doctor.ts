@@ -1,5 +1,5 @@
 import { BACKENDS } from '@brokerkit/conformance';
-import { connect, describeError, maskCredentials } from '@brokerkit/core';
+import { BUILTIN_SCHEMES, ConfigError, connect, describeError, maskCredentials } from '@brokerkit/core';
 import pc from 'picocolors';
 
 const PING_TIMEOUT_MS = 5_000;
@@ -24,6 +24,12 @@ export async function doctor(env: NodeJS.ProcessEnv = process.env): Promise<numb
         await broker.close();
       }
     } catch (error) {
+      if (error instanceof ConfigError && error.field === 'url scheme') {
+        // Not a broker fault: this installation cannot speak to it yet.
+        const adapter = BUILTIN_SCHEMES[new URL(url).protocol.replace(/:$/, '')] ?? 'its adapter';
+        process.stdout.write(`${pc.yellow('?')} ${profile.name.padEnd(9)} not checked: ${adapter} is not installed  ${pc.dim(maskCredentials(url))}\n`);
+        continue;
+      }
       unreachable += 1;
       process.stdout.write(`${pc.red('✘')} ${profile.name.padEnd(9)} unreachable  ${describeError(error)}  ${pc.dim(maskCredentials(url))}\n`);
     }
