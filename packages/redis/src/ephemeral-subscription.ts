@@ -28,19 +28,12 @@ export class EphemeralSubscription extends BlockingReader {
     this.lastId = last?.[0] ?? '0-0';
   }
 
-  async receive(max: number, signal: AbortSignal): Promise<Delivery[]> {
-    const out = this.ready.splice(0, max);
-    if (out.length > 0 || signal.aborted || this.closed) return out;
-    const stopWatching = this.watch(signal);
-    try {
-      const reply = (await this.blocking.xreadBuffer('COUNT', max, 'BLOCK', BLOCK_MS, 'STREAMS', this.stream, this.lastId)) as [Buffer, RawEntry[]][] | null;
-      const entries = reply?.[0]?.[1] ?? [];
-      const last = entries.at(-1);
-      if (last) this.lastId = last[0].toString();
-      return entries.map(([id, fields]) => this.toDelivery(id.toString(), fields, 1));
-    } finally {
-      stopWatching();
-    }
+  protected async readBlocking(max: number): Promise<Delivery[]> {
+    const reply = (await this.blocking.xreadBuffer('COUNT', max, 'BLOCK', BLOCK_MS, 'STREAMS', this.stream, this.lastId)) as [Buffer, RawEntry[]][] | null;
+    const entries = reply?.[0]?.[1] ?? [];
+    const last = entries.at(-1);
+    if (last) this.lastId = last[0].toString();
+    return entries.map(([id, fields]) => this.toDelivery(id.toString(), fields, 1));
   }
 
   private toDelivery(entryId: string, fields: Buffer[], attempt: number): Delivery {

@@ -50,18 +50,10 @@ export class GroupSubscription extends BlockingReader {
     this.keeper = setInterval(() => void this.keepParked().catch(() => undefined), Math.max(100, Math.floor(this.settings.ackTimeoutMs / 3)));
   }
 
-  async receive(max: number, signal: AbortSignal): Promise<Delivery[]> {
-    const out = this.ready.splice(0, max);
-    if (out.length < max && Date.now() - this.lastAutoclaimAt >= Math.min(1_000, this.settings.ackTimeoutMs / 2)) {
-      out.push(...(await this.claimAbandoned(max - out.length)));
-    }
-    if (out.length > 0 || signal.aborted || this.closed) return out;
-    const stopWatching = this.watch(signal);
-    try {
-      return await this.readNew(max);
-    } finally {
-      stopWatching();
-    }
+  /** Entries abandoned by crashed consumers, looked for at most every second. */
+  protected override async collect(max: number): Promise<Delivery[]> {
+    if (Date.now() - this.lastAutoclaimAt < Math.min(1_000, this.settings.ackTimeoutMs / 2)) return [];
+    return this.claimAbandoned(max);
   }
 
   override async close(): Promise<void> {
@@ -73,7 +65,7 @@ export class GroupSubscription extends BlockingReader {
     await Promise.all(parked.map((id) => this.release(id).catch(() => undefined)));
   }
 
-  private async readNew(max: number): Promise<Delivery[]> {
+  protected async readBlocking(max: number): Promise<Delivery[]> {
     const { stream, group, consumer } = this.settings;
     const reply = (await this.blocking.xreadgroupBuffer('GROUP', group, consumer, 'COUNT', max, 'BLOCK', BLOCK_MS, 'STREAMS', stream, '>')) as
       | [Buffer, RawEntry[]][]

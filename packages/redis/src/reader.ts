@@ -21,7 +21,29 @@ export abstract class BlockingReader implements DriverSubscription {
     this.blockingId = Number(await this.blocking.client('ID'));
   }
 
-  abstract receive(max: number, signal: AbortSignal): Promise<Delivery[]>;
+  /**
+   * Due retries first, then whatever `collect` finds without waiting; only when nothing is
+   * there, a blocking read — which an abort or a new due retry cuts short.
+   */
+  async receive(max: number, signal: AbortSignal): Promise<Delivery[]> {
+    const out = this.ready.splice(0, max);
+    if (out.length < max) out.push(...(await this.collect(max - out.length)));
+    if (out.length > 0 || signal.aborted || this.closed) return out;
+    const stopWatching = this.watch(signal);
+    try {
+      return await this.readBlocking(max);
+    } finally {
+      stopWatching();
+    }
+  }
+
+  /** Deliveries available without blocking (none by default). */
+  protected async collect(_max: number): Promise<Delivery[]> {
+    return [];
+  }
+
+  /** A bounded blocking read of new entries on the dedicated connection. */
+  protected abstract readBlocking(max: number): Promise<Delivery[]>;
 
   async close(): Promise<void> {
     this.closed = true;
@@ -55,7 +77,7 @@ export abstract class BlockingReader implements DriverSubscription {
   }
 
   /** Abort cuts a blocking read short. */
-  protected watch(signal: AbortSignal): () => void {
+  private watch(signal: AbortSignal): () => void {
     const onAbort = (): void => void this.unblock();
     signal.addEventListener('abort', onAbort, { once: true });
     return () => signal.removeEventListener('abort', onAbort);
