@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { BACKENDS, CHECKS } from '@brokerkit/conformance';
 import { BrokerkitError, registerDriver } from '@brokerkit/core';
 import { driverFactory as memoryDriver } from '@brokerkit/memory';
+import { driverFactory as rabbitmqDriver } from '@brokerkit/rabbitmq';
 import { driverFactory as redisDriver } from '@brokerkit/redis';
 import { Command, CommanderError, Option } from 'commander';
 import { compare } from './commands/compare.js';
@@ -12,6 +13,7 @@ import { UsageError } from './commands/usage-error.js';
 
 registerDriver(memoryDriver);
 registerDriver(redisDriver);
+registerDriver(rabbitmqDriver);
 
 const list = (value: string): string[] => value.split(',').map((v) => v.trim()).filter(Boolean);
 const collect = (value: string, previous: string[]): string[] => [...previous, value];

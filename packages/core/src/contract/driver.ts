@@ -25,6 +25,8 @@ export interface SubscriptionSpec {
   durable: boolean;
   ordering: 'none' | 'key';
   ackTimeoutMs: number;
+  /** Most messages one instance holds unsettled (its concurrency): prefetch or flow control for push brokers. */
+  maxInFlight: number;
   maxAttempts: number;
   /** Queue that exhausted or poisoned messages go to; undefined when dead-lettering is off. */
   deadLetterQueue: string | undefined;

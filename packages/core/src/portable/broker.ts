@@ -104,6 +104,7 @@ export class Broker implements AsyncDisposable {
     const resolved = resolveHandlerOptions(subscription, options);
     const spec = this.specFor(topic, subscription, options);
     if (spec.durable) await this.driver.ensureSubscription(spec);
+    else if (spec.deadLetterQueue !== undefined) await this.driver.ensureQueue(spec.deadLetterQueue);
     const runner = new SubscriptionRunner(this.driver, spec, resolved, this.codec, handler);
     await runner.start();
     this.runners.add(runner);
@@ -123,6 +124,7 @@ export class Broker implements AsyncDisposable {
       durable: resolved.durable,
       ordering: resolved.ordering,
       ackTimeoutMs: resolved.ackTimeoutMs,
+      maxInFlight: resolved.concurrency,
       maxAttempts: resolved.retry.maxAttempts,
       deadLetterQueue: resolved.deadLetterQueue === undefined ? undefined : requireName('options.deadLetter', resolved.deadLetterQueue),
     };

@@ -76,7 +76,7 @@ class ScriptedDriver implements Driver {
   }
 }
 
-const spec: SubscriptionSpec = { topic: 't', subscription: 's', durable: true, ordering: 'none', ackTimeoutMs: 30_000, maxAttempts: 3, deadLetterQueue: 's.dlq' };
+const spec: SubscriptionSpec = { topic: 't', subscription: 's', durable: true, ordering: 'none', ackTimeoutMs: 30_000, maxInFlight: 1, maxAttempts: 3, deadLetterQueue: 's.dlq' };
 
 async function start(handler: Handler, options: SubscriberOptions = {}) {
   const driver = new ScriptedDriver();
@@ -154,6 +154,18 @@ describe('SubscriptionRunner', () => {
     await runner.close();
     assert.equal(errors.length, 1);
     assert.match(errors[0]?.message ?? '', /discarded after 3 attempts.*always/);
+  });
+
+  it('dead-letters a crash-looping message (delivered past maxAttempts, never settled) without calling the handler', async () => {
+    let calls = 0;
+    const { driver, runner } = await start(async () => {
+      calls += 1;
+    });
+    driver.push('looping', { attempt: 4 });
+    await until(() => driver.log.includes('ack looping'));
+    await runner.close();
+    assert.equal(calls, 0);
+    assert.ok(driver.log.includes('send s.dlq looping max-attempts attempts=3'));
   });
 
   it('never runs more handlers than concurrency and asks the driver only for free slots', async () => {

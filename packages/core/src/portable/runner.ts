@@ -158,6 +158,12 @@ export class SubscriptionRunner {
     }
     const stopKeeping = this.keepLease(delivery);
     try {
+      if (delivery.attempt > this.options.retry.maxAttempts) {
+        // Delivered more often than allowed without ever being settled: whatever handles it
+        // dies first (a crash loop). Stop the loop here, on every backend.
+        await this.deadLetter(lease, delivery.attempt - 1, 'max-attempts', `delivered ${delivery.attempt} times without being settled: the consumer crashed or lost its lease each time`);
+        return;
+      }
       let body: unknown;
       try {
         body = this.codec.decode(delivery.message.body, delivery.message.headers[Header.contentType]);

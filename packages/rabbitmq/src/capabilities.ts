@@ -1,0 +1,26 @@
+import type { Capabilities } from '@brokerkit/core';
+
+/** RabbitMQ's default max message size (max_message_size) is 128 MiB; we stay well under it. */
+export function rabbitCapabilities(maxMessageBytes: number): Capabilities {
+  return {
+    ordering: 'per-key-per-instance',
+    deadLetter: 'emulated',
+    delayedRetry: 'emulated',
+    attemptCount: 'exact',
+    redeliveryOnCrash: true,
+    exactlyOnce: false,
+    replay: false,
+    maxMessageBytes,
+    ephemeralSubscriptions: 'native',
+    notes: [
+      'topic = durable topic exchange; subscription = durable quorum queue bound to it; a queue = exchange and queue of the same name',
+      'send = persistent message on a confirm channel with mandatory: a broker nack or an unroutable message is a SendError',
+      'dead letter = a confirmed publish to the <subscription>.dlq queue, then ack (at least once into the DLQ); a message redelivered past maxAttempts by crashes is dead-lettered before its handler runs',
+      'delayed retry = per-delay retry queues (TTL, delays rounded up to 2 significant digits) dead-lettering back: no head-of-line blocking; the retry goes to the back of the queue',
+      "ordering 'key' holds within one instance; instances of one queue may interleave a key",
+      'ackTimeoutMs is not a per-message lease in RabbitMQ: a handler that hangs keeps its message until its connection closes',
+      'attempt = 1 + retries (header) + x-delivery-count (crashes and releases)',
+      'ephemeral subscriptions = exclusive, auto-delete, server-named classic queue; retries in-process',
+    ],
+  };
+}

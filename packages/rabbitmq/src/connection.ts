@@ -1,0 +1,111 @@
+import { ConnectionError, describeError } from '@brokerkit/core';
+import amqp, { type ChannelModel } from 'amqplib';
+
+/** Longest pause between reconnection attempts. */
+const MAX_RECONNECT_DELAY_MS = 5_000;
+
+/**
+ * One AMQP connection that comes back by itself. amqplib does not reconnect: when the
+ * connection drops, this reconnects with backoff and calls every `onReconnect` listener
+ * (the publisher's confirm channel, each subscription's consumer) so they re-attach.
+ */
+export class RabbitConnection {
+  private current: ChannelModel | undefined;
+  private closed = false;
+  private readonly listeners = new Set<() => Promise<void>>();
+  private waiters: (() => void)[] = [];
+  private reconnectTimer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    private readonly url: string,
+    private readonly socketOptions: Record<string, unknown>,
+    private readonly onError: (error: Error) => void,
+  ) {}
+
+  static async open(url: string, socketOptions: Record<string, unknown>, onError: (error: Error) => void): Promise<RabbitConnection> {
+    const connection = new RabbitConnection(url, socketOptions, onError);
+    connection.adopt(await amqp.connect(url, socketOptions));
+    return connection;
+  }
+
+  /** The live connection; a ConnectionError while it is being re-established. */
+  get model(): ChannelModel {
+    if (!this.current) throw new ConnectionError('the RabbitMQ connection is down and being re-established');
+    return this.current;
+  }
+
+  get isUp(): boolean {
+    return this.current !== undefined;
+  }
+
+  /** Resolve once connected, or throw a ConnectionError after `timeoutMs`. */
+  async whenUp(timeoutMs: number): Promise<ChannelModel> {
+    if (this.current) return this.current;
+    if (this.closed) throw new ConnectionError('the RabbitMQ connection is closed');
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== done);
+        reject(new ConnectionError(`RabbitMQ did not come back within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.waiters.push(done);
+    });
+    return this.model;
+  }
+
+  onReconnect(listener: () => Promise<void>): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    await this.current?.close().catch(() => undefined);
+    this.current = undefined;
+  }
+
+  /** Drop the socket without a protocol close: the broker sees a crash and requeues. */
+  destroy(): void {
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    const socket = (this.current?.connection as unknown as { stream?: { destroy(): void } } | undefined)?.stream;
+    socket?.destroy();
+    this.current = undefined;
+  }
+
+  private adopt(model: ChannelModel): void {
+    this.current = model;
+    model.on('error', (error: Error) => this.onError(new ConnectionError(`RabbitMQ connection error: ${error.message}`, { cause: error })));
+    model.on('close', () => {
+      if (this.current !== model) return;
+      this.current = undefined;
+      if (!this.closed) this.scheduleReconnect(1);
+    });
+    for (const waiter of this.waiters.splice(0)) waiter();
+  }
+
+  private scheduleReconnect(attempt: number): void {
+    const delayMs = Math.min(MAX_RECONNECT_DELAY_MS, 100 * 2 ** (attempt - 1));
+    this.reconnectTimer = setTimeout(() => {
+      void this.reconnect(attempt);
+    }, delayMs);
+  }
+
+  private async reconnect(attempt: number): Promise<void> {
+    if (this.closed) return;
+    try {
+      this.adopt(await amqp.connect(this.url, this.socketOptions));
+    } catch (error) {
+      this.onError(new ConnectionError(`reconnecting to RabbitMQ (attempt ${attempt}) failed: ${describeError(error)}`, { cause: error }));
+      this.scheduleReconnect(attempt + 1);
+      return;
+    }
+    for (const listener of this.listeners) {
+      await listener().catch((error: unknown) => this.onError(new ConnectionError(`re-attaching after reconnect failed: ${describeError(error)}`, { cause: error })));
+    }
+  }
+}

@@ -1,0 +1,130 @@
+import {
+  ConnectionError,
+  describeError,
+  hostAndPort,
+  readUrlOptions,
+  type Capabilities,
+  type Driver,
+  type DriverFactory,
+  type DriverLimits,
+  type DriverSubscription,
+  type EncodedMessage,
+  type SendReceipt,
+  type SubscriptionSpec,
+} from '@brokerkit/core';
+import { rabbitCapabilities } from './capabilities.js';
+import { RabbitConnection } from './connection.js';
+import { toAmqp } from './message.js';
+import { Publisher } from './publisher.js';
+import { RabbitSubscription } from './subscription.js';
+import { WORK_QUEUE, declare } from './topology.js';
+
+const urlOptions = {
+  maxMessageBytes: { type: 'int', min: 1, max: 128 * 1_048_576, default: 1_048_576, doc: 'largest message in bytes' },
+  heartbeat: { type: 'int', min: 0, max: 600, default: 30, doc: 'heartbeat interval in seconds' },
+  frameMax: { type: 'int', min: 4_096, doc: 'largest AMQP frame in bytes' },
+  connectTimeoutMs: { type: 'int', min: 100, max: 120_000, default: 5_000, doc: 'time to reach the broker' },
+} as const;
+
+class RabbitDriver implements Driver {
+  readonly backend = 'rabbitmq';
+  readonly capabilities: Capabilities;
+  readonly limits: DriverLimits;
+  readonly traits = { retryKeepsKeyOrder: false };
+  private readonly publisher: Publisher;
+  private readonly subscriptions = new Set<RabbitSubscription>();
+  private readonly queues = new Set<string>();
+
+  constructor(
+    private readonly connection: RabbitConnection,
+    maxMessageBytes: number,
+  ) {
+    this.capabilities = rabbitCapabilities(maxMessageBytes);
+    this.limits = { maxMessageBytes, maxBatchMessages: 1_000, maxBatchBytes: 16 * 1_048_576 };
+    this.publisher = new Publisher(connection);
+  }
+
+  async ensureQueue(name: string): Promise<void> {
+    await this.bindQueue(name, name);
+  }
+
+  async ensureSubscription(spec: SubscriptionSpec): Promise<void> {
+    await this.bindQueue(spec.topic, spec.subscription);
+    if (spec.deadLetterQueue !== undefined) await this.ensureQueue(spec.deadLetterQueue);
+  }
+
+  async send(topic: string, messages: EncodedMessage[]): Promise<SendReceipt[]> {
+    await this.publisher.ensureExchange(topic);
+    await this.publisher.publish(messages.map((message) => toAmqp(topic, message)));
+    return messages.map((message) => ({ id: message.id }));
+  }
+
+  async subscribe(spec: SubscriptionSpec): Promise<DriverSubscription> {
+    const subscription = new RabbitSubscription(this.connection, this.publisher, spec);
+    await subscription.attach();
+    this.subscriptions.add(subscription);
+    return {
+      receive: (max, signal) => subscription.receive(max, signal),
+      close: async () => {
+        this.subscriptions.delete(subscription);
+        await subscription.close();
+      },
+    };
+  }
+
+  async ping(): Promise<{ version?: string }> {
+    const model = await this.connection.whenUp(5_000);
+    // A real round trip: open and close a channel.
+    const channel = await model.createChannel();
+    await channel.close();
+    const version = model.connection.serverProperties.version;
+    return version ? { version: `RabbitMQ ${version}` } : {};
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.subscriptions].map((s) => s.close()));
+    await this.publisher.close();
+    await this.connection.close();
+  }
+
+  async destroy(): Promise<void> {
+    this.connection.destroy();
+  }
+
+  native(): unknown {
+    return this.connection.model;
+  }
+
+  /** Exchange `topic`, quorum queue `queue`, bound with '#': every message of the topic. */
+  private async bindQueue(topic: string, queue: string): Promise<void> {
+    const key = `${topic}\u0000${queue}`;
+    if (this.queues.has(key)) return;
+    await this.publisher.ensureExchange(topic);
+    await declare(this.connection.model, `quorum queue ${queue} on exchange ${topic}`, async (channel) => {
+      await channel.assertQueue(queue, WORK_QUEUE);
+      await channel.bindQueue(queue, topic, '#');
+    });
+    this.queues.add(key);
+  }
+}
+
+export const driverFactory: DriverFactory = {
+  schemes: ['amqp', 'amqps'],
+  async open(url: URL): Promise<Driver> {
+    const options = readUrlOptions(url, urlOptions);
+    const { host, port } = hostAndPort(url, url.protocol === 'amqps:' ? 5671 : 5672);
+    const vhost = decodeURIComponent(url.pathname.replace(/^\//, '')) || '/';
+    const connectUrl = new URL(url.toString());
+    connectUrl.search = '';
+    connectUrl.searchParams.set('heartbeat', String(options.heartbeat));
+    if (options.frameMax !== undefined) connectUrl.searchParams.set('frameMax', String(options.frameMax));
+    try {
+      const connection = await RabbitConnection.open(connectUrl.toString(), { timeout: options.connectTimeoutMs, noDelay: true }, (error) => {
+        if (process.env.BROKERKIT_DEBUG) console.error(`[brokerkit] ${error.message}`);
+      });
+      return new RabbitDriver(connection, options.maxMessageBytes);
+    } catch (error) {
+      throw new ConnectionError(`cannot reach RabbitMQ at ${host}:${port} (vhost ${vhost}): ${describeError(error)}`, { cause: error });
+    }
+  },
+};

@@ -1,0 +1,3 @@
+export { driverFactory } from './driver.js';
+export { rabbitCapabilities } from './capabilities.js';
+export { retryBucketMs } from './topology.js';

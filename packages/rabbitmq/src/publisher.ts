@@ -1,0 +1,92 @@
+import { once } from 'node:events';
+import { SendError, describeError } from '@brokerkit/core';
+import type { ConfirmChannel, Options } from 'amqplib';
+import type { RabbitConnection } from './connection.js';
+import { declare } from './topology.js';
+
+/** How long a send waits for a dropped connection to come back before failing. */
+const RECONNECT_WAIT_MS = 10_000;
+
+export interface Outgoing {
+  exchange: string;
+  routingKey: string;
+  content: Buffer;
+  options: Options.Publish & { messageId: string };
+}
+
+/**
+ * Publishes on one confirm channel: persistent, mandatory, flow-controlled (`drain`), and
+ * resolved only on the broker's confirm. A broker nack or a returned (unroutable) message
+ * rejects that send with a SendError — never a silent drop.
+ */
+export class Publisher {
+  private channel: ConfirmChannel | undefined;
+  private opening: Promise<ConfirmChannel> | undefined;
+  private readonly returned = new Set<string>();
+  private readonly exchanges = new Set<string>();
+
+  constructor(private readonly connection: RabbitConnection) {
+    connection.onReconnect(async () => {
+      this.channel = undefined;
+      this.opening = undefined;
+    });
+  }
+
+  /** Declare a durable topic exchange once per process. */
+  async ensureExchange(name: string): Promise<void> {
+    if (this.exchanges.has(name)) return;
+    await declare(await this.connection.whenUp(RECONNECT_WAIT_MS), `exchange ${name}`, (channel) => channel.assertExchange(name, 'topic', { durable: true }));
+    this.exchanges.add(name);
+  }
+
+  async publish(messages: Outgoing[]): Promise<void> {
+    const channel = await this.ready();
+    const confirms: Promise<void>[] = [];
+    for (const message of messages) {
+      let written = true;
+      confirms.push(
+        new Promise<void>((resolve, reject) => {
+          written = channel.publish(message.exchange, message.routingKey, message.content, { ...message.options, persistent: true, mandatory: true }, (error: unknown) => {
+            const id = message.options.messageId;
+            if (error) reject(new SendError(`RabbitMQ refused message ${id} to ${message.exchange}: ${describeError(error)}`, { cause: error, retriable: true }));
+            else if (this.returned.delete(id)) reject(new SendError(`message ${id} to ${message.exchange} is unroutable: no queue is bound to it (start a subscriber or declare the queue first)`));
+            else resolve();
+          });
+        }),
+      );
+      if (!written) await once(channel, 'drain');
+    }
+    const results = await Promise.allSettled(confirms);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  async close(): Promise<void> {
+    await this.channel?.close().catch(() => undefined);
+    this.channel = undefined;
+  }
+
+  private async ready(): Promise<ConfirmChannel> {
+    if (this.channel) return this.channel;
+    this.opening ??= this.open();
+    try {
+      return await this.opening;
+    } finally {
+      this.opening = undefined;
+    }
+  }
+
+  private async open(): Promise<ConfirmChannel> {
+    const model = await this.connection.whenUp(RECONNECT_WAIT_MS);
+    const channel = await model.createConfirmChannel();
+    channel.on('return', (message: { properties: { messageId?: string } }) => {
+      if (message.properties.messageId) this.returned.add(message.properties.messageId);
+    });
+    channel.on('error', () => undefined);
+    channel.on('close', () => {
+      if (this.channel === channel) this.channel = undefined;
+    });
+    this.channel = channel;
+    return channel;
+  }
+}

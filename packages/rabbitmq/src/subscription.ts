@@ -1,0 +1,137 @@
+import type { Delivery, DriverSubscription, SubscriptionSpec } from '@brokerkit/core';
+import type { Channel, ConsumeMessage } from 'amqplib';
+import type { RabbitConnection } from './connection.js';
+import { fromAmqp, toAmqp } from './message.js';
+import type { Publisher } from './publisher.js';
+import { declare, retryBucketMs, retryQueueArguments, retryQueueName } from './topology.js';
+
+const RECEIVE_WAIT_MS = 1_000;
+
+/**
+ * A consumer on one channel with prefetch = the instance's concurrency. Deliveries are
+ * buffered until the portable layer's receive loop takes them. After a reconnect it consumes
+ * again on a new channel; settling a delivery of a dead channel does nothing (the broker has
+ * already requeued it), so nothing is acked on the wrong channel.
+ */
+export class RabbitSubscription implements DriverSubscription {
+  private channel: Channel | undefined;
+  private queue: string;
+  private buffer: Delivery[] = [];
+  private wake: (() => void) | undefined;
+  private closed = false;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly retryQueues = new Set<string>();
+  private readonly stopListening: () => void;
+
+  constructor(
+    private readonly connection: RabbitConnection,
+    private readonly publisher: Publisher,
+    private readonly spec: SubscriptionSpec,
+  ) {
+    this.queue = spec.subscription;
+    this.stopListening = connection.onReconnect(() => this.attach());
+  }
+
+  async attach(): Promise<void> {
+    if (this.closed) return;
+    const channel = await this.connection.model.createChannel();
+    channel.on('error', () => undefined);
+    await channel.prefetch(this.spec.maxInFlight);
+    if (!this.spec.durable) {
+      // Server-named, exclusive, auto-delete: exists only while this connection does.
+      await channel.assertExchange(this.spec.topic, 'topic', { durable: true });
+      const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
+      await channel.bindQueue(queue, this.spec.topic, '#');
+      this.queue = queue;
+    }
+    this.buffer = [];
+    this.channel = channel;
+    await channel.consume(this.queue, (message) => {
+      if (!message) return; // consumer cancelled by the broker (queue deleted)
+      this.buffer.push(this.toDelivery(channel, message));
+      this.wake?.();
+    });
+  }
+
+  async receive(max: number, signal: AbortSignal): Promise<Delivery[]> {
+    if (this.buffer.length === 0 && !signal.aborted && !this.closed) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, RECEIVE_WAIT_MS);
+        signal.addEventListener('abort', done, { once: true });
+        this.wake = done;
+        function done(): void {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          resolve();
+        }
+      });
+      this.wake = undefined;
+    }
+    return this.buffer.splice(0, max);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.stopListening();
+    for (const timer of this.timers) clearTimeout(timer);
+    this.wake?.();
+    await this.channel?.close().catch(() => undefined);
+    this.channel = undefined;
+  }
+
+  private toDelivery(channel: Channel, raw: ConsumeMessage): Delivery {
+    const decoded = fromAmqp(raw);
+    // Settle only on the channel that delivered it, while it is the live one.
+    const live = (): boolean => this.channel === channel;
+    return {
+      message: decoded.message,
+      publishedAt: decoded.publishedAt,
+      attempt: decoded.attempt,
+      native: raw,
+      ack: async () => {
+        if (live()) channel.ack(raw);
+      },
+      nack: async (delayMs) => {
+        if (!live()) return;
+        if (delayMs <= 0) {
+          channel.nack(raw, false, true);
+        } else if (!this.spec.durable) {
+          this.redeliverLocally(channel, raw, delayMs);
+        } else {
+          await this.retryLater(decoded, delayMs);
+          if (live()) channel.ack(raw);
+        }
+      },
+    };
+  }
+
+  /** Publish a copy to the retry queue of this delay's bucket (confirmed), which dead-letters it back after its TTL. */
+  private async retryLater(decoded: ReturnType<typeof fromAmqp>, delayMs: number): Promise<void> {
+    const bucketMs = retryBucketMs(delayMs);
+    const name = retryQueueName(this.queue, bucketMs);
+    if (!this.retryQueues.has(name)) {
+      await declare(this.connection.model, `retry queue ${name}`, (channel) => channel.assertQueue(name, retryQueueArguments(this.queue, bucketMs)));
+      this.retryQueues.add(name);
+    }
+    const copy = toAmqp('', decoded.message, { retries: decoded.retries + 1, publishedAt: decoded.publishedAt });
+    await this.publisher.publish([{ ...copy, routingKey: name }]);
+  }
+
+  /** Ephemeral queues die with the connection: hold the message and hand it out again when due. */
+  private redeliverLocally(channel: Channel, raw: ConsumeMessage, delayMs: number): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (this.channel !== channel) return;
+      const again = this.toDelivery(channel, raw);
+      this.buffer.push({ ...again, attempt: again.attempt + 1 + this.localRetries(raw) });
+      this.wake?.();
+    }, delayMs);
+    this.timers.add(timer);
+  }
+
+  private localRetries(raw: ConsumeMessage): number {
+    const state = raw as ConsumeMessage & { bkLocalRetries?: number };
+    state.bkLocalRetries = (state.bkLocalRetries ?? 0) + 1;
+    return state.bkLocalRetries - 1;
+  }
+}

@@ -1,0 +1,52 @@
+import { TopologyError, describeError } from '@brokerkit/core';
+import type { Channel, ChannelModel, Options } from 'amqplib';
+
+/**
+ * Retry delays are rounded *up* to two significant digits (1234 ms → 1300 ms): every delay of
+ * one bucket shares a retry queue with one message TTL, so nothing waits behind a longer delay
+ * (no head-of-line blocking), the number of queues stays small, and no retry comes early.
+ */
+export function retryBucketMs(delayMs: number): number {
+  if (delayMs <= 10) return Math.max(1, Math.ceil(delayMs));
+  const magnitude = 10 ** (Math.floor(Math.log10(delayMs)) - 1);
+  return Math.ceil(delayMs / magnitude) * magnitude;
+}
+
+export const retryQueueName = (queue: string, bucketMs: number): string => `${queue}.retry.${bucketMs}ms`;
+
+/**
+ * Work queues are durable quorum queues (replicated, with a delivery counter) and carry no
+ * other arguments, so every declaration of one queue agrees whatever the handler options.
+ */
+export const WORK_QUEUE: Options.AssertQueue = { durable: true, arguments: { 'x-queue-type': 'quorum' } };
+
+/** Holds messages for `bucketMs`, then dead-letters them back to the work queue; deleted when unused. */
+export function retryQueueArguments(queue: string, bucketMs: number): Options.AssertQueue {
+  return {
+    durable: true,
+    arguments: {
+      'x-message-ttl': bucketMs,
+      'x-dead-letter-exchange': '',
+      'x-dead-letter-routing-key': queue,
+      'x-expires': bucketMs + 600_000,
+    },
+  };
+}
+
+/**
+ * Declare on a throwaway channel: a mismatch with what exists closes only that channel, and
+ * becomes a TopologyError saying what differs.
+ */
+export async function declare(connection: ChannelModel, what: string, action: (channel: Channel) => Promise<unknown>): Promise<void> {
+  const channel = await connection.createChannel();
+  channel.on('error', () => undefined);
+  try {
+    await action(channel);
+  } catch (error) {
+    const text = describeError(error);
+    const hint = /PRECONDITION_FAILED/.test(text) ? ' (it exists with other arguments: delete it, or use the same options — maxAttempts and deadLetter are queue arguments)' : '';
+    throw new TopologyError(`declaring ${what} failed: ${text}${hint}`, { cause: error });
+  } finally {
+    await channel.close().catch(() => undefined);
+  }
+}
