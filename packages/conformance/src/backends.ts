@@ -21,7 +21,7 @@ const profile = (name: string, rest: Omit<BackendProfile, 'name' | 'envVar'>): B
 export const BACKENDS: Readonly<Record<string, BackendProfile>> = {
   memory: profile('memory', { defaultUrl: 'memory://' }),
   redis: profile('redis', { unreachableUrl: 'redis://127.0.0.1:1' }),
-  rabbitmq: profile('rabbitmq', { unreachableUrl: 'amqp://guest:guest@127.0.0.1:1/' }),
+  rabbitmq: profile('rabbitmq', { unreachableUrl: 'amqp://guest:guest@127.0.0.1:1' }),
   kafka: profile('kafka', { unreachableUrl: 'kafka://127.0.0.1:1' }),
   sqs: profile('sqs', { unreachableUrl: 'sqs://127.0.0.1:1?region=us-east-1' }),
   // Pub/Sub's shortest ack deadline is 10 s: a crashed delivery cannot come back sooner.

@@ -26,7 +26,7 @@ export const CONTAINERS: Readonly<Record<BrokerName, ContainerSpec>> = {
     image: 'rabbitmq:3.13-management',
     port: 5672,
     readyLog: /Server startup complete/,
-    url: (host, port) => `amqp://guest:guest@${host}:${port}/`,
+    url: (host, port) => `amqp://guest:guest@${host}:${port}`,
   },
   kafka: {
     // A fixed host port: Kafka advertises the address clients must use.
