@@ -39,7 +39,7 @@ if (files.length === 0) {
 }
 // Integration tests restart and kill brokers: one file at a time, so no test shares a broker
 // with one that is disrupting it. Unit and conformance files run two at a time (2 cores).
-const concurrency = wanted === 'integration' ? 1 : (process.env.BROKERKIT_TEST_CONCURRENCY ?? 2);
+const concurrency = wanted === 'integration' || wanted === 'all' ? 1 : (process.env.BROKERKIT_TEST_CONCURRENCY ?? 2);
 const args = ['--conditions=development', '--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...process.argv.slice(3), ...files];
 const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
 process.exit(result.status ?? 1);
