@@ -1,14 +1,12 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { connect, type ReceivedMessage } from '@brokerkit/core';
 import { waitUntil } from '@brokerkit/conformance';
 import { startBrokers } from '@brokerkit/testing';
+import { startHangingConsumer } from './fixtures/hanging-process.js';
 import { BACKENDS_UNDER_TEST } from './fixtures/register.js';
 
-const fixture = fileURLToPath(new URL('./fixtures/hanging-consumer.ts', import.meta.url));
 const ACK_TIMEOUT_MS = 1_500;
 
 describe('a consumer process killed mid-handler (SIGKILL)', () => {
@@ -22,22 +20,14 @@ describe('a consumer process killed mid-handler (SIGKILL)', () => {
       after(() => broker.close());
       await broker.ensureQueue(queue);
 
-      const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', fixture, url, queue, String(ACK_TIMEOUT_MS)], { stdio: ['ignore', 'pipe', 'inherit'] });
-      after(() => child.kill('SIGKILL'));
-      const seenByChild: { id: string; attempt: number }[] = [];
-      let ready = false;
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        for (const line of chunk.split('\n').filter(Boolean)) {
-          if (line === 'ready') ready = true;
-          else seenByChild.push(JSON.parse(line) as { id: string; attempt: number });
-        }
-      });
-      assert.ok(await waitUntil(() => ready, 30_000), 'the consumer process started');
+      const child = await startHangingConsumer(url, queue, ACK_TIMEOUT_MS);
+      after(() => child.kill());
+      const seenByChild = child.seen;
 
       const { id } = await broker.producer().send(queue, { body: { job: 'survive SIGKILL' } });
       assert.ok(await waitUntil(() => seenByChild.length > 0, 15_000), 'the consumer process received the message');
       assert.deepEqual(seenByChild[0], { id, attempt: 1 });
-      child.kill('SIGKILL');
+      child.kill();
 
       const received: ReceivedMessage[] = [];
       await broker.consumer(queue, (message) => {

@@ -23,7 +23,9 @@ export const BACKENDS: Readonly<Record<string, BackendProfile>> = {
   redis: profile('redis', { unreachableUrl: 'redis://127.0.0.1:1' }),
   rabbitmq: profile('rabbitmq', { unreachableUrl: 'amqp://guest:guest@127.0.0.1:1' }),
   kafka: profile('kafka', { unreachableUrl: 'kafka://127.0.0.1:1' }),
-  sqs: profile('sqs', { unreachableUrl: 'sqs://127.0.0.1:1?region=us-east-1' }),
+  // Visibility timeouts are whole seconds: a 300 ms retry delay becomes 1 s. The emulator
+  // (moto) scans the whole queue on every receive, so its burst is kept small.
+  sqs: profile('sqs', { unreachableUrl: 'sqs://127.0.0.1:1?region=us-east-1', timing: { backoffLateToleranceMs: 1_500, burstMessages: 300 } }),
   // Pub/Sub's shortest ack deadline is 10 s: a crashed delivery cannot come back sooner.
   pubsub: profile('pubsub', { unreachableUrl: 'pubsub://brokerkit?emulator=127.0.0.1:1', timing: { ackTimeoutMs: 10_000 } }),
 };

@@ -3,7 +3,7 @@ import { connect, describeError, type Broker, type Capabilities } from '@brokerk
 import { CHECKS } from './checks/index.js';
 import type { BackendReport, Check, CheckContext, CheckResult, Harness, Timing } from './types.js';
 
-export const DEFAULT_TIMING: Timing = { ackTimeoutMs: 2_000, backoffLateToleranceMs: 1_000, deadlineScale: 1 };
+export const DEFAULT_TIMING: Timing = { ackTimeoutMs: 2_000, backoffLateToleranceMs: 1_000, deadlineScale: 1, burstMessages: 2_000 };
 /** A check still running after this (scaled) is failed and its connections are dropped. */
 const CHECK_TIMEOUT_MS = 180_000;
 

@@ -23,6 +23,8 @@ export interface Timing {
   backoffLateToleranceMs: number;
   /** Multiplies every deadline: slower backends get more time, never a weaker check. */
   deadlineScale: number;
+  /** Messages in the throughput check's burst (an emulator whose receive slows with queue depth gets fewer). */
+  burstMessages: number;
 }
 
 export type CheckStatus = 'pass' | 'fail' | 'unsupported';

@@ -1,0 +1,168 @@
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import { connect, type Broker, type ReceivedMessage } from '@brokerkit/core';
+import { waitUntil } from '@brokerkit/conformance';
+import { awsName } from '@brokerkit/sqs';
+import { startBrokers } from '@brokerkit/testing';
+import { startHangingConsumer } from './fixtures/hanging-process.js';
+import './fixtures/register.js';
+
+const run = promisify(execFile);
+/** boto3 comes with the moto server scripts/brokers installs: an AWS client independent of ours. */
+const python = fileURLToPath(new URL('../.brokers/sqs/venv/bin/python', import.meta.url));
+
+const BOTO = `
+import json, sys, boto3
+endpoint, action, queue = sys.argv[1], sys.argv[2], sys.argv[3]
+sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+if action == "receive":
+    reply = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"], WaitTimeSeconds=5)
+    m = reply["Messages"][0]
+    print(json.dumps({"body": m["Body"], "attributes": {k: v["StringValue"] for k, v in m.get("MessageAttributes", {}).items()}}))
+elif action == "send-ten":
+    # SQS's limit: ten attributes on one message.
+    attributes = {f"a{i}": {"DataType": "String", "StringValue": f"v{i}"} for i in range(10)}
+    sqs.send_message(QueueUrl=url, MessageBody="plain text", MessageAttributes=attributes)
+elif action == "is-fifo":
+    print(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["FifoQueue"])["Attributes"].get("FifoQueue", "false"))
+else:
+    sqs.send_message(QueueUrl=url, MessageBody='{"n": 1}', MessageAttributes={"origin": {"DataType": "String", "StringValue": "boto3"}})
+`;
+
+describe('sqs: interop with boto3, attribute limits, redrive, FIFO', { skip: existsSync(python) ? false : 'boto3 (from the moto install of scripts/brokers) is not here' }, () => {
+  let url: URL;
+  let broker: Broker | undefined;
+  let stopBrokers: (() => Promise<void>) | undefined;
+  const boto = async (action: string, queue: string, fifo = false): Promise<string> => (await run(python, ['-c', BOTO, `http://${url.host}`, action, awsName(queue, fifo)])).stdout;
+
+  before(async () => {
+    const brokers = await startBrokers(['sqs']);
+    stopBrokers = brokers.stop;
+    url = new URL(brokers.urls.sqs as string);
+    broker = await connect(url.toString());
+  });
+  after(async () => {
+    await broker?.close();
+    await stopBrokers?.();
+  });
+
+  it('boto3 receives a message sent by brokerkit, body and attributes intact', async () => {
+    const queue = `bk-interop-${randomBytes(4).toString('hex')}`;
+    await broker!.ensureQueue(queue);
+    await broker!.producer().send(queue, { id: 'order-1', key: 'customer-7', body: { total: 12.5 }, headers: { 'x-trace': 'abc' } });
+    const got = JSON.parse(await boto('receive', queue)) as { body: string; attributes: Record<string, string> };
+    assert.deepEqual(JSON.parse(got.body), { total: 12.5 });
+    assert.equal(got.attributes['bk-id'], 'order-1');
+    assert.equal(got.attributes['bk-key'], 'customer-7');
+    assert.equal(got.attributes['bk-content-type'], 'application/json');
+    assert.deepEqual(JSON.parse(got.attributes['bk-headers'] ?? '{}'), { 'x-trace': 'abc' });
+  });
+
+  it('a message sent by boto3 is consumed with its attributes as headers, attempt 1', async () => {
+    const queue = `bk-interop-${randomBytes(4).toString('hex')}`;
+    const received: ReceivedMessage[] = [];
+    await broker!.consumer(queue, (message) => {
+      received.push(message);
+    });
+    await boto('send', queue);
+    assert.ok(await waitUntil(() => received.length > 0, 15_000));
+    const [message] = received;
+    assert.ok(message?.body instanceof Uint8Array, 'no content type: the body arrives as bytes');
+    assert.equal(Buffer.from(message.body).toString(), '{"n": 1}');
+    assert.equal(message.headers.origin, 'boto3');
+    assert.equal(message.attempt, 1);
+  });
+  it('more headers than SQS has attributes for round-trip, packed into one attribute', async () => {
+    const queue = `bk-headers-${randomBytes(4).toString('hex')}`;
+    const headers = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`x-h${i}`, `value ${i}`]));
+    await broker!.ensureQueue(queue);
+    await broker!.producer().send(queue, { body: 'many headers', headers });
+    const onWire = JSON.parse(await boto('receive', queue)) as { attributes: Record<string, string> };
+    assert.ok(Object.keys(onWire.attributes).length <= 10, `at most 10 attributes on the wire, saw ${Object.keys(onWire.attributes).length}`);
+
+    // boto3 holds that one for its visibility timeout: the brokerkit side reads a fresh queue.
+    const second = `bk-headers-${randomBytes(4).toString('hex')}`;
+    const received: ReceivedMessage[] = [];
+    await broker!.consumer(second, (message) => {
+      received.push(message);
+    });
+    await broker!.producer().send(second, { body: 'many headers', headers });
+    assert.ok(await waitUntil(() => received.length > 0, 15_000));
+    for (const [name, value] of Object.entries(headers)) assert.equal(received[0]?.headers[name], value, name);
+  });
+
+  it('a message with ten attributes from boto3 arrives with all ten as headers', async () => {
+    const queue = `bk-ten-${randomBytes(4).toString('hex')}`;
+    const received: ReceivedMessage[] = [];
+    await broker!.consumer(queue, (message) => {
+      received.push(message);
+    });
+    await boto('send-ten', queue);
+    assert.ok(await waitUntil(() => received.length > 0, 15_000));
+    for (let i = 0; i < 10; i += 1) assert.equal(received[0]?.headers[`a${i}`], `v${i}`);
+  });
+
+  it('a consumer that crashes on every delivery: the native redrive policy moves the message to the DLQ after maxAttempts', async () => {
+    const queue = `bk-redrive-${randomBytes(4).toString('hex')}`;
+    const maxAttempts = 3;
+    const ackTimeoutMs = 1_000;
+    await broker!.ensureQueue(queue);
+    let id = '';
+    for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+      const child = await startHangingConsumer(url.toString(), queue, ackTimeoutMs, maxAttempts);
+      try {
+        if (attempt === 1) id = (await broker!.producer().send(queue, { body: { job: 'crash every time' } })).id;
+        assert.ok(await waitUntil(() => child.seen.length > 0, 30_000), `crashing consumer ${attempt} received the message`);
+        assert.deepEqual(child.seen[0], { id, attempt });
+      } finally {
+        child.kill();
+      }
+    }
+    // A live consumer of the queue polls it: the broker itself moves the message on, unhandled.
+    const handled: ReceivedMessage[] = [];
+    const deadLettered: ReceivedMessage[] = [];
+    await broker!.consumer(queue, (message) => {
+      handled.push(message);
+    }, { ackTimeoutMs, retry: { maxAttempts } });
+    await broker!.consumer(`${queue}.dlq`, (message) => {
+      deadLettered.push(message);
+    });
+    assert.ok(await waitUntil(() => deadLettered.length > 0, 30_000), 'the message reached the DLQ');
+    assert.equal(deadLettered[0]?.id, id);
+    assert.deepEqual(handled, [], 'no fourth delivery to a handler');
+  });
+
+  it("FIFO: ordering 'key' keeps each key's order across three consumer instances", async () => {
+    const topic = `bk-fifo-${randomBytes(4).toString('hex')}`;
+    const subscription = `${topic}-workers`;
+    const keys = ['a', 'b', 'c', 'd'];
+    const perKey = 20;
+    const seen = new Map<string, number[]>(keys.map((key) => [key, []]));
+    const byInstance = [0, 0, 0];
+    const instances = await Promise.all([0, 1, 2].map(() => connect(url.toString())));
+    after(() => Promise.all(instances.map((instance) => instance.close())));
+    await Promise.all(
+      instances.map((instance, index) =>
+        instance.subscriber<{ n: number }>(topic, subscription, async (message) => {
+          byInstance[index] = (byInstance[index] ?? 0) + 1;
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          seen.get(message.key as string)?.push(message.body.n);
+        }, { ordering: 'key', concurrency: 4 }),
+      ),
+    );
+    assert.equal((await boto('is-fifo', subscription, true)).trim(), 'true', 'the subscription is a FIFO queue');
+    const producer = broker!.producer();
+    for (let n = 0; n < perKey; n += 5) {
+      await producer.sendBatch(topic, keys.flatMap((key) => [0, 1, 2, 3, 4].map((i) => ({ key, body: { n: n + i } }))));
+    }
+    assert.ok(await waitUntil(() => [...seen.values()].every((list) => list.length >= perKey), 60_000), 'every message arrived');
+    for (const [key, list] of seen) assert.deepEqual(list, Array.from({ length: perKey }, (_, n) => n), `key ${key} in order`);
+    assert.ok(byInstance.filter((count) => count > 0).length >= 2, `work spread over instances: ${byInstance.join('/')}`);
+  });
+});

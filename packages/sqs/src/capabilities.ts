@@ -1,0 +1,25 @@
+import type { Capabilities } from '@brokerkit/core';
+
+export function sqsCapabilities(maxMessageBytes: number): Capabilities {
+  return {
+    ordering: 'per-key',
+    deadLetter: 'emulated',
+    delayedRetry: 'native',
+    attemptCount: 'approximate',
+    redeliveryOnCrash: true,
+    exactlyOnce: false,
+    replay: false,
+    maxMessageBytes,
+    ephemeralSubscriptions: 'emulated',
+    notes: [
+      'topic = SNS topic; subscription and queue = SQS queue subscribed with raw delivery; sends always go through SNS',
+      "ordering 'key' = FIFO topic and FIFO queue (MessageGroupId = key, deduplication id = message id: a re-send of one id within 5 minutes is dropped); FIFO throughput is lower on AWS",
+      'without ordering, standard queues: best-effort order, and AWS may deliver a message twice',
+      'delayed retry = ChangeMessageVisibility: delays and leases round up to whole seconds',
+      'dead letter: handler failures go to <subscription>.dlq with metadata (send, then delete); a native redrive policy (maxReceiveCount = maxAttempts) catches consumers that crash every time (standard queues)',
+      'attempt = ApproximateReceiveCount',
+      'ephemeral subscriptions = a temporary queue subscribed to the topic, deleted on close (left behind if the process crashes)',
+      'body: JSON as text, anything else base64; headers packed into one attribute (SQS allows 10, none empty)',
+    ],
+  };
+}

@@ -1,0 +1,3 @@
+export { driverFactory } from './driver.js';
+export { sqsCapabilities } from './capabilities.js';
+export { awsName } from './names.js';

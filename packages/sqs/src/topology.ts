@@ -1,0 +1,142 @@
+import { CreateTopicCommand, GetTopicAttributesCommand, SubscribeCommand, UnsubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { TopologyError, describeError, type SubscriptionSpec } from '@brokerkit/core';
+import { awsName } from './names.js';
+
+export interface QueueRef {
+  url: string;
+  arn: string;
+  fifo: boolean;
+}
+
+/** How long "this topic has no FIFO twin" is believed before asking again. */
+const ABSENT_TTL_MS = 2_000;
+
+/**
+ * Topics are SNS topics; every subscription (and every queue) is an SQS queue subscribed to
+ * its topic with raw delivery. `ordering: 'key'` makes both FIFO (`.fifo` twins of the same
+ * names). Everything is created idempotently; attributes are *set* after creation, so two
+ * declarations with other options never clash (the last one wins).
+ */
+export class Topology {
+  private readonly topics = new Map<string, string>();
+  private readonly queues = new Map<string, QueueRef>();
+  private readonly absentFifoTopics = new Map<string, number>();
+
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly sns: SNSClient,
+  ) {}
+
+  async ensureQueue(name: string): Promise<QueueRef> {
+    const topicArn = await this.topic(name, false);
+    const queue = await this.queue(name, false);
+    await this.subscribe(topicArn, queue);
+    return queue;
+  }
+
+  async ensureSubscription(spec: SubscriptionSpec): Promise<QueueRef> {
+    const fifo = spec.ordering === 'key';
+    const topicArn = await this.topic(spec.topic, fifo);
+    const queue = await this.queue(spec.subscription, fifo);
+    await this.subscribe(topicArn, queue);
+    if (spec.deadLetterQueue !== undefined) {
+      const deadLetter = await this.ensureQueue(spec.deadLetterQueue);
+      // Native redrive catches consumers that crash before settling. A FIFO queue may only
+      // redrive to a FIFO queue; there the portable layer's crash-loop guard does it.
+      if (!fifo) await this.setAttributes(queue, { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetter.arn, maxReceiveCount: spec.maxAttempts }) });
+    }
+    return queue;
+  }
+
+  /** A temporary queue for an ephemeral subscriber, subscribed to the topic; `remove` deletes both. */
+  async temporaryQueue(topic: string, name: string): Promise<{ queue: QueueRef; remove: () => Promise<void> }> {
+    const topicArn = await this.topic(topic, false);
+    const queue = await this.queue(name, false);
+    const subscriptionArn = await this.subscribe(topicArn, queue);
+    return {
+      queue,
+      remove: async () => {
+        this.forget(queue);
+        if (subscriptionArn) await this.sns.send(new UnsubscribeCommand({ SubscriptionArn: subscriptionArn })).catch(() => undefined);
+        await this.sqs.send(new DeleteQueueCommand({ QueueUrl: queue.url })).catch(() => undefined);
+      },
+    };
+  }
+
+  /** SNS topics a send to `topic` goes to: the standard one (created if missing) and its FIFO twin where one exists. */
+  async publishTargets(topic: string): Promise<{ arn: string; fifo: boolean }[]> {
+    const standard = await this.topic(topic, false);
+    const targets = [{ arn: standard, fifo: false }];
+    const fifoName = awsName(topic, true);
+    const known = this.topics.get(fifoName);
+    if (known) return [...targets, { arn: known, fifo: true }];
+    const absentSince = this.absentFifoTopics.get(fifoName);
+    if (absentSince !== undefined && Date.now() - absentSince < ABSENT_TTL_MS) return targets;
+    const fifoArn = standard.replace(/:[^:]+$/, `:${fifoName}`);
+    try {
+      await this.sns.send(new GetTopicAttributesCommand({ TopicArn: fifoArn }));
+      this.topics.set(fifoName, fifoArn);
+      return [...targets, { arn: fifoArn, fifo: true }];
+    } catch {
+      this.absentFifoTopics.set(fifoName, Date.now());
+      return targets;
+    }
+  }
+
+  forget(queue: QueueRef): void {
+    for (const [name, ref] of this.queues) if (ref.url === queue.url) this.queues.delete(name);
+  }
+
+  private async topic(name: string, fifo: boolean): Promise<string> {
+    const awsTopic = awsName(name, fifo);
+    const cached = this.topics.get(awsTopic);
+    if (cached) return cached;
+    const created = await this.attempt(`SNS topic ${awsTopic}`, () =>
+      this.sns.send(new CreateTopicCommand({ Name: awsTopic, ...(fifo ? { Attributes: { FifoTopic: 'true', ContentBasedDeduplication: 'false' } } : {}) })),
+    );
+    const arn = created.TopicArn as string;
+    this.topics.set(awsTopic, arn);
+    this.absentFifoTopics.delete(awsTopic);
+    return arn;
+  }
+
+  private async queue(name: string, fifo: boolean): Promise<QueueRef> {
+    const awsQueue = awsName(name, fifo);
+    const cached = this.queues.get(awsQueue);
+    if (cached) return cached;
+    const created = await this.attempt(`SQS queue ${awsQueue}`, () =>
+      this.sqs.send(new CreateQueueCommand({ QueueName: awsQueue, ...(fifo ? { Attributes: { FifoQueue: 'true' } } : {}) })),
+    );
+    const url = created.QueueUrl as string;
+    const attributes = await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+    const ref = { url, arn: attributes.Attributes?.QueueArn as string, fifo };
+    this.queues.set(awsQueue, ref);
+    return ref;
+  }
+
+  /** Let the topic write to the queue, then subscribe it with raw delivery (attributes kept). */
+  private async subscribe(topicArn: string, queue: QueueRef): Promise<string | undefined> {
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'sns.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: queue.arn, Condition: { ArnLike: { 'aws:SourceArn': topicArn.replace(/:[^:]+$/, ':*') } } }],
+    };
+    await this.setAttributes(queue, { Policy: JSON.stringify(policy) });
+    const subscribed = await this.attempt(`subscription of ${queue.arn} to ${topicArn}`, () =>
+      this.sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: queue.arn, Attributes: { RawMessageDelivery: 'true' }, ReturnSubscriptionArn: true })),
+    );
+    return subscribed.SubscriptionArn;
+  }
+
+  private async setAttributes(queue: QueueRef, attributes: Record<string, string>): Promise<void> {
+    await this.attempt(`attributes of ${queue.url}`, () => this.sqs.send(new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: attributes })));
+  }
+
+  private async attempt<T>(what: string, action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      throw new TopologyError(`declaring ${what} failed: ${describeError(error)}`, { cause: error });
+    }
+  }
+}
