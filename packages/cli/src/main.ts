@@ -6,6 +6,7 @@ import { driverFactory as memoryDriver } from '@brokerkit/memory';
 import { driverFactory as rabbitmqDriver } from '@brokerkit/rabbitmq';
 import { driverFactory as redisDriver } from '@brokerkit/redis';
 import { driverFactory as sqsDriver } from '@brokerkit/sqs';
+import { driverFactory as kafkaDriver } from '@brokerkit/kafka';
 import { Command, CommanderError, Option } from 'commander';
 import { compare } from './commands/compare.js';
 import { conformance } from './commands/conformance.js';
@@ -16,6 +17,7 @@ registerDriver(memoryDriver);
 registerDriver(redisDriver);
 registerDriver(rabbitmqDriver);
 registerDriver(sqsDriver);
+registerDriver(kafkaDriver);
 
 const list = (value: string): string[] => value.split(',').map((v) => v.trim()).filter(Boolean);
 const collect = (value: string, previous: string[]): string[] => [...previous, value];

@@ -72,8 +72,9 @@ export class RabbitConnection {
   destroy(): void {
     this.closed = true;
     clearTimeout(this.reconnectTimer);
-    const socket = (this.current?.connection as unknown as { stream?: { destroy(): void } } | undefined)?.stream;
-    socket?.destroy();
+    const socket = (this.current?.connection as unknown as { stream?: { destroy(error?: Error): void } } | undefined)?.stream;
+    // With an error, amqplib runs its own teardown (heartbeat timers included); a bare destroy leaves them.
+    socket?.destroy(new Error('connection destroyed by brokerkit (simulated crash)'));
     this.current = undefined;
   }
 

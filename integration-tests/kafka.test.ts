@@ -1,0 +1,104 @@
+import { strict as assert } from 'node:assert';
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import { connect, type Broker, type ReceivedMessage } from '@brokerkit/core';
+import { waitUntil } from '@brokerkit/conformance';
+import { startBrokers } from '@brokerkit/testing';
+import './fixtures/register.js';
+
+const run = promisify(execFile);
+const slowConsumer = fileURLToPath(new URL('./fixtures/slow-consumer.ts', import.meta.url));
+const hasKcat = await run('kcat', ['-V']).then(() => true, () => false);
+
+describe('kafka: interop with kcat, SIGKILL mid-batch', () => {
+  let url: URL;
+  let bootstrap: string;
+  let broker: Broker | undefined;
+  let stopBrokers: (() => Promise<void>) | undefined;
+
+  before(async () => {
+    const brokers = await startBrokers(['kafka']);
+    stopBrokers = brokers.stop;
+    url = new URL(brokers.urls.kafka as string);
+    bootstrap = url.host;
+    broker = await connect(url.toString());
+  });
+  after(async () => {
+    await broker?.close();
+    await stopBrokers?.();
+  });
+
+  it('kcat reads a message sent by brokerkit: key, headers and body intact; the topic has 6 partitions', { skip: hasKcat ? false : 'kcat is not installed (./scripts/test installs it)' }, async () => {
+    const topic = `bk-kcat-${randomBytes(4).toString('hex')}`;
+    await broker!.ensureQueue(topic);
+    await broker!.producer().send(topic, { id: 'order-1', key: 'customer-7', body: { total: 12.5 }, headers: { 'x-trace': 'abc' } });
+    const { stdout } = await run('kcat', ['-b', bootstrap, '-C', '-t', topic, '-o', 'beginning', '-c', '1', '-e', '-q', '-f', '%k\n%h\n%s\n'], { timeout: 30_000 });
+    const [key, headers, body] = stdout.split('\n');
+    assert.equal(key, 'customer-7');
+    const headerMap = Object.fromEntries((headers ?? '').split(',').map((pair) => pair.split('=') as [string, string]));
+    assert.equal(headerMap['x-trace'], 'abc');
+    assert.equal(headerMap['bk-id'], 'order-1');
+    assert.equal(headerMap['bk-content-type'], 'application/json');
+    assert.deepEqual(JSON.parse(body ?? ''), { total: 12.5 });
+    const metadata = (await run('kcat', ['-b', bootstrap, '-L', '-t', topic], { timeout: 30_000 })).stdout;
+    assert.match(metadata, /with 6 partitions/);
+  });
+
+  it('a message produced by kcat is consumed with its key and headers', { skip: hasKcat ? false : 'kcat is not installed' }, async () => {
+    const topic = `bk-kcat-${randomBytes(4).toString('hex')}`;
+    await broker!.ensureQueue(topic);
+    const received: ReceivedMessage[] = [];
+    await broker!.consumer(topic, (message) => {
+      received.push(message);
+    });
+    await new Promise<void>((resolve, reject) => {
+      const kcat = spawn('kcat', ['-b', bootstrap, '-P', '-t', topic, '-K', '|', '-H', 'origin=kcat'], { stdio: ['pipe', 'inherit', 'inherit'] });
+      kcat.on('error', reject);
+      kcat.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kcat exited ${code}`))));
+      kcat.stdin.end('k-1|{"n": 1}\n');
+    });
+    assert.ok(await waitUntil(() => received.length > 0, 30_000), 'brokerkit received it');
+    const [message] = received;
+    assert.equal(message?.key, 'k-1');
+    assert.equal(message?.headers.origin, 'kcat');
+    assert.equal(Buffer.from(message?.body as Uint8Array).toString(), '{"n": 1}');
+    assert.equal(message?.attempt, 1);
+  });
+
+  it('SIGKILL of a consumer mid-batch: unfinished messages go to another member, nothing lost, duplicates counted', async () => {
+    const queue = `bk-kill-${randomBytes(4).toString('hex')}`;
+    const total = 400;
+    await broker!.ensureQueue(queue);
+    const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', slowConsumer, url.toString(), queue, '20', '8'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    after(() => child.kill('SIGKILL'));
+    const finishedByChild = new Set<string>();
+    let ready = false;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      for (const line of chunk.split('\n').filter(Boolean)) {
+        if (line === 'ready') ready = true;
+        else finishedByChild.add(line);
+      }
+    });
+    assert.ok(await waitUntil(() => ready, 30_000), 'the consumer process attached');
+    const sent = await broker!.producer().sendBatch(queue, Array.from({ length: total }, (_, n) => ({ key: `k${n % 16}`, body: { n } })));
+    assert.ok(await waitUntil(() => finishedByChild.size >= 60, 30_000), 'the consumer process finished some');
+    child.kill('SIGKILL');
+    const killedAfter = finishedByChild.size;
+
+    const survivor: string[] = [];
+    await broker!.consumer(queue, (message) => {
+      survivor.push(message.id);
+    }, { concurrency: 8 });
+    const all = new Set(sent.map((receipt) => receipt.id));
+    const handled = (): Set<string> => new Set([...finishedByChild, ...survivor]);
+    assert.ok(await waitUntil(() => handled().size >= total, 60_000), `every message handled at least once (${handled().size}/${total})`);
+    for (const id of all) assert.ok(handled().has(id), `message ${id} lost`);
+    const unfinished = [...all].filter((id) => !finishedByChild.has(id));
+    for (const id of unfinished) assert.ok(survivor.includes(id), `unfinished ${id} was not redelivered`);
+    const duplicates = survivor.filter((id) => finishedByChild.has(id)).length;
+    process.stdout.write(`# kafka SIGKILL mid-batch: ${total} sent, ${killedAfter} finished before the kill, ${survivor.length} handled after, ${duplicates} duplicates\n`);
+  });
+});

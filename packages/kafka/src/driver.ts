@@ -1,0 +1,177 @@
+import { randomBytes } from 'node:crypto';
+import { Kafka, Partitioners, logLevel, type Admin, type LogEntry, type Producer as KafkaProducer } from 'kafkajs';
+import {
+  ConnectionError,
+  SendError,
+  describeError,
+  hostAndPort,
+  readUrlOptions,
+  withDeadline,
+  type Capabilities,
+  type Delivery,
+  type Driver,
+  type DriverFactory,
+  type DriverLimits,
+  type DriverSubscription,
+  type EncodedMessage,
+  type SendReceipt,
+  type SubscriptionSpec,
+} from '@brokerkit/core';
+import { kafkaCapabilities } from './capabilities.js';
+import { KafkaSubscription } from './subscription.js';
+import { KafkaTopology } from './topology.js';
+import { ATTEMPT_HEADER, DUE_HEADER, toRecord } from './wire.js';
+
+const urlOptions = {
+  clientId: { type: 'string', pattern: /^[\w.-]{1,100}$/, default: 'brokerkit', doc: 'client id the broker logs and quotas see' },
+  brokers: { type: 'string', pattern: /^[\w.-]+:\d+(,[\w.-]+:\d+)*$/, doc: 'more bootstrap brokers, host:port,host:port' },
+  partitions: { type: 'int', min: 1, max: 10_000, default: 6, doc: 'partitions of topics brokerkit creates' },
+  replicationFactor: { type: 'int', min: 1, max: 32, doc: "replication of topics brokerkit creates (default: the broker's)" },
+  tls: { type: 'bool', default: false, doc: 'TLS to the brokers' },
+  maxMessageBytes: { type: 'int', min: 1, max: 100 * 1_048_576, default: 1_000_000, doc: "largest message in bytes (the broker's message.max.bytes is 1 MB by default)" },
+  connectTimeoutMs: { type: 'int', min: 100, max: 120_000, default: 5_000, doc: 'time to reach the brokers' },
+} as const;
+
+/**
+ * kafkajs logs JSON to the console at INFO by default, including routine rebalances. Its
+ * errors reach brokerkit's callers as thrown errors; the log is shown only when asked for
+ * (BROKERKIT_KAFKA_LOG=debug|info|warn|error).
+ */
+function logCreator(): (entry: LogEntry) => void {
+  return ({ namespace, level, log }) => {
+    const { message, ...extra } = log;
+    process.stderr.write(`[kafkajs ${logLevel[level]}] ${namespace}: ${message} ${JSON.stringify(extra)}\n`);
+  };
+}
+const LOG_LEVELS: Record<string, logLevel> = { debug: logLevel.DEBUG, info: logLevel.INFO, warn: logLevel.WARN, error: logLevel.ERROR };
+
+class KafkaDriver implements Driver {
+  readonly backend = 'kafka';
+  readonly capabilities: Capabilities;
+  readonly limits: DriverLimits;
+  // A delayed retry would let later messages of the key pass: with ordering 'key', core retries in place.
+  readonly traits = { retryKeepsKeyOrder: false };
+  private readonly subscriptions = new Set<KafkaSubscription>();
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly admin: Admin,
+    private readonly producer: KafkaProducer,
+    private readonly topology: KafkaTopology,
+    maxMessageBytes: number,
+    partitions: number,
+  ) {
+    this.capabilities = kafkaCapabilities(maxMessageBytes, partitions);
+    this.limits = { maxMessageBytes, maxBatchMessages: 1_000, maxBatchBytes: maxMessageBytes };
+  }
+
+  async ensureQueue(name: string): Promise<void> {
+    await this.topology.ensureTopic(name);
+  }
+
+  async ensureSubscription(spec: SubscriptionSpec): Promise<void> {
+    await Promise.all([this.topology.ensureTopic(spec.topic), this.topology.ensureTopic(retryTopic(spec.subscription))]);
+  }
+
+  async send(topic: string, messages: EncodedMessage[]): Promise<SendReceipt[]> {
+    await this.topology.ensureTopic(topic);
+    await this.produce(topic, messages.map((message) => toRecord(message)));
+    return messages.map((message) => ({ id: message.id }));
+  }
+
+  async subscribe(spec: SubscriptionSpec): Promise<DriverSubscription> {
+    let subscription: KafkaSubscription;
+    if (spec.durable) {
+      await this.ensureSubscription(spec);
+      subscription = new KafkaSubscription(this.kafka, this.topology, spec, spec.subscription, retryTopic(spec.subscription), (topic, delivery, attempt, dueAt) =>
+        this.sendRetry(topic, delivery, attempt, dueAt),
+      );
+    } else {
+      const group = `${spec.subscription}-live-${randomBytes(4).toString('hex')}`;
+      await this.topology.ensureTopic(spec.topic);
+      subscription = new KafkaSubscription(this.kafka, this.topology, spec, group, undefined, async () => undefined);
+    }
+    await subscription.start();
+    this.subscriptions.add(subscription);
+    return {
+      receive: (max, signal) => subscription.receive(max, signal),
+      close: async () => {
+        this.subscriptions.delete(subscription);
+        await subscription.close();
+      },
+    };
+  }
+
+  async ping(): Promise<{ version?: string }> {
+    const cluster = await this.admin.describeCluster();
+    return { version: `cluster ${cluster.clusterId}, ${cluster.brokers.length} broker(s)` };
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.subscriptions].map((s) => s.close()));
+    await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
+  }
+
+  async destroy(): Promise<void> {
+    await Promise.allSettled([...this.subscriptions].map((s) => s.abandon()));
+    await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
+  }
+
+  native(): { kafka: Kafka; producer: KafkaProducer; admin: Admin } {
+    return { kafka: this.kafka, producer: this.producer, admin: this.admin };
+  }
+
+  private async sendRetry(topic: string, delivery: Delivery, attempt: number, dueAt: number): Promise<void> {
+    await this.topology.ensureTopic(topic);
+    await this.produce(topic, [toRecord(delivery.message, { [ATTEMPT_HEADER]: String(attempt), [DUE_HEADER]: String(dueAt) })]);
+  }
+
+  private async produce(topic: string, records: ReturnType<typeof toRecord>[]): Promise<void> {
+    try {
+      await this.producer.send({ topic, acks: -1, messages: records });
+    } catch (error) {
+      const retriable = (error as { retriable?: boolean }).retriable === true;
+      throw new SendError(`Kafka did not accept ${records.length} message(s) to ${topic}: ${describeError(error)}`, { cause: error, retriable });
+    }
+  }
+}
+
+const retryTopic = (subscription: string): string => `${subscription}.retry`;
+
+export const driverFactory: DriverFactory = {
+  schemes: ['kafka'],
+  async open(url: URL): Promise<Driver> {
+    const options = readUrlOptions(url, urlOptions);
+    const { host, port } = hostAndPort(url, 9092);
+    const brokers = [`${host}:${port}`, ...(options.brokers ? options.brokers.split(',') : [])];
+    const wanted = process.env.BROKERKIT_KAFKA_LOG?.toLowerCase();
+    const kafka = new Kafka({
+      clientId: options.clientId,
+      brokers,
+      ssl: options.tls,
+      connectionTimeout: options.connectTimeoutMs,
+      requestTimeout: 30_000,
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
+      logLevel: wanted && LOG_LEVELS[wanted] !== undefined ? LOG_LEVELS[wanted] : logLevel.NOTHING,
+      logCreator,
+    });
+    const admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 } });
+    // Idempotent, acks=all, one request in flight: no duplicates from producer retries, order kept.
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 }, createPartitioner: Partitioners.DefaultPartitioner });
+    const where = brokers.join(',');
+    try {
+      await withDeadline(
+        Promise.all([admin.connect(), producer.connect()]),
+        options.connectTimeoutMs * 2,
+        () => new ConnectionError(`cannot reach Kafka at ${where} within ${options.connectTimeoutMs * 2} ms`),
+      );
+    } catch (error) {
+      void admin.disconnect().catch(() => undefined);
+      void producer.disconnect().catch(() => undefined);
+      if (error instanceof ConnectionError) throw error;
+      throw new ConnectionError(`cannot reach Kafka at ${where}: ${describeError(error)}`, { cause: error });
+    }
+    const topology = new KafkaTopology(admin, options.partitions, options.replicationFactor);
+    return new KafkaDriver(kafka, admin, producer, topology, options.maxMessageBytes, options.partitions);
+  },
+};

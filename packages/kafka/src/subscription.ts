@@ -1,0 +1,324 @@
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { ConnectionError, describeError, type Delivery, type DriverSubscription, type SubscriptionSpec } from '@brokerkit/core';
+import { PartitionTracker } from './tracker.js';
+import type { KafkaTopology } from './topology.js';
+import { fromRecord, type Received } from './wire.js';
+
+/** How the subscription sends a retry copy (the driver's producer). */
+export type RetrySender = (topic: string, delivery: Delivery, attempt: number, dueAt: number) => Promise<void>;
+
+interface Fetched {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  tracker: PartitionTracker;
+  received: Received;
+  /** Set for an in-process retry (ephemeral subscriptions). */
+  attempt?: number;
+}
+
+const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+const JOIN_TIMEOUT_MS = 30_000;
+/** How long receive() waits for a fetch before returning empty (the loop calls again). */
+const IDLE_WAIT_MS = 1_000;
+
+/**
+ * One consumer-group member. kafkajs pushes batches per partition; they are buffered here and
+ * pulled by the portable layer's receive loop. Fetching pauses while the buffer is full.
+ * Offsets are committed by `PartitionTracker`s: only the finished prefix, with a mark of what
+ * was handed out, so the next owner after a crash knows the attempt grew.
+ */
+export class KafkaSubscription implements DriverSubscription {
+  private readonly consumer: Consumer;
+  private readonly trackers = new Map<string, Promise<PartitionTracker>>();
+  /** Trackers of partitions this member owns now (a revoked partition's tracker leaves). */
+  private readonly live = new Set<PartitionTracker>();
+  private buffer: Fetched[] = [];
+  private wake: (() => void) | undefined;
+  private paused = false;
+  private closing = false;
+  private failure: Error | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly dirty = new Set<{ topic: string; partition: number; tracker: PartitionTracker }>();
+  private commitRunning: Promise<void> | undefined;
+  private commitQueued: Promise<void> | undefined;
+  private readonly highWater: number;
+  readonly group: string;
+  readonly topics: string[];
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topology: KafkaTopology,
+    private readonly spec: SubscriptionSpec,
+    group: string,
+    private readonly retryTopic: string | undefined,
+    private readonly sendRetry: RetrySender,
+  ) {
+    this.group = group;
+    this.topics = retryTopic ? [spec.topic, retryTopic] : [spec.topic];
+    this.highWater = Math.max(64, spec.maxInFlight * 4);
+    this.consumer = kafka.consumer({
+      groupId: group,
+      sessionTimeout: 10_000,
+      rebalanceTimeout: 20_000,
+      heartbeatInterval: 1_000,
+      maxWaitTimeInMs: 250,
+      maxBytesPerPartition: 512 * 1024,
+      allowAutoTopicCreation: false,
+      retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000 },
+    });
+  }
+
+  /**
+   * Connect, join the group, and resolve after the first fetch: by then this member has its
+   * partitions and its positions (for an ephemeral group, the end of the log), so whatever is
+   * sent after `subscribe()` resolves reaches it.
+   */
+  async start(): Promise<void> {
+    let joined!: () => void;
+    const firstJoin = new Promise<void>((resolve) => (joined = resolve));
+    let hasJoined = false;
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.onAssignment(payload.memberAssignment);
+      hasJoined = true;
+    });
+    this.consumer.on(this.consumer.events.FETCH, () => {
+      if (hasJoined) joined();
+    });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) this.fail(new ConnectionError(`Kafka consumer of group ${this.group} stopped: ${describeError(payload.error)}`, { cause: payload.error }));
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: this.topics, fromBeginning: this.spec.durable });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 4,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      firstJoin.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), JOIN_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      await this.consumer.disconnect().catch(() => undefined);
+      throw new ConnectionError(`joining Kafka consumer group ${this.group} took over ${JOIN_TIMEOUT_MS} ms`);
+    }
+  }
+
+  async receive(max: number, signal: AbortSignal): Promise<Delivery[]> {
+    if (this.failure) {
+      const failure = this.failure;
+      this.failure = undefined;
+      throw failure;
+    }
+    if (this.buffer.length === 0 && !signal.aborted && !this.closing) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          this.wake = undefined;
+          resolve();
+        };
+        const timer = setTimeout(done, IDLE_WAIT_MS);
+        signal.addEventListener('abort', done, { once: true });
+        this.wake = done;
+      });
+    }
+    if (signal.aborted || this.closing) return [];
+    const taken = this.buffer.splice(0, max);
+    if (this.paused && this.buffer.length < this.highWater / 2) {
+      this.paused = false;
+      this.consumer.resume(this.topics.map((topic) => ({ topic })));
+    }
+    const deliveries = taken.map((fetched) => this.toDelivery(fetched));
+    // Record what is handed out, for the next owner after a crash to count. The commit is sent
+    // now but not waited for (it halves end-to-end latency): requests on one connection are
+    // handled in order, so it lands before this member leaves the group; only a process killed
+    // within those few milliseconds under-counts one delivery.
+    if (this.spec.durable && taken.some((fetched) => fetched.tracker.needsMark())) {
+      for (const fetched of taken) this.dirty.add(this.entry(fetched));
+      void this.commit();
+    }
+    return deliveries;
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.wake?.();
+    for (const fetched of this.buffer) fetched.tracker.release(fetched.offset);
+    this.buffer = [];
+    if (this.spec.durable) await this.commit().catch(() => undefined);
+    await this.consumer.disconnect().catch(() => undefined);
+    if (!this.spec.durable) await this.topology.deleteGroup(this.group);
+  }
+
+  /** Leave without committing anything more: what a crash looks like to the group (it leaves at once). */
+  async abandon(): Promise<void> {
+    this.closing = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.wake?.();
+    await this.consumer.disconnect().catch(() => undefined);
+  }
+
+  private async onBatch({ batch, resolveOffset, pause, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const tracker = await this.trackerFor(batch.topic, batch.partition, batch.messages[0]?.offset);
+    for (const record of batch.messages) {
+      if (!isRunning() || isStale() || this.closing) break;
+      const received = fromRecord(batch.topic, batch.partition, record);
+      const wait = received.dueAt - Date.now();
+      if (wait > 0) {
+        // A retry copy not due yet: stop this partition here (unresolved, so it is fetched again) until it is.
+        const resume = pause();
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          resume();
+        }, wait);
+        this.timers.add(timer);
+        break;
+      }
+      const offset = BigInt(record.offset);
+      if (tracker.accept(offset)) this.buffer.push({ topic: batch.topic, partition: batch.partition, offset, tracker, received });
+      resolveOffset(record.offset);
+    }
+    this.wake?.();
+    if (!this.paused && this.buffer.length >= this.highWater) {
+      this.paused = true;
+      this.consumer.pause(this.topics.map((topic) => ({ topic })));
+    }
+  }
+
+  private trackerFor(topic: string, partition: number, firstOffset: string | undefined): Promise<PartitionTracker> {
+    const key = partitionKey(topic, partition);
+    let tracker = this.trackers.get(key);
+    if (!tracker) {
+      tracker = this.readCommitted(topic, partition, firstOffset).then((created) => {
+        if (this.trackers.get(key) === tracker) this.live.add(created);
+        return created;
+      });
+      this.trackers.set(key, tracker);
+      tracker.catch(() => this.trackers.delete(key));
+    }
+    return tracker;
+  }
+
+  private async readCommitted(topic: string, partition: number, firstOffset: string | undefined): Promise<PartitionTracker> {
+    const fallback = BigInt(firstOffset ?? 0);
+    if (!this.spec.durable) return new PartitionTracker(fallback, null);
+    const entry = await this.topology.committed(this.group, topic, partition);
+    const committed = entry && Number(entry.offset) >= 0 ? BigInt(entry.offset) : fallback;
+    return new PartitionTracker(committed, entry?.metadata);
+  }
+
+  /** Partitions moved away: forget them, and drop what was fetched from them but not handed out. */
+  private onAssignment(assignment: Record<string, number[]>): void {
+    const owned = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => partitionKey(topic, p))));
+    for (const [key, tracker] of [...this.trackers]) {
+      if (owned.has(key)) continue;
+      this.trackers.delete(key);
+      void tracker.then((revoked) => this.live.delete(revoked), () => undefined);
+    }
+    this.buffer = this.buffer.filter((fetched) => owned.has(partitionKey(fetched.topic, fetched.partition)));
+  }
+
+  private entry(fetched: Fetched): { topic: string; partition: number; tracker: PartitionTracker } {
+    return { topic: fetched.topic, partition: fetched.partition, tracker: fetched.tracker };
+  }
+
+  private owns(fetched: Fetched): boolean {
+    return this.live.has(fetched.tracker);
+  }
+
+  private toDelivery(fetched: Fetched): Delivery {
+    const previous = fetched.tracker.deliver(fetched.offset);
+    const attempt = fetched.attempt ?? fetched.received.attempt + previous;
+    const delivery: Delivery = {
+      message: fetched.received.message,
+      publishedAt: new Date(),
+      attempt,
+      native: { topic: fetched.topic, partition: fetched.partition, offset: String(fetched.offset) },
+      ack: async () => {
+        await this.complete(fetched);
+      },
+      nack: async (delayMs: number) => {
+        if (this.closing) {
+          fetched.tracker.release(fetched.offset);
+          return;
+        }
+        if (!this.spec.durable || !this.retryTopic) {
+          // Ephemeral: the group is deleted on close, so the retry waits in this process.
+          const timer = setTimeout(() => {
+            this.timers.delete(timer);
+            if (this.closing) return;
+            this.buffer.push({ ...fetched, attempt: attempt + 1 });
+            this.wake?.();
+          }, delayMs);
+          this.timers.add(timer);
+          return;
+        }
+        await this.sendRetry(this.retryTopic, delivery, attempt + 1, Date.now() + delayMs);
+        await this.complete(fetched);
+      },
+    };
+    return delivery;
+  }
+
+  /**
+   * Mark done and send the commit the finished prefix allows. The ack does not wait for the
+   * commit's reply (that would cost a round trip per handler slot); commits are issued at once,
+   * in order, and close() waits for the last. A crash before it lands re-delivers the message:
+   * at least once, as ever on Kafka.
+   */
+  private async complete(fetched: Fetched): Promise<void> {
+    if (!this.owns(fetched)) return; // revoked: the new owner re-reads it
+    if (fetched.tracker.complete(fetched.offset) && this.spec.durable) {
+      this.dirty.add(this.entry(fetched));
+      void this.commit();
+    }
+  }
+
+  /**
+   * Commit every dirty partition's finished prefix and mark in one request. Calls during a
+   * commit share the next one, which starts after it; a failed commit (a rebalance) leaves the
+   * partitions dirty for the next — done work is never forgotten, only re-read after a crash.
+   */
+  private commit(): Promise<void> {
+    if (this.commitQueued) return this.commitQueued;
+    if (!this.commitRunning) return this.startCommit();
+    this.commitQueued = this.commitRunning.then(() => {
+      this.commitQueued = undefined;
+      return this.startCommit();
+    });
+    return this.commitQueued;
+  }
+
+  private startCommit(): Promise<void> {
+    const run: Promise<void> = this.runCommit().finally(() => {
+      if (this.commitRunning === run) this.commitRunning = undefined;
+    });
+    this.commitRunning = run;
+    return run;
+  }
+
+  private async runCommit(): Promise<void> {
+    const entries = [...this.dirty];
+    this.dirty.clear();
+    const unique = new Map(entries.map((entry) => [partitionKey(entry.topic, entry.partition), entry]));
+    const offsets = [...unique.values()].map(({ topic, partition, tracker }) => ({ topic, partition, ...tracker.mark() }));
+    try {
+      if (offsets.length > 0) await this.consumer.commitOffsets(offsets);
+    } catch {
+      for (const entry of unique.values()) if (this.live.has(entry.tracker)) this.dirty.add(entry);
+    }
+  }
+
+  private fail(error: Error): void {
+    this.failure = error;
+    this.wake?.();
+  }
+}

@@ -1,0 +1,51 @@
+import type { Admin } from 'kafkajs';
+import { TopologyError, describeError } from '@brokerkit/core';
+
+/**
+ * Topics are created through the admin API when first used (partitions from the URL, replication
+ * from the broker's default). Consumer groups need no declaration: a durable group without
+ * committed offsets starts at the earliest retained record (auto.offset.reset=earliest), so
+ * nothing sent after `ensureQueue()` is missed. (Committing end offsets for a new group through
+ * kafkajs' admin joins a throwaway consumer and costs ~5 s per topic, so it is not done.)
+ */
+export class KafkaTopology {
+  private readonly topics = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly admin: Admin,
+    private readonly partitions: number,
+    private readonly replicationFactor: number | undefined,
+  ) {}
+
+  ensureTopic(name: string): Promise<void> {
+    let pending = this.topics.get(name);
+    if (!pending) {
+      pending = this.createTopic(name);
+      this.topics.set(name, pending);
+      pending.catch(() => this.topics.delete(name));
+    }
+    return pending;
+  }
+
+  /** The group's committed offset and metadata on one partition. */
+  async committed(group: string, topic: string, partition: number): Promise<{ offset: string; metadata: string | null } | undefined> {
+    const [offsets] = await this.admin.fetchOffsets({ groupId: group, topics: [topic] });
+    return offsets?.partitions.find((p) => p.partition === partition);
+  }
+
+  async deleteGroup(group: string): Promise<void> {
+    await this.admin.deleteGroups([group]).catch(() => undefined);
+  }
+
+  private async createTopic(name: string): Promise<void> {
+    try {
+      await this.admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic: name, numPartitions: this.partitions, ...(this.replicationFactor ? { replicationFactor: this.replicationFactor } : {}) }],
+      });
+    } catch (error) {
+      if (/already exists/i.test(describeError(error))) return;
+      throw new TopologyError(`creating Kafka topic ${name} failed: ${describeError(error)}`, { cause: error });
+    }
+  }
+}
