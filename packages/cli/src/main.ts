@@ -7,6 +7,7 @@ import { driverFactory as rabbitmqDriver } from '@brokerkit/rabbitmq';
 import { driverFactory as redisDriver } from '@brokerkit/redis';
 import { driverFactory as sqsDriver } from '@brokerkit/sqs';
 import { driverFactory as kafkaDriver } from '@brokerkit/kafka';
+import { driverFactory as pubsubDriver } from '@brokerkit/pubsub';
 import { Command, CommanderError, Option } from 'commander';
 import { compare } from './commands/compare.js';
 import { conformance } from './commands/conformance.js';
@@ -18,6 +19,7 @@ registerDriver(redisDriver);
 registerDriver(rabbitmqDriver);
 registerDriver(sqsDriver);
 registerDriver(kafkaDriver);
+registerDriver(pubsubDriver);
 
 const list = (value: string): string[] => value.split(',').map((v) => v.trim()).filter(Boolean);
 const collect = (value: string, previous: string[]): string[] => [...previous, value];

@@ -3,10 +3,17 @@
 //
 //	pubsub-fake -addr 127.0.0.1:8085             serve until SIGTERM
 //	pubsub-fake -health 127.0.0.1:8085          one real round trip (create topic, publish); exit 0 if it worked
+//
+// For interop tests it is also an independent client (Google's generated gRPC stubs, not the
+// Node library brokerkit uses):
+//
+//	pubsub-fake -addr A -publish projects/P/topics/T -data D -attrs '{"k":"v"}'   print the message id
+//	pubsub-fake -addr A -pull projects/P/subscriptions/S                           print one message as JSON, acked
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
@@ -29,11 +36,25 @@ func main() {
 	minAck := flag.Duration("min-ack-deadline", time.Second, "shortest ack deadline the fake accepts (real Pub/Sub: 10s)")
 	health := flag.String("health", "", "check the server at this address instead of serving")
 	version := flag.Bool("version", false, "print the pstest module version")
+	publish := flag.String("publish", "", "publish one message to this topic at -addr, as a client")
+	data := flag.String("data", "", "data of the message -publish sends")
+	attrs := flag.String("attrs", "{}", "attributes (JSON object) of the message -publish sends")
+	pull := flag.String("pull", "", "pull and ack one message from this subscription at -addr, as a client")
 	flag.Parse()
 
 	switch {
 	case *version:
 		fmt.Println(pstestVersion())
+	case *publish != "":
+		if err := publishOne(*addr, *publish, *data, *attrs); err != nil {
+			fmt.Fprintln(os.Stderr, "publish:", err)
+			os.Exit(1)
+		}
+	case *pull != "":
+		if err := pullOne(*addr, *pull); err != nil {
+			fmt.Fprintln(os.Stderr, "pull:", err)
+			os.Exit(1)
+		}
 	case *health != "":
 		if err := checkHealth(*health); err != nil {
 			fmt.Fprintln(os.Stderr, "unhealthy:", err)
@@ -79,6 +100,59 @@ func checkHealth(addr string) error {
 		return fmt.Errorf("publish returned %d ids", len(response.MessageIds))
 	}
 	return nil
+}
+
+func publishOne(addr, topic, data, attrsJSON string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	attrs := map[string]string{}
+	if err := json.Unmarshal([]byte(attrsJSON), &attrs); err != nil {
+		return fmt.Errorf("attributes: %w", err)
+	}
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	response, err := pb.NewPublisherClient(conn).Publish(ctx, &pb.PublishRequest{Topic: topic, Messages: []*pb.PubsubMessage{{Data: []byte(data), Attributes: attrs}}})
+	if err != nil {
+		return err
+	}
+	fmt.Println(response.MessageIds[0])
+	return nil
+}
+
+func pullOne(addr, subscription string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	subscriber := pb.NewSubscriberClient(conn)
+	for ctx.Err() == nil {
+		response, err := subscriber.Pull(ctx, &pb.PullRequest{Subscription: subscription, MaxMessages: 1})
+		if err != nil {
+			return err
+		}
+		if len(response.ReceivedMessages) == 0 {
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		received := response.ReceivedMessages[0]
+		if _, err := subscriber.Acknowledge(ctx, &pb.AcknowledgeRequest{Subscription: subscription, AckIds: []string{received.AckId}}); err != nil {
+			return err
+		}
+		out, _ := json.Marshal(map[string]any{
+			"data":        string(received.Message.Data),
+			"attributes":  received.Message.Attributes,
+			"orderingKey": received.Message.OrderingKey,
+		})
+		fmt.Println(string(out))
+		return nil
+	}
+	return ctx.Err()
 }
 
 func pstestVersion() string {

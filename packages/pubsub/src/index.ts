@@ -1,0 +1,2 @@
+export { driverFactory } from './driver.js';
+export { pubsubCapabilities } from './capabilities.js';
