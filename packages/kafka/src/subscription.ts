@@ -1,5 +1,5 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { ConnectionError, describeError, type Delivery, type DriverSubscription, type SubscriptionSpec } from '@brokerkit/core';
+import { ConnectionError, PushBuffer, describeError, type Delivery, type DriverSubscription, type SubscriptionSpec } from '@brokerkit/core';
 import { PartitionTracker } from './tracker.js';
 import type { KafkaTopology } from './topology.js';
 import { fromRecord, type Received } from './wire.js';
@@ -19,8 +19,6 @@ interface Fetched {
 
 const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 const JOIN_TIMEOUT_MS = 30_000;
-/** How long receive() waits for a fetch before returning empty (the loop calls again). */
-const IDLE_WAIT_MS = 1_000;
 
 /**
  * One consumer-group member. kafkajs pushes batches per partition; they are buffered here and
@@ -33,11 +31,9 @@ export class KafkaSubscription implements DriverSubscription {
   private readonly trackers = new Map<string, Promise<PartitionTracker>>();
   /** Trackers of partitions this member owns now (a revoked partition's tracker leaves). */
   private readonly live = new Set<PartitionTracker>();
-  private buffer: Fetched[] = [];
-  private wake: (() => void) | undefined;
+  private readonly buffer = new PushBuffer<Fetched>();
   private paused = false;
   private closing = false;
-  private failure: Error | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly dirty = new Set<{ topic: string; partition: number; tracker: PartitionTracker }>();
   private commitRunning: Promise<void> | undefined;
@@ -109,26 +105,8 @@ export class KafkaSubscription implements DriverSubscription {
   }
 
   async receive(max: number, signal: AbortSignal): Promise<Delivery[]> {
-    if (this.failure) {
-      const failure = this.failure;
-      this.failure = undefined;
-      throw failure;
-    }
-    if (this.buffer.length === 0 && !signal.aborted && !this.closing) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', done);
-          this.wake = undefined;
-          resolve();
-        };
-        const timer = setTimeout(done, IDLE_WAIT_MS);
-        signal.addEventListener('abort', done, { once: true });
-        this.wake = done;
-      });
-    }
-    if (signal.aborted || this.closing) return [];
-    const taken = this.buffer.splice(0, max);
+    const taken = await this.buffer.take(max, signal);
+    if (this.closing) return [];
     if (this.paused && this.buffer.length < this.highWater / 2) {
       this.paused = false;
       this.consumer.resume(this.topics.map((topic) => ({ topic })));
@@ -150,9 +128,7 @@ export class KafkaSubscription implements DriverSubscription {
     this.closing = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    this.wake?.();
-    for (const fetched of this.buffer) fetched.tracker.release(fetched.offset);
-    this.buffer = [];
+    for (const fetched of this.buffer.close()) fetched.tracker.release(fetched.offset);
     if (this.spec.durable) await this.commit().catch(() => undefined);
     await this.consumer.disconnect().catch(() => undefined);
     if (!this.spec.durable) await this.topology.deleteGroup(this.group);
@@ -162,7 +138,7 @@ export class KafkaSubscription implements DriverSubscription {
   async abandon(): Promise<void> {
     this.closing = true;
     for (const timer of this.timers) clearTimeout(timer);
-    this.wake?.();
+    this.buffer.close();
     await this.consumer.disconnect().catch(() => undefined);
   }
 
@@ -186,7 +162,6 @@ export class KafkaSubscription implements DriverSubscription {
       if (tracker.accept(offset)) this.buffer.push({ topic: batch.topic, partition: batch.partition, offset, tracker, received });
       resolveOffset(record.offset);
     }
-    this.wake?.();
     if (!this.paused && this.buffer.length >= this.highWater) {
       this.paused = true;
       this.consumer.pause(this.topics.map((topic) => ({ topic })));
@@ -223,7 +198,7 @@ export class KafkaSubscription implements DriverSubscription {
       this.trackers.delete(key);
       void tracker.then((revoked) => this.live.delete(revoked), () => undefined);
     }
-    this.buffer = this.buffer.filter((fetched) => owned.has(partitionKey(fetched.topic, fetched.partition)));
+    this.buffer.retain((fetched) => owned.has(partitionKey(fetched.topic, fetched.partition)));
   }
 
   private entry(fetched: Fetched): { topic: string; partition: number; tracker: PartitionTracker } {
@@ -256,7 +231,6 @@ export class KafkaSubscription implements DriverSubscription {
             this.timers.delete(timer);
             if (this.closing) return;
             this.buffer.push({ ...fetched, attempt: attempt + 1 });
-            this.wake?.();
           }, delayMs);
           this.timers.add(timer);
           return;
@@ -318,7 +292,6 @@ export class KafkaSubscription implements DriverSubscription {
   }
 
   private fail(error: Error): void {
-    this.failure = error;
-    this.wake?.();
+    this.buffer.fail(error);
   }
 }

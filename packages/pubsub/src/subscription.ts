@@ -1,9 +1,7 @@
 import { Duration, type Message, type Subscription, type SubscriberOptions } from '@google-cloud/pubsub';
-import { ConnectionError, describeError, type Delivery, type DriverSubscription } from '@brokerkit/core';
+import { ConnectionError, PushBuffer, describeError, type Delivery, type DriverSubscription } from '@brokerkit/core';
 import { fromAttributes } from './attributes.js';
 
-/** How long receive() waits for a message before returning empty (the loop calls again). */
-const IDLE_WAIT_MS = 1_000;
 /** Without a dead-letter policy the server sends no delivery count: this process counts (bounded memory). */
 const COUNTED_IDS = 10_000;
 
@@ -13,9 +11,7 @@ const COUNTED_IDS = 10_000;
  * Messages it pushes are buffered here and pulled by the portable layer.
  */
 export class PubSubSubscription implements DriverSubscription {
-  private buffer: Message[] = [];
-  private wake: (() => void) | undefined;
-  private failure: Error | undefined;
+  private readonly buffer = new PushBuffer<Message>();
   private closing = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly seen = new Map<string, number>();
@@ -36,48 +32,22 @@ export class PubSubSubscription implements DriverSubscription {
       batching: { maxMessages: 1_000, maxMilliseconds: 5 },
     };
     subscription.setOptions(this.options);
-    subscription.on('message', (message: Message) => {
-      if (this.closing) return;
-      this.buffer.push(message);
-      this.wake?.();
-    });
+    subscription.on('message', (message: Message) => this.buffer.push(message));
     subscription.on('error', (error: Error) => {
-      this.failure = new ConnectionError(`Pub/Sub streaming pull of ${name} failed: ${describeError(error)}`, { cause: error });
-      this.wake?.();
+      this.buffer.fail(new ConnectionError(`Pub/Sub streaming pull of ${name} failed: ${describeError(error)}`, { cause: error }));
     });
   }
 
   async receive(max: number, signal: AbortSignal): Promise<Delivery[]> {
-    if (this.failure) {
-      const failure = this.failure;
-      this.failure = undefined;
-      throw failure;
-    }
-    if (this.buffer.length === 0 && !signal.aborted && !this.closing) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', done);
-          this.wake = undefined;
-          resolve();
-        };
-        const timer = setTimeout(done, IDLE_WAIT_MS);
-        signal.addEventListener('abort', done, { once: true });
-        this.wake = done;
-      });
-    }
-    if (signal.aborted || this.closing) return [];
-    return this.buffer.splice(0, max).map((message) => this.toDelivery(message));
+    return (await this.buffer.take(max, signal)).map((message) => this.toDelivery(message));
   }
 
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    this.wake?.();
     for (const timer of this.timers) clearTimeout(timer);
     // Fetched but never handed to a handler: give them back at once.
-    for (const message of this.buffer) message.nack();
-    this.buffer = [];
+    for (const message of this.buffer.close()) message.nack();
     this.subscription.removeAllListeners('message');
     await this.subscription.close().catch(() => undefined);
     await this.onClose();
@@ -89,9 +59,8 @@ export class PubSubSubscription implements DriverSubscription {
    */
   async abandon(): Promise<void> {
     this.closing = true;
-    this.wake?.();
     for (const timer of this.timers) clearTimeout(timer);
-    this.buffer = [];
+    this.buffer.close();
     this.subscription.removeAllListeners('message');
     this.subscription.setOptions({ ...this.options, closeOptions: { timeout: Duration.from({ seconds: 0 }) } });
     await this.subscription.close().catch(() => undefined);

@@ -1,11 +1,9 @@
-import type { Delivery, DriverSubscription, SubscriptionSpec } from '@brokerkit/core';
+import { PushBuffer, type Delivery, type DriverSubscription, type SubscriptionSpec } from '@brokerkit/core';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { RabbitConnection } from './connection.js';
 import { fromAmqp, toAmqp } from './message.js';
 import type { Publisher } from './publisher.js';
 import { declare, retryBucketMs, retryQueueArguments, retryQueueName } from './topology.js';
-
-const RECEIVE_WAIT_MS = 1_000;
 
 /**
  * A consumer on one channel with prefetch = the instance's concurrency. Deliveries are
@@ -16,8 +14,7 @@ const RECEIVE_WAIT_MS = 1_000;
 export class RabbitSubscription implements DriverSubscription {
   private channel: Channel | undefined;
   private queue: string;
-  private buffer: Delivery[] = [];
-  private wake: (() => void) | undefined;
+  private readonly buffer = new PushBuffer<Delivery>();
   private closed = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly retryQueues = new Set<string>();
@@ -44,37 +41,23 @@ export class RabbitSubscription implements DriverSubscription {
       await channel.bindQueue(queue, this.spec.topic, '#');
       this.queue = queue;
     }
-    this.buffer = [];
+    this.buffer.clear();
     this.channel = channel;
     await channel.consume(this.queue, (message) => {
       if (!message) return; // consumer cancelled by the broker (queue deleted)
       this.buffer.push(this.toDelivery(channel, message));
-      this.wake?.();
     });
   }
 
-  async receive(max: number, signal: AbortSignal): Promise<Delivery[]> {
-    if (this.buffer.length === 0 && !signal.aborted && !this.closed) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, RECEIVE_WAIT_MS);
-        signal.addEventListener('abort', done, { once: true });
-        this.wake = done;
-        function done(): void {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', done);
-          resolve();
-        }
-      });
-      this.wake = undefined;
-    }
-    return this.buffer.splice(0, max);
+  receive(max: number, signal: AbortSignal): Promise<Delivery[]> {
+    return this.buffer.take(max, signal);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.stopListening();
     for (const timer of this.timers) clearTimeout(timer);
-    this.wake?.();
+    this.buffer.close();
     await this.channel?.close().catch(() => undefined);
     this.channel = undefined;
   }
@@ -124,7 +107,6 @@ export class RabbitSubscription implements DriverSubscription {
       if (this.channel !== channel) return;
       const again = this.toDelivery(channel, raw);
       this.buffer.push({ ...again, attempt: again.attempt + 1 + this.localRetries(raw) });
-      this.wake?.();
     }, delayMs);
     this.timers.add(timer);
   }
