@@ -9,6 +9,7 @@ import { driverFactory as sqsDriver } from '@brokerkit/sqs';
 import { driverFactory as kafkaDriver } from '@brokerkit/kafka';
 import { driverFactory as pubsubDriver } from '@brokerkit/pubsub';
 import { Command, CommanderError, Option } from 'commander';
+import { bench } from './commands/bench.js';
 import { compare } from './commands/compare.js';
 import { conformance } from './commands/conformance.js';
 import { doctor } from './commands/doctor.js';
@@ -40,6 +41,7 @@ function program(setExit: (code: number) => void): Command {
     .option('--json <file>', 'write the matrix as JSON')
     .option('--markdown <file>', 'write the matrix as Markdown')
     .option('--html <file>', 'write a self-contained HTML report with charts')
+    .option('--bench <files>', 'brokerkit bench --json files to show what each backend costs (comma-separated)', list)
     .action(async (options) => setExit(await compare(options)));
   cli
     .command('conformance')
@@ -49,6 +51,17 @@ function program(setExit: (code: number) => void): Command {
     .option('--only <checks>', `only these checks (${checkIds})`, list)
     .option('--json <file>', 'write the results as JSON')
     .action(async (options) => setExit(await conformance(options)));
+  cli
+    .command('bench')
+    .description('the same workload through brokerkit and through the broker\'s raw client: throughput, latency, memory, ratios')
+    .requiredOption('-b, --backend <name>', `backend (${Object.keys(BACKENDS).join(', ')})`)
+    .option('-u, --url <url>', 'broker URL (else BROKERKIT_<NAME>_URL)')
+    .option('-n, --messages <n>', 'messages per phase (default 5000; sqs 300, pubsub 2000: emulators)')
+    .option('-s, --size <bytes>', 'message size in bytes (default 256)')
+    .option('-c, --concurrency <n>', 'consumer concurrency (default 16)')
+    .option('-r, --rounds <n>', 'brokerkit/raw pairs, order alternating (default 2); medians are reported')
+    .option('--json <file>', 'write the figures as JSON')
+    .action(async (options) => setExit(await bench(options)));
   cli
     .command('doctor')
     .description('which configured brokers answer, and their versions')

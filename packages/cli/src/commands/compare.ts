@@ -1,7 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { harnessFor, runConformance, selectChecks, type BackendReport, type Harness } from '@brokerkit/conformance';
-import { failedChecks, toComparison } from '../report/model.js';
+import type { BenchReport } from '@brokerkit/bench';
+import { failedChecks, toComparison, type ComparisonReport } from '../report/model.js';
 import { renderHtml } from '../report/html.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderMatrix, renderReasons } from '../report/terminal.js';
@@ -15,6 +16,8 @@ export interface CompareOptions {
   json?: string;
   markdown?: string;
   html?: string;
+  /** `brokerkit bench --json` files whose figures join the matrix. */
+  bench?: string[];
 }
 
 /** Run the suite on each backend, print the guarantee matrix, write the reports. Exit code 1 when a check failed. */
@@ -28,6 +31,7 @@ export async function compare(options: CompareOptions): Promise<number> {
     reports.push(await runConformance(harness, { ...(options.only ? { only: options.only } : {}), onProgress: progress }));
   }
   const report = toComparison(reports);
+  for (const file of options.bench ?? []) await attachBench(report, file);
   process.stdout.write(`${renderMatrix(report)}\n`);
   const reasons = renderReasons(report);
   if (reasons) process.stdout.write(`${reasons}\n`);
@@ -65,6 +69,23 @@ export function resolveHarnesses(backends: string[], urlArgs: string[]): Harness
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+/** Add a bench file's figures to its backend's column (a backend not compared is ignored, and said so). */
+async function attachBench(report: ComparisonReport, file: string): Promise<void> {
+  let bench: BenchReport;
+  try {
+    bench = JSON.parse(await readFile(file, 'utf8')) as BenchReport;
+  } catch (error) {
+    throw new UsageError(`--bench ${file}: not a readable bench JSON file (${(error as Error).message})`);
+  }
+  if (typeof bench.backend !== 'string' || !bench.sdk) throw new UsageError(`--bench ${file}: not written by brokerkit bench --json`);
+  const entry = report.backends[bench.backend];
+  if (!entry) {
+    process.stderr.write(`--bench ${file}: backend ${bench.backend} is not in this comparison; ignored\n`);
+    return;
+  }
+  entry.cost = { messages: bench.messages, sizeBytes: bench.sizeBytes, sdk: bench.sdk, raw: bench.raw, ratios: bench.ratios };
 }
 
 async function write(path: string, content: string): Promise<string> {

@@ -1,4 +1,4 @@
-import { CAPABILITY_ROWS, KEY_FIGURES, checkIds, checkTitle, figureText, type ComparisonReport } from './model.js';
+import { CAPABILITY_ROWS, COST_ROWS, KEY_FIGURES, checkIds, checkTitle, costText, figureText, hasCost, type ComparisonReport } from './model.js';
 
 const WORD = { pass: '✅ pass', fail: '❌ **fail**', unsupported: '➖ unsupported' } as const;
 
@@ -17,6 +17,10 @@ export function renderMarkdown(report: ComparisonReport): string {
   }
   out.push('', '## Measured', '', ...header);
   for (const key of KEY_FIGURES) out.push(row([key.label, ...backends.map((b) => figureText(report, b, key))]));
+  if (hasCost(report)) {
+    out.push('', '## Cost (brokerkit bench: the same workload through brokerkit and the raw client)', '', ...header);
+    for (const cost of COST_ROWS) out.push(row([cost.label, ...backends.map((b) => costText(report, b, cost))]));
+  }
   out.push('', '## Capabilities', '', ...header);
   for (const capability of CAPABILITY_ROWS) {
     out.push(row([capability.label, ...backends.map((b) => {

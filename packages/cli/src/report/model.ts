@@ -12,8 +12,19 @@ export interface ComparisonReport {
       capabilities: Capabilities | null;
       error?: string;
       checks: Record<string, Omit<CheckResult, 'id'>>;
+      /** From `brokerkit bench --json` files given to `compare --bench`: what the abstraction costs. */
+      cost?: CostSummary;
     }
   >;
+}
+
+/** The part of a bench report the matrix shows. */
+export interface CostSummary {
+  messages: number;
+  sizeBytes: number;
+  sdk: { produceMsgsPerSec: number; consumeMsgsPerSec: number; p50Ms: number; p99Ms: number; peakRssBytes: number };
+  raw: CostSummary['sdk'] | null;
+  ratios: { produce: number; consume: number; p99: number } | null;
 }
 
 export function toComparison(reports: BackendReport[], now = new Date()): ComparisonReport {
@@ -49,6 +60,28 @@ export const KEY_FIGURES: readonly KeyFigure[] = [
   { label: 'latency p50', check: 'throughput', figure: 'p50Ms', unit: 'ms' },
   { label: 'latency p99', check: 'throughput', figure: 'p99Ms', unit: 'ms' },
 ];
+
+/** Cost rows (from bench files): brokerkit's figure, the raw client's, and the ratio. */
+export const COST_ROWS: readonly { label: string; read: (c: CostSummary) => string }[] = [
+  { label: 'produce: brokerkit / raw', read: (c) => pair(c.sdk.produceMsgsPerSec, c.raw?.produceMsgsPerSec, 'msg/s') },
+  { label: 'produce ratio (≥ 0.95 wanted)', read: (c) => ratioText(c.ratios?.produce) },
+  { label: 'consume: brokerkit / raw', read: (c) => pair(c.sdk.consumeMsgsPerSec, c.raw?.consumeMsgsPerSec, 'msg/s') },
+  { label: 'consume ratio (≥ 0.95 wanted)', read: (c) => ratioText(c.ratios?.consume) },
+  { label: 'p99: brokerkit / raw', read: (c) => pair(c.sdk.p99Ms, c.raw?.p99Ms, 'ms') },
+  { label: 'p99 ratio (≤ 1.2 wanted)', read: (c) => ratioText(c.ratios?.p99) },
+  { label: 'peak memory, brokerkit', read: (c) => formatBytes(c.sdk.peakRssBytes) },
+];
+
+const pair = (sdk: number, raw: number | undefined, unit: string): string => `${sdk} / ${raw ?? '—'} ${unit}`;
+const ratioText = (ratio: number | undefined): string => (ratio === undefined || Number.isNaN(ratio) ? '—' : ratio.toFixed(2));
+
+/** Whether any backend carries bench figures. */
+export const hasCost = (report: ComparisonReport): boolean => Object.values(report.backends).some((b) => b.cost !== undefined);
+
+export function costText(report: ComparisonReport, backend: string, row: (typeof COST_ROWS)[number]): string {
+  const cost = report.backends[backend]?.cost;
+  return cost ? row.read(cost) : '—';
+}
 
 /** Capability rows, with how each value reads in a cell. */
 export const CAPABILITY_ROWS: readonly { label: string; read: (c: Capabilities) => string }[] = [

@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import type { CheckStatus } from '@brokerkit/conformance';
-import { CAPABILITY_ROWS, KEY_FIGURES, checkIds, figureText, type ComparisonReport } from './model.js';
+import { CAPABILITY_ROWS, COST_ROWS, KEY_FIGURES, checkIds, costText, figureText, hasCost, type ComparisonReport } from './model.js';
 
 const SYMBOL: Record<CheckStatus, string> = { pass: pc.green('✔ pass'), fail: pc.red('✘ FAIL'), unsupported: pc.yellow('– unsupported') };
 
@@ -32,7 +32,9 @@ export function renderMatrix(report: ComparisonReport): string {
       return reported ? row.read(reported) : '—';
     }),
   ]);
-  return [table('check', checks), table('measured', figures), table('capability (reported)', capabilities)].join('\n');
+  const tables = [table('check', checks), table('measured', figures), table('capability (reported)', capabilities)];
+  if (hasCost(report)) tables.push(table('cost (brokerkit bench)', COST_ROWS.map((row) => [row.label, ...backends.map((b) => costText(report, b, row))])));
+  return tables.join('\n');
 }
 
 /** Failures and unsupported checks with their reasons, below the matrix. */

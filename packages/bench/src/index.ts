@@ -1,0 +1,3 @@
+export { runBench, type BenchOptions, type BenchReport } from './bench.js';
+export { RAW_BACKENDS } from './raw/index.js';
+export type { RunFigures } from './workload.js';

@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto';
+import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { decode, encode, type BenchTarget } from '../target.js';
+
+/**
+ * kafkajs alone, with brokerkit's settings: 6-partition topics, idempotent producer with
+ * acks=all and one request in flight; a consumer group reading 4 partitions at once with
+ * kafkajs' own commits after each batch.
+ */
+export async function kafkaRaw(url: string): Promise<BenchTarget> {
+  const { host } = new URL(url);
+  const kafka = new Kafka({ clientId: 'brokerkit-bench-raw', brokers: [host], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  await Promise.all([admin.connect(), producer.connect()]);
+  return {
+    setup: async (queue) => {
+      await admin.createTopics({ waitForLeaders: true, topics: [{ topic: queue, numPartitions: 6 }] });
+    },
+    send: async (queue, body) => {
+      await producer.send({ topic: queue, acks: -1, messages: [{ value: encode(body) }] });
+    },
+    sendBatch: async (queue, bodies) => {
+      await producer.send({ topic: queue, acks: -1, messages: bodies.map((body) => ({ value: encode(body) })) });
+    },
+    consume: async (queue, concurrency, handler) => {
+      const consumer = kafka.consumer({ groupId: `${queue}-raw-${randomBytes(3).toString('hex')}`, maxWaitTimeInMs: 250, heartbeatInterval: 1_000 });
+      await consumer.connect();
+      await consumer.subscribe({ topics: [queue], fromBeginning: true });
+      await consumer.run({
+        partitionsConsumedConcurrently: Math.min(4, concurrency),
+        eachMessage: async ({ message }) => {
+          handler(decode(message.value ?? Buffer.alloc(0)));
+        },
+      });
+      return () => consumer.disconnect();
+    },
+    close: async () => {
+      await Promise.all([producer.disconnect(), admin.disconnect()]);
+    },
+  };
+}

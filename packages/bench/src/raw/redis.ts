@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { decode, encode, type BenchTarget } from '../target.js';
+
+/** ioredis alone: XADD (pipelined batches), XREADGROUP with COUNT = concurrency, XACK after each handler. */
+export async function redisRaw(url: string): Promise<BenchTarget> {
+  const client = new Redis(url.replace(/^redis:/, 'redis:'), { lazyConnect: true, maxRetriesPerRequest: 3 });
+  await client.connect();
+  const readers: Redis[] = [];
+  return {
+    setup: async (queue) => {
+      await client.xgroup('CREATE', queue, queue, '$', 'MKSTREAM').catch((error: Error) => {
+        if (!/BUSYGROUP/.test(error.message)) throw error;
+      });
+    },
+    send: async (queue, body) => {
+      await client.xadd(queue, '*', 'body', encode(body));
+    },
+    sendBatch: async (queue, bodies) => {
+      const pipeline = client.pipeline();
+      for (const body of bodies) pipeline.xadd(queue, '*', 'body', encode(body));
+      await pipeline.exec();
+    },
+    consume: async (queue, concurrency, handler) => {
+      const reader = client.duplicate();
+      readers.push(reader);
+      const consumer = `raw-${randomBytes(4).toString('hex')}`;
+      let running = true;
+      const loop = (async () => {
+        while (running) {
+          const reply = (await reader.xreadgroup('GROUP', queue, consumer, 'COUNT', concurrency, 'BLOCK', 500, 'STREAMS', queue, '>')) as [string, [string, string[]][]][] | null;
+          const entries = reply?.[0]?.[1] ?? [];
+          await Promise.all(
+            entries.map(async ([id, fields]) => {
+              handler(decode(fields[1] as string));
+              await client.xack(queue, queue, id);
+            }),
+          );
+        }
+      })();
+      return async () => {
+        running = false;
+        await loop.catch(() => undefined);
+        reader.disconnect();
+      };
+    },
+    close: async () => {
+      for (const reader of readers) reader.disconnect();
+      await client.quit();
+    },
+  };
+}

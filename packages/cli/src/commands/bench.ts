@@ -1,0 +1,75 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { runBench, type BenchReport, type RunFigures } from '@brokerkit/bench';
+import { BACKENDS, harnessFor } from '@brokerkit/conformance';
+import Table from 'cli-table3';
+import pc from 'picocolors';
+import { UsageError } from './usage-error.js';
+
+export interface BenchCommandOptions {
+  backend: string;
+  url?: string;
+  messages?: string;
+  size?: string;
+  concurrency?: string;
+  rounds?: string;
+  json?: string;
+}
+
+const positive = (name: string, value: string | undefined): number | undefined => {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new UsageError(`--${name} must be a positive whole number, got "${value}"`);
+  return parsed;
+};
+
+const ROWS: { label: string; key: keyof RunFigures; unit: string; lowerIsBetter?: boolean }[] = [
+  { label: 'produce, batches of 100', key: 'produceMsgsPerSec', unit: 'msg/s' },
+  { label: 'produce, batches of 100', key: 'produceMBPerSec', unit: 'MB/s' },
+  { label: 'produce, single awaited sends', key: 'produceSingleMsgsPerSec', unit: 'msg/s' },
+  { label: 'consume with ack', key: 'consumeMsgsPerSec', unit: 'msg/s' },
+  { label: 'latency p50 (paced)', key: 'p50Ms', unit: 'ms', lowerIsBetter: true },
+  { label: 'latency p95 (paced)', key: 'p95Ms', unit: 'ms', lowerIsBetter: true },
+  { label: 'latency p99 (paced)', key: 'p99Ms', unit: 'ms', lowerIsBetter: true },
+  { label: 'peak memory (RSS)', key: 'peakRssBytes', unit: 'MiB', lowerIsBetter: true },
+];
+
+const show = (value: number, unit: string): string => (unit === 'MiB' ? `${Math.round(value / 1_048_576)} MiB` : `${value} ${unit}`);
+
+/** SDK against raw client, one row per figure; the ratio is coloured against the project's bar. */
+export function renderBench(report: BenchReport): string {
+  const table = new Table({ head: [pc.bold(pc.cyan(`${report.backend} (${report.messages} msgs, ${report.sizeBytes} B, concurrency ${report.concurrency})`)), pc.bold('brokerkit'), pc.bold('raw client'), pc.bold('brokerkit / raw')], style: { head: [], border: [] } });
+  for (const row of ROWS) {
+    const sdk = report.sdk[row.key];
+    const raw = report.raw?.[row.key];
+    let ratio = '—';
+    if (raw !== undefined && raw > 0) {
+      const value = Math.round((sdk / raw) * 100) / 100;
+      const good = row.lowerIsBetter ? value <= 1.2 : value >= 0.95;
+      ratio = (good ? pc.green : pc.yellow)(value.toFixed(2));
+    }
+    table.push([row.label, show(sdk, row.unit), raw === undefined ? pc.dim('no raw client') : show(raw, row.unit), ratio]);
+  }
+  return table.toString();
+}
+
+export async function bench(options: BenchCommandOptions): Promise<number> {
+  if (!BACKENDS[options.backend]) throw new UsageError(`unknown backend "${options.backend}" (known: ${Object.keys(BACKENDS).join(', ')})`);
+  const url = harnessFor(options.backend, options.url).url;
+  const report = await runBench({
+    backend: options.backend,
+    url,
+    messages: positive('messages', options.messages),
+    sizeBytes: positive('size', options.size),
+    concurrency: positive('concurrency', options.concurrency),
+    rounds: positive('rounds', options.rounds),
+    onProgress: (line) => process.stderr.write(`${pc.dim(line)}\n`),
+  });
+  process.stdout.write(`${renderBench(report)}\n`);
+  if (options.json) {
+    await mkdir(dirname(options.json), { recursive: true });
+    await writeFile(options.json, `${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(`wrote ${options.json}\n`);
+  }
+  return 0;
+}
