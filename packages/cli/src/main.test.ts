@@ -72,4 +72,32 @@ describe('brokerkit CLI', () => {
     assert.equal(code, 0);
     assert.match(out, /memory\s+reachable\s+brokerkit-memory/);
   });
+  it('bench measures memory (no raw client there), writes the documented JSON, and compare --bench shows it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'brokerkit-bench-'));
+    const file = join(dir, 'bench.json');
+    const bench = await run('bench', '--backend', 'memory', '--messages', '200', '--rounds', '1', '--json', file);
+    assert.equal(bench.code, 0, bench.err);
+    assert.match(bench.err, /memory \[1\/1\] sdk round 1: produce \d+ msg\/s/);
+    assert.match(bench.out, /consume with ack/);
+    const report = JSON.parse(await readFile(file, 'utf8'));
+    assert.equal(report.backend, 'memory');
+    assert.equal(report.messages, 200);
+    for (const key of ['produceMsgsPerSec', 'consumeMsgsPerSec', 'p50Ms', 'p99Ms', 'peakRssBytes']) assert.ok(report.sdk[key] > 0, `${key} measured`);
+    assert.equal(report.raw, null, 'memory has no raw client: no made-up comparison');
+    assert.equal(report.ratios, null);
+    const markdown = join(dir, 'r.md');
+    const compared = await run('compare', '--only', 'round-trip', '--bench', file, '--markdown', markdown);
+    assert.equal(compared.code, 0, compared.err);
+    assert.match(compared.out, /cost \(brokerkit bench\)/);
+    assert.match(await readFile(markdown, 'utf8'), new RegExp(`produce: brokerkit / raw \\| ${report.sdk.produceMsgsPerSec} / — msg/s`));
+  });
+
+  it('bench rejects bad numbers and unknown backends with a usage error', async () => {
+    const badNumber = await run('bench', '--backend', 'memory', '--messages', 'many');
+    assert.equal(badNumber.code, 2);
+    assert.match(badNumber.err, /--messages must be a positive whole number, got "many"/);
+    const unknown = await run('bench', '--backend', 'nats');
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /unknown backend "nats"/);
+  });
 });

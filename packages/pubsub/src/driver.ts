@@ -38,7 +38,8 @@ class PubSubDriver implements Driver {
   // with ordering 'key', core retries in place.
   readonly traits = { retryKeepsKeyOrder: false };
   private readonly topology: PubSubTopology;
-  private readonly publishers = new Map<string, Topic>();
+  /** Per topic: a publisher with message ordering (keyed messages) and one without (the rest batch freely). */
+  private readonly publishers = new Map<string, { ordered: Topic; unordered: Topic }>();
   private readonly subscriptions = new Set<PubSubSubscription>();
 
   constructor(
@@ -60,17 +61,18 @@ class PubSubDriver implements Driver {
   }
 
   async send(topic: string, messages: EncodedMessage[]): Promise<SendReceipt[]> {
-    const publisher = await this.publisher(topic);
+    const publishers = await this.publisher(topic);
     const prepared = messages.map((message) => ({ message, attributes: toAttributes(message) }));
     const results = await Promise.allSettled(
-      prepared.map(({ message, attributes }) =>
-        publisher.publishMessage({ data: Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength), attributes, ...(message.key ? { orderingKey: message.key } : {}) }),
-      ),
+      prepared.map(({ message, attributes }) => {
+        const data = Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength);
+        return message.key ? publishers.ordered.publishMessage({ data, attributes, orderingKey: message.key }) : publishers.unordered.publishMessage({ data, attributes });
+      }),
     );
     const failed = results.flatMap((result, index) => (result.status === 'rejected' ? [{ message: messages[index] as EncodedMessage, error: result.reason as unknown }] : []));
     if (failed.length > 0) {
       // A failed publish pauses its ordering key in the library until resumed.
-      for (const { message } of failed) if (message.key) publisher.resumePublishing(message.key);
+      for (const { message } of failed) if (message.key) publishers.ordered.resumePublishing(message.key);
       const detail = failed.map(({ message, error }) => `${message.id} (${describeError(error)})`).join(', ');
       throw new SendError(`Pub/Sub refused ${failed.length} of ${messages.length} messages to ${topic}: ${detail}`, { cause: failed[0]?.error, retriable: true });
     }
@@ -105,7 +107,7 @@ class PubSubDriver implements Driver {
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.subscriptions].map((s) => s.close()));
-    await Promise.allSettled([...this.publishers.values()].map((topic) => topic.flush()));
+    await Promise.allSettled([...this.publishers.values()].flatMap(({ ordered, unordered }) => [ordered.flush(), unordered.flush()]));
     await this.pubsub.close();
   }
 
@@ -120,14 +122,15 @@ class PubSubDriver implements Driver {
     return this.pubsub;
   }
 
-  private async publisher(name: string): Promise<Topic> {
-    let topic = this.publishers.get(name);
-    if (!topic) {
+  private async publisher(name: string): Promise<{ ordered: Topic; unordered: Topic }> {
+    let publishers = this.publishers.get(name);
+    if (!publishers) {
       await this.topology.topic(name);
-      topic = this.pubsub.topic(name, { messageOrdering: true, batching: { maxMessages: 1_000, maxMilliseconds: 1 } });
-      this.publishers.set(name, topic);
+      const batching = { maxMessages: 1_000, maxMilliseconds: 1 };
+      publishers = { ordered: this.pubsub.topic(name, { messageOrdering: true, batching }), unordered: this.pubsub.topic(name, { batching }) };
+      this.publishers.set(name, publishers);
     }
-    return topic;
+    return publishers;
   }
 }
 
