@@ -1,5 +1,5 @@
 import type { Admin } from 'kafkajs';
-import { TopologyError, describeError } from '@brokerkit/core';
+import { OncePerKey, TopologyError, describeError } from '@brokerkit/core';
 
 /**
  * Topics are created through the admin API when first used (partitions from the URL, replication
@@ -9,7 +9,7 @@ import { TopologyError, describeError } from '@brokerkit/core';
  * kafkajs' admin joins a throwaway consumer and costs ~5 s per topic, so it is not done.)
  */
 export class KafkaTopology {
-  private readonly topics = new Map<string, Promise<void>>();
+  private readonly topics = new OncePerKey<void>();
 
   constructor(
     private readonly admin: Admin,
@@ -18,13 +18,7 @@ export class KafkaTopology {
   ) {}
 
   ensureTopic(name: string): Promise<void> {
-    let pending = this.topics.get(name);
-    if (!pending) {
-      pending = this.createTopic(name);
-      this.topics.set(name, pending);
-      pending.catch(() => this.topics.delete(name));
-    }
-    return pending;
+    return this.topics.get(name, () => this.createTopic(name));
   }
 
   /** The group's committed offset and metadata on one partition. */

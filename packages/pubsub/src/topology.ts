@@ -1,5 +1,5 @@
 import type { PubSub, Subscription, Topic } from '@google-cloud/pubsub';
-import { TopologyError, describeError, type SubscriptionSpec } from '@brokerkit/core';
+import { OncePerKey, TopologyError, describeError, type SubscriptionSpec } from '@brokerkit/core';
 
 /** gRPC status codes the admin calls answer with. */
 const ALREADY_EXISTS = 6;
@@ -34,18 +34,12 @@ export interface SubscriptionSettings {
  * which serves both.
  */
 export class PubSubTopology {
-  private readonly topics = new Map<string, Promise<Topic>>();
+  private readonly topics = new OncePerKey<Topic>();
 
   constructor(private readonly pubsub: PubSub) {}
 
   topic(name: string): Promise<Topic> {
-    let pending = this.topics.get(name);
-    if (!pending) {
-      pending = this.createTopic(name);
-      this.topics.set(name, pending);
-      pending.catch(() => this.topics.delete(name));
-    }
-    return pending;
+    return this.topics.get(name, () => this.createTopic(name));
   }
 
   async subscription(topicName: string, name: string, settings: SubscriptionSettings): Promise<Subscription> {
