@@ -100,4 +100,19 @@ describe('brokerkit CLI', () => {
     assert.equal(unknown.code, 2);
     assert.match(unknown.err, /unknown backend "nats"/);
   });
+  it('faults runs poison and bad input on memory, says why the crash scenario does not apply, and compare --faults shows it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'brokerkit-faults-'));
+    const file = join(dir, 'faults.json');
+    const faults = await run('faults', '--backend', 'memory', '--json', file);
+    assert.equal(faults.code, 0, faults.err);
+    const report = JSON.parse(await readFile(file, 'utf8'));
+    assert.equal(report.scenarios.poison.status, 'pass');
+    assert.equal(report.scenarios.poison.lost, 0);
+    assert.equal(report.scenarios['bad-input'].status, 'pass');
+    assert.equal(report.scenarios['consumer-crash'].status, 'not-run');
+    assert.match(report.scenarios['consumer-crash'].reason, /one process/);
+    const compared = await run('compare', '--only', 'round-trip', '--faults', file);
+    assert.equal(compared.code, 0, compared.err);
+    assert.match(compared.out, /poison\s+│ pass: 0 lost, 0 dup of 21/);
+  });
 });

@@ -13,6 +13,7 @@ import { bench } from './commands/bench.js';
 import { compare } from './commands/compare.js';
 import { conformance } from './commands/conformance.js';
 import { doctor } from './commands/doctor.js';
+import { faults } from './commands/faults.js';
 import { UsageError } from './commands/usage-error.js';
 
 registerDriver(memoryDriver);
@@ -42,6 +43,7 @@ function program(setExit: (code: number) => void): Command {
     .option('--markdown <file>', 'write the matrix as Markdown')
     .option('--html <file>', 'write a self-contained HTML report with charts')
     .option('--bench <files>', 'brokerkit bench --json files to show what each backend costs (comma-separated)', list)
+    .option('--faults <files>', 'brokerkit faults --json files to show how each backend came through (comma-separated)', list)
     .action(async (options) => setExit(await compare(options)));
   cli
     .command('conformance')
@@ -62,6 +64,15 @@ function program(setExit: (code: number) => void): Command {
     .option('-r, --rounds <n>', 'brokerkit/raw pairs, order alternating (default 2); medians are reported')
     .option('--json <file>', 'write the figures as JSON')
     .action(async (options) => setExit(await bench(options)));
+  cli
+    .command('faults')
+    .description('crash consumer processes, send poison and bad input to a real broker: nothing lost, duplicates counted')
+    .requiredOption('-b, --backend <name>', `backend (${Object.keys(BACKENDS).join(', ')})`)
+    .option('-u, --url <url>', 'broker URL (else BROKERKIT_<NAME>_URL)')
+    .option('-n, --messages <n>', 'messages of the consumer-crash scenario (default 20000; sqs 2000)')
+    .option('--only <scenarios>', 'only these scenarios (consumer-crash, poison, bad-input, …)', list)
+    .option('--json <file>', 'write the figures as JSON')
+    .action(async (options) => setExit(await faults(options)));
   cli
     .command('doctor')
     .description('which configured brokers answer, and their versions')

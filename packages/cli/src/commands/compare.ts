@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { harnessFor, runConformance, selectChecks, type BackendReport, type Harness } from '@brokerkit/conformance';
 import type { BenchReport } from '@brokerkit/bench';
+import type { FaultsReport } from '@brokerkit/faults';
 import { failedChecks, toComparison, type ComparisonReport } from '../report/model.js';
 import { renderHtml } from '../report/html.js';
 import { renderMarkdown } from '../report/markdown.js';
@@ -18,6 +19,8 @@ export interface CompareOptions {
   html?: string;
   /** `brokerkit bench --json` files whose figures join the matrix. */
   bench?: string[];
+  /** `brokerkit faults --json` files whose outcomes join the matrix. */
+  faults?: string[];
 }
 
 /** Run the suite on each backend, print the guarantee matrix, write the reports. Exit code 1 when a check failed. */
@@ -32,6 +35,7 @@ export async function compare(options: CompareOptions): Promise<number> {
   }
   const report = toComparison(reports);
   for (const file of options.bench ?? []) await attachBench(report, file);
+  for (const file of options.faults ?? []) await attachFaults(report, file);
   process.stdout.write(`${renderMatrix(report)}\n`);
   const reasons = renderReasons(report);
   if (reasons) process.stdout.write(`${reasons}\n`);
@@ -86,6 +90,25 @@ async function attachBench(report: ComparisonReport, file: string): Promise<void
     return;
   }
   entry.cost = { messages: bench.messages, sizeBytes: bench.sizeBytes, sdk: bench.sdk, raw: bench.raw, ratios: bench.ratios };
+}
+
+/** Add a faults file's scenario outcomes to its backend's column. */
+async function attachFaults(report: ComparisonReport, file: string): Promise<void> {
+  let faults: FaultsReport;
+  try {
+    faults = JSON.parse(await readFile(file, 'utf8')) as FaultsReport;
+  } catch (error) {
+    throw new UsageError(`--faults ${file}: not a readable faults JSON file (${(error as Error).message})`);
+  }
+  if (typeof faults.backend !== 'string' || !faults.scenarios) throw new UsageError(`--faults ${file}: not written by brokerkit faults --json`);
+  const entry = report.backends[faults.backend];
+  if (!entry) {
+    process.stderr.write(`--faults ${file}: backend ${faults.backend} is not in this comparison; ignored\n`);
+    return;
+  }
+  entry.faults = Object.fromEntries(
+    Object.entries(faults.scenarios).map(([id, r]) => [id, { status: r.status, lost: r.lost, duplicates: r.duplicates, sent: r.sent, ...(r.reason ? { reason: r.reason } : {}) }]),
+  );
 }
 
 async function write(path: string, content: string): Promise<string> {

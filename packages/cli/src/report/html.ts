@@ -1,4 +1,4 @@
-import { CAPABILITY_ROWS, COST_ROWS, KEY_FIGURES, checkIds, checkTitle, costText, figureText, hasCost, type ComparisonReport } from './model.js';
+import { CAPABILITY_ROWS, COST_ROWS, FAULT_SCENARIOS, KEY_FIGURES, checkIds, checkTitle, costText, faultText, figureText, hasCost, hasFaults, type ComparisonReport } from './model.js';
 
 const escape = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -32,6 +32,8 @@ export function renderHtml(report: ComparisonReport): string {
   ).join('\n');
   const costRows = COST_ROWS.map((row) => `<tr><th>${escape(row.label)}</th>${backends.map((b) => `<td>${escape(costText(report, b, row))}</td>`).join('')}</tr>`).join('\n');
   const cost = hasCost(report) ? `<h2>Cost</h2><p>brokerkit bench: the same workload through brokerkit and through each broker's raw client.</p><table>${head}\n${costRows}</table>` : '';
+  const faultRows = FAULT_SCENARIOS.map((id) => `<tr><th>${escape(id)}</th>${backends.map((b) => `<td>${escape(faultText(report, b, id))}</td>`).join('')}</tr>`).join('\n');
+  const faults = hasFaults(report) ? `<h2>Faults</h2><p>brokerkit faults: consumer processes SIGKILLed mid-stream, poison and slow handlers, bad input.</p><table>${head}\n${faultRows}</table>` : '';
   const charts = [
     series(report, 'Throughput', 'msg/s', [['produceMsgsPerSec', 'produce'], ['consumeMsgsPerSec', 'consume']]),
     series(report, 'End-to-end latency', 'ms', [['p50Ms', 'p50'], ['p99Ms', 'p99']]),
@@ -59,6 +61,7 @@ thead th,tr:first-child th{background:#f1f4f7}.pass{background:#e3f6e8;color:#17
 <h2>Measured</h2><table>${head}\n${figureRows}</table>
 <div class="charts">${charts}</div>
 ${cost}
+${faults}
 <h2>Capabilities</h2><table>${head}\n${capabilityRows}</table>
 <h2>Details</h2>${details}
 </body></html>

@@ -1,4 +1,4 @@
-import { CAPABILITY_ROWS, COST_ROWS, KEY_FIGURES, checkIds, checkTitle, costText, figureText, hasCost, type ComparisonReport } from './model.js';
+import { CAPABILITY_ROWS, COST_ROWS, FAULT_SCENARIOS, KEY_FIGURES, checkIds, checkTitle, costText, faultText, figureText, hasCost, hasFaults, type ComparisonReport } from './model.js';
 
 const WORD = { pass: '✅ pass', fail: '❌ **fail**', unsupported: '➖ unsupported' } as const;
 
@@ -20,6 +20,10 @@ export function renderMarkdown(report: ComparisonReport): string {
   if (hasCost(report)) {
     out.push('', '## Cost (brokerkit bench: the same workload through brokerkit and the raw client)', '', ...header);
     for (const cost of COST_ROWS) out.push(row([cost.label, ...backends.map((b) => costText(report, b, cost))]));
+  }
+  if (hasFaults(report)) {
+    out.push('', '## Faults (brokerkit faults: consumer crashes, poison, bad input)', '', ...header);
+    for (const id of FAULT_SCENARIOS) out.push(row([id, ...backends.map((b) => faultText(report, b, id))]));
   }
   out.push('', '## Capabilities', '', ...header);
   for (const capability of CAPABILITY_ROWS) {

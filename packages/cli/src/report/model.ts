@@ -14,6 +14,8 @@ export interface ComparisonReport {
       checks: Record<string, Omit<CheckResult, 'id'>>;
       /** From `brokerkit bench --json` files given to `compare --bench`: what the abstraction costs. */
       cost?: CostSummary;
+      /** From `brokerkit faults --json` files given to `compare --faults`: each scenario's outcome. */
+      faults?: Record<string, { status: string; lost: number; duplicates: number; sent: number; reason?: string }>;
     }
   >;
 }
@@ -74,6 +76,18 @@ export const COST_ROWS: readonly { label: string; read: (c: CostSummary) => stri
 
 const pair = (sdk: number, raw: number | undefined, unit: string): string => `${sdk} / ${raw ?? '—'} ${unit}`;
 const ratioText = (ratio: number | undefined): string => (ratio === undefined || Number.isNaN(ratio) ? '—' : ratio.toFixed(2));
+
+/** Fault rows (from faults files): status, and lost / duplicates where the scenario ran. */
+export const FAULT_SCENARIOS = ['consumer-crash', 'broker-restart', 'network-cut', 'poison', 'bad-input'] as const;
+
+export const hasFaults = (report: ComparisonReport): boolean => Object.values(report.backends).some((b) => b.faults !== undefined);
+
+export function faultText(report: ComparisonReport, backend: string, scenario: string): string {
+  const result = report.backends[backend]?.faults?.[scenario];
+  if (!result) return '—';
+  if (result.status === 'not-run') return 'not run';
+  return `${result.status}: ${result.lost} lost, ${result.duplicates} dup of ${result.sent}`;
+}
 
 /** Whether any backend carries bench figures. */
 export const hasCost = (report: ComparisonReport): boolean => Object.values(report.backends).some((b) => b.cost !== undefined);

@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import type { CheckStatus } from '@brokerkit/conformance';
-import { CAPABILITY_ROWS, COST_ROWS, KEY_FIGURES, checkIds, costText, figureText, hasCost, type ComparisonReport } from './model.js';
+import { CAPABILITY_ROWS, COST_ROWS, FAULT_SCENARIOS, KEY_FIGURES, checkIds, costText, faultText, figureText, hasCost, hasFaults, type ComparisonReport } from './model.js';
 
 const SYMBOL: Record<CheckStatus, string> = { pass: pc.green('✔ pass'), fail: pc.red('✘ FAIL'), unsupported: pc.yellow('– unsupported') };
 
@@ -34,6 +34,7 @@ export function renderMatrix(report: ComparisonReport): string {
   ]);
   const tables = [table('check', checks), table('measured', figures), table('capability (reported)', capabilities)];
   if (hasCost(report)) tables.push(table('cost (brokerkit bench)', COST_ROWS.map((row) => [row.label, ...backends.map((b) => costText(report, b, row))])));
+  if (hasFaults(report)) tables.push(table('faults (brokerkit faults)', FAULT_SCENARIOS.map((id) => [id, ...backends.map((b) => faultText(report, b, id))])));
   return tables.join('\n');
 }
 

@@ -1,0 +1,38 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { SCENARIOS, runFaults } from '@brokerkit/faults';
+import { startBrokers } from '@brokerkit/testing';
+import { BACKENDS_UNDER_TEST } from './fixtures/register.js';
+
+/**
+ * The fault harness of `brokerkit faults` on every backend, lighter than the CLI's default:
+ * 5 000 messages through consumer processes SIGKILLed 5 times (SQS on moto: 1 000), poison and
+ * slow handlers, bad input. BROKERKIT_FAULTS_MESSAGES sets the size.
+ */
+const messagesFor = (backend: string): number => Number(process.env.BROKERKIT_FAULTS_MESSAGES ?? (backend === 'sqs' ? 1_000 : 5_000));
+
+describe('fault harness: consumer crashes, poison, bad input — nothing lost', () => {
+  for (const backend of ['memory', ...BACKENDS_UNDER_TEST] as const) {
+    it(`${backend}`, { timeout: 15 * 60_000 }, async () => {
+      const brokers = backend === 'memory' ? { url: 'memory://faults', stop: async () => undefined } : await startBrokers([backend]).then((started) => ({ url: started.urls[backend] as string, stop: started.stop }));
+      try {
+        const report = await runFaults({ backend, url: brokers.url, messages: messagesFor(backend) });
+        for (const id of SCENARIOS) {
+          const result = report.scenarios[id];
+          process.stdout.write(`${backend} ${id}: ${result.status}${result.reason ? ` (${result.reason})` : ''} sent=${result.sent} handled=${result.handled} lost=${result.lost} duplicates=${result.duplicates} recoveryMs=${result.recoveryMs}\n`);
+          assert.notEqual(result.status, 'fail', `${id}: ${result.reason}`);
+          assert.equal(result.lost, 0, `${id} lost messages`);
+        }
+        // What is run must really run: crash (except in-process memory), poison and bad input.
+        assert.equal(report.scenarios.poison.status, 'pass');
+        assert.equal(report.scenarios['bad-input'].status, 'pass');
+        if (backend !== 'memory') {
+          assert.equal(report.scenarios['consumer-crash'].status, 'pass');
+          assert.equal(report.scenarios['consumer-crash'].details.kills, 5);
+        }
+      } finally {
+        await brokers.stop();
+      }
+    });
+  }
+});

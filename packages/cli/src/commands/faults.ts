@@ -1,0 +1,54 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { BACKENDS, harnessFor } from '@brokerkit/conformance';
+import { SCENARIOS, runFaults, type FaultsReport, type ScenarioId } from '@brokerkit/faults';
+import Table from 'cli-table3';
+import pc from 'picocolors';
+import { UsageError } from './usage-error.js';
+
+export interface FaultsCommandOptions {
+  backend: string;
+  url?: string;
+  messages?: string;
+  only?: string[];
+  json?: string;
+}
+
+const STATUS = { pass: pc.green('✔ pass'), fail: pc.red('✘ FAIL'), 'not-run': pc.yellow('– not run') } as const;
+
+export function renderFaults(report: FaultsReport): string {
+  const table = new Table({ head: ['scenario', 'status', 'sent', 'confirmed', 'handled', 'lost', 'duplicates', 'recovery / stall'].map((h) => pc.bold(h)), style: { head: [], border: [] } });
+  for (const id of SCENARIOS) {
+    const r = report.scenarios[id];
+    table.push([id, STATUS[r.status], r.sent, r.confirmed, r.handled, r.lost > 0 ? pc.red(String(r.lost)) : r.lost, r.duplicates, r.recoveryMs === null ? '—' : `${r.recoveryMs} ms`]);
+  }
+  const notes = SCENARIOS.filter((id) => report.scenarios[id].reason).map((id) => `${report.scenarios[id].status === 'fail' ? pc.red('✘') : pc.yellow('–')} ${id}: ${report.scenarios[id].reason}`);
+  const details = SCENARIOS.filter((id) => Object.keys(report.scenarios[id].details).length > 0).map((id) => `${id}: ${pc.dim(Object.entries(report.scenarios[id].details).map(([k, v]) => `${k}=${v}`).join('  '))}`);
+  return [table.toString(), ...notes, ...details].join('\n');
+}
+
+/** The fault scenarios on one backend; exit 1 when one fails. */
+export async function faults(options: FaultsCommandOptions): Promise<number> {
+  if (!BACKENDS[options.backend]) throw new UsageError(`unknown backend "${options.backend}" (known: ${Object.keys(BACKENDS).join(', ')})`);
+  const unknown = (options.only ?? []).filter((id) => !(SCENARIOS as readonly string[]).includes(id));
+  if (unknown.length) throw new UsageError(`unknown scenario ${unknown.join(', ')} (known: ${SCENARIOS.join(', ')})`);
+  let messages: number | undefined;
+  if (options.messages !== undefined) {
+    messages = Number(options.messages);
+    if (!Number.isInteger(messages) || messages < 100) throw new UsageError(`--messages must be a whole number ≥ 100, got "${options.messages}"`);
+  }
+  const report = await runFaults({
+    backend: options.backend,
+    url: harnessFor(options.backend, options.url).url,
+    ...(messages ? { messages } : {}),
+    ...(options.only ? { only: options.only as ScenarioId[] } : {}),
+    onProgress: (line) => process.stderr.write(`${pc.dim(line)}\n`),
+  });
+  process.stdout.write(`${renderFaults(report)}\n`);
+  if (options.json) {
+    await mkdir(dirname(options.json), { recursive: true });
+    await writeFile(options.json, `${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(`wrote ${options.json}\n`);
+  }
+  return SCENARIOS.some((id) => report.scenarios[id].status === 'fail') ? 1 : 0;
+}

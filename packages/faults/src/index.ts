@@ -1,0 +1,2 @@
+export { runFaults, type FaultsOptions } from './run.js';
+export { SCENARIOS, type FaultsReport, type ScenarioId, type ScenarioResult } from './report.js';

@@ -1,0 +1,60 @@
+import { connect } from '@brokerkit/core';
+import { badInput } from './bad-input.js';
+import { consumerCrash } from './consumer-crash.js';
+import { registerAllDrivers } from './drivers.js';
+import { poison } from './poison.js';
+import { notRun, type FaultsReport, type ScenarioId, type ScenarioResult } from './report.js';
+
+export interface FaultsOptions {
+  backend: string;
+  url: string;
+  /** Messages of the consumer-crash scenario (default 20 000; sqs 2 000: the moto server scans its queue per receive). */
+  messages?: number;
+  kills?: number;
+  only?: ScenarioId[];
+  onProgress?: (line: string) => void;
+}
+
+const ACK_TIMEOUT_MS = 2_000;
+/** The lease a backend really gives: Pub/Sub's ack deadline is at least 10 s. */
+const effectiveLeaseMs = (backend: string): number => (backend === 'pubsub' ? 10_000 : ACK_TIMEOUT_MS);
+
+const NOT_BUILT = {
+  'broker-restart': 'not in the harness yet (RabbitMQ has its own restart test in integration-tests/rabbitmq-restart.test.ts)',
+  'network-cut': 'not in the harness yet: needs a TCP proxy (toxiproxy) between client and broker',
+} as const;
+
+/** Run the fault scenarios against one backend; each reports measured figures, never a bare pass. */
+export async function runFaults(options: FaultsOptions): Promise<FaultsReport> {
+  registerAllDrivers();
+  const messages = options.messages ?? (options.backend === 'sqs' ? 2_000 : 20_000);
+  const wanted = (id: ScenarioId): boolean => !options.only || options.only.includes(id);
+  const broker = await connect(options.url);
+  const scenarios = {} as Record<ScenarioId, ScenarioResult>;
+  const run = async (id: ScenarioId, body: () => Promise<ScenarioResult>): Promise<void> => {
+    if (!wanted(id)) {
+      scenarios[id] = notRun('not selected');
+      return;
+    }
+    options.onProgress?.(`${options.backend} ${id} …`);
+    const started = Date.now();
+    try {
+      scenarios[id] = await body();
+    } catch (error) {
+      scenarios[id] = { ...notRun(''), status: 'fail', reason: `threw ${(error as Error).message}` };
+    }
+    const result = scenarios[id];
+    options.onProgress?.(`${options.backend} ${id}: ${result.status} in ${Math.round((Date.now() - started) / 100) / 10} s — sent ${result.sent}, handled ${result.handled}, lost ${result.lost}, duplicates ${result.duplicates}${result.reason ? ` (${result.reason})` : ''}`);
+  };
+  try {
+    if (options.backend === 'memory') scenarios['consumer-crash'] = notRun('the embedded broker lives inside one process: there is no other process to crash');
+    else await run('consumer-crash', () => consumerCrash(broker, options.url, { messages, kills: options.kills ?? 5, consumers: 2, ackTimeoutMs: ACK_TIMEOUT_MS, ...(options.onProgress ? { onProgress: options.onProgress } : {}) }));
+    scenarios['broker-restart'] = notRun(NOT_BUILT['broker-restart']);
+    scenarios['network-cut'] = notRun(NOT_BUILT['network-cut']);
+    await run('poison', () => poison(broker, { ackTimeoutMs: ACK_TIMEOUT_MS, slowMs: Math.round(1.6 * effectiveLeaseMs(options.backend)) }));
+    await run('bad-input', () => badInput(broker, options.backend, options.url));
+  } finally {
+    await broker.close();
+  }
+  return { backend: options.backend, url: options.url, generatedAt: new Date().toISOString(), messages, scenarios };
+}
