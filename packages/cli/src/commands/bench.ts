@@ -1,9 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { runBench, type BenchReport, type RunFigures } from '@brokerkit/bench';
 import { BACKENDS, harnessFor } from '@brokerkit/conformance';
 import Table from 'cli-table3';
 import pc from 'picocolors';
+import { write } from './compare.js';
 import { UsageError } from './usage-error.js';
 
 export interface BenchCommandOptions {
@@ -66,10 +65,6 @@ export async function bench(options: BenchCommandOptions): Promise<number> {
     onProgress: (line) => process.stderr.write(`${pc.dim(line)}\n`),
   });
   process.stdout.write(`${renderBench(report)}\n`);
-  if (options.json) {
-    await mkdir(dirname(options.json), { recursive: true });
-    await writeFile(options.json, `${JSON.stringify(report, null, 2)}\n`);
-    process.stdout.write(`wrote ${options.json}\n`);
-  }
+  if (options.json) process.stdout.write(`wrote ${await write(options.json, `${JSON.stringify(report, null, 2)}\n`)}\n`);
   return 0;
 }

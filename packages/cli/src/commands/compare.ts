@@ -75,43 +75,40 @@ export function resolveHarnesses(backends: string[], urlArgs: string[]): Harness
   }
 }
 
-/** Add a bench file's figures to its backend's column (a backend not compared is ignored, and said so). */
-async function attachBench(report: ComparisonReport, file: string): Promise<void> {
-  let bench: BenchReport;
+/**
+ * Read a report another command wrote (`bench --json`, `faults --json`) and find its backend's
+ * column; a backend not in this comparison is ignored, and said so.
+ */
+async function columnFor<T extends { backend: string }>(report: ComparisonReport, flag: string, file: string, valid: (parsed: T) => boolean): Promise<{ parsed: T; entry: ComparisonReport['backends'][string] } | undefined> {
+  let parsed: T;
   try {
-    bench = JSON.parse(await readFile(file, 'utf8')) as BenchReport;
+    parsed = JSON.parse(await readFile(file, 'utf8')) as T;
   } catch (error) {
-    throw new UsageError(`--bench ${file}: not a readable bench JSON file (${(error as Error).message})`);
+    throw new UsageError(`--${flag} ${file}: not a readable JSON file (${(error as Error).message})`);
   }
-  if (typeof bench.backend !== 'string' || !bench.sdk) throw new UsageError(`--bench ${file}: not written by brokerkit bench --json`);
-  const entry = report.backends[bench.backend];
-  if (!entry) {
-    process.stderr.write(`--bench ${file}: backend ${bench.backend} is not in this comparison; ignored\n`);
-    return;
-  }
+  if (typeof parsed.backend !== 'string' || !valid(parsed)) throw new UsageError(`--${flag} ${file}: not written by brokerkit ${flag} --json`);
+  const entry = report.backends[parsed.backend];
+  if (!entry) process.stderr.write(`--${flag} ${file}: backend ${parsed.backend} is not in this comparison; ignored\n`);
+  return entry ? { parsed, entry } : undefined;
+}
+
+async function attachBench(report: ComparisonReport, file: string): Promise<void> {
+  const found = await columnFor<BenchReport>(report, 'bench', file, (bench) => Boolean(bench.sdk));
+  if (!found) return;
+  const { parsed: bench, entry } = found;
   entry.cost = { messages: bench.messages, sizeBytes: bench.sizeBytes, sdk: bench.sdk, raw: bench.raw, ratios: bench.ratios };
 }
 
-/** Add a faults file's scenario outcomes to its backend's column. */
 async function attachFaults(report: ComparisonReport, file: string): Promise<void> {
-  let faults: FaultsReport;
-  try {
-    faults = JSON.parse(await readFile(file, 'utf8')) as FaultsReport;
-  } catch (error) {
-    throw new UsageError(`--faults ${file}: not a readable faults JSON file (${(error as Error).message})`);
-  }
-  if (typeof faults.backend !== 'string' || !faults.scenarios) throw new UsageError(`--faults ${file}: not written by brokerkit faults --json`);
-  const entry = report.backends[faults.backend];
-  if (!entry) {
-    process.stderr.write(`--faults ${file}: backend ${faults.backend} is not in this comparison; ignored\n`);
-    return;
-  }
-  entry.faults = Object.fromEntries(
-    Object.entries(faults.scenarios).map(([id, r]) => [id, { status: r.status, lost: r.lost, duplicates: r.duplicates, sent: r.sent, ...(r.reason ? { reason: r.reason } : {}) }]),
+  const found = await columnFor<FaultsReport>(report, 'faults', file, (faults) => Boolean(faults.scenarios));
+  if (!found) return;
+  found.entry.faults = Object.fromEntries(
+    Object.entries(found.parsed.scenarios).map(([id, r]) => [id, { status: r.status, lost: r.lost, duplicates: r.duplicates, sent: r.sent, ...(r.reason ? { reason: r.reason } : {}) }]),
   );
 }
 
-async function write(path: string, content: string): Promise<string> {
+/** Write a report file, creating its folder; returns the path. */
+export async function write(path: string, content: string): Promise<string> {
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, content);
   return path;

@@ -1,9 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { BACKENDS, harnessFor } from '@brokerkit/conformance';
 import { SCENARIOS, runFaults, type FaultsReport, type ScenarioId } from '@brokerkit/faults';
 import Table from 'cli-table3';
 import pc from 'picocolors';
+import { write } from './compare.js';
 import { UsageError } from './usage-error.js';
 
 export interface FaultsCommandOptions {
@@ -45,10 +44,6 @@ export async function faults(options: FaultsCommandOptions): Promise<number> {
     onProgress: (line) => process.stderr.write(`${pc.dim(line)}\n`),
   });
   process.stdout.write(`${renderFaults(report)}\n`);
-  if (options.json) {
-    await mkdir(dirname(options.json), { recursive: true });
-    await writeFile(options.json, `${JSON.stringify(report, null, 2)}\n`);
-    process.stdout.write(`wrote ${options.json}\n`);
-  }
+  if (options.json) process.stdout.write(`wrote ${await write(options.json, `${JSON.stringify(report, null, 2)}\n`)}\n`);
   return SCENARIOS.some((id) => report.scenarios[id].status === 'fail') ? 1 : 0;
 }
