@@ -1,14 +1,31 @@
 import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { SCENARIOS, runFaults } from '@brokerkit/faults';
 import { startBrokers } from '@brokerkit/testing';
 import { BACKENDS_UNDER_TEST } from './fixtures/register.js';
 
 /**
  * The fault harness of `brokerkit faults` on every backend, lighter than the CLI's default:
- * 5 000 messages through consumer processes SIGKILLed 5 times (SQS on moto: 1 000), poison and
- * slow handlers, bad input. BROKERKIT_FAULTS_MESSAGES sets the size.
+ * 5 000 messages through consumer processes SIGKILLed 5 times (SQS on moto: 1 000), a broker
+ * restart mid-stream (Redis with AOF, RabbitMQ, Kafka: the brokers this checkout started),
+ * poison and slow handlers, bad input. BROKERKIT_FAULTS_MESSAGES sets the size.
  */
+const brokersScript = fileURLToPath(new URL('../scripts/brokers', import.meta.url));
+const run = promisify(execFile);
+
+/** Brokers this checkout started and can restart keeping data: `scripts/brokers bounce NAME`. */
+function restartFor(backend: string): (() => Promise<void>) | undefined {
+  if (!['redis', 'rabbitmq', 'kafka'].includes(backend)) return undefined;
+  if (!existsSync(fileURLToPath(new URL(`../.brokers/${backend}/pid`, import.meta.url)))) return undefined;
+  return async () => {
+    await run(brokersScript, ['bounce', backend], { timeout: 180_000 });
+  };
+}
+
 const messagesFor = (backend: string): number => Number(process.env.BROKERKIT_FAULTS_MESSAGES ?? (backend === 'sqs' ? 1_000 : 5_000));
 
 describe('fault harness: consumer crashes, poison, bad input — nothing lost', () => {
@@ -16,7 +33,8 @@ describe('fault harness: consumer crashes, poison, bad input — nothing lost', 
     it(`${backend}`, { timeout: 15 * 60_000 }, async () => {
       const brokers = backend === 'memory' ? { url: 'memory://faults', stop: async () => undefined } : await startBrokers([backend]).then((started) => ({ url: started.urls[backend] as string, stop: started.stop }));
       try {
-        const report = await runFaults({ backend, url: brokers.url, messages: messagesFor(backend) });
+        const restart = restartFor(backend);
+        const report = await runFaults({ backend, url: brokers.url, messages: messagesFor(backend), ...(restart ? { restart } : {}) });
         for (const id of SCENARIOS) {
           const result = report.scenarios[id];
           process.stdout.write(`${backend} ${id}: ${result.status}${result.reason ? ` (${result.reason})` : ''} sent=${result.sent} handled=${result.handled} lost=${result.lost} duplicates=${result.duplicates} recoveryMs=${result.recoveryMs}\n`);
@@ -26,6 +44,7 @@ describe('fault harness: consumer crashes, poison, bad input — nothing lost', 
         // What is run must really run: crash (except in-process memory), poison and bad input.
         assert.equal(report.scenarios.poison.status, 'pass');
         assert.equal(report.scenarios['bad-input'].status, 'pass');
+        if (restart) assert.equal(report.scenarios['broker-restart'].status, 'pass', 'the broker restarted and nothing confirmed was lost');
         if (backend !== 'memory') {
           assert.equal(report.scenarios['consumer-crash'].status, 'pass');
           assert.equal(report.scenarios['consumer-crash'].details.kills, 5);

@@ -1,5 +1,6 @@
 import { connect } from '@brokerkit/core';
 import { badInput } from './bad-input.js';
+import { brokerRestart } from './broker-restart.js';
 import { consumerCrash } from './consumer-crash.js';
 import { registerAllDrivers } from './drivers.js';
 import { poison } from './poison.js';
@@ -12,6 +13,8 @@ export interface FaultsOptions {
   messages?: number;
   kills?: number;
   only?: ScenarioId[];
+  /** How to restart the broker keeping its data (`scripts/brokers bounce NAME`); without it, broker-restart is not run. */
+  restart?: () => Promise<void>;
   onProgress?: (line: string) => void;
 }
 
@@ -19,10 +22,13 @@ const ACK_TIMEOUT_MS = 2_000;
 /** The lease a backend really gives: Pub/Sub's ack deadline is at least 10 s. */
 const effectiveLeaseMs = (backend: string): number => (backend === 'pubsub' ? 10_000 : ACK_TIMEOUT_MS);
 
-const NOT_BUILT = {
-  'broker-restart': 'not in the harness yet (RabbitMQ has its own restart test in integration-tests/rabbitmq-restart.test.ts)',
-  'network-cut': 'not in the harness yet: needs a TCP proxy (toxiproxy) between client and broker',
-} as const;
+const NETWORK_CUT_NOT_BUILT = 'not in the harness yet: needs a TCP proxy (toxiproxy) between client and broker';
+/** Servers that keep nothing across a restart: there is nothing to prove. */
+const NO_PERSISTENCE: Record<string, string> = {
+  memory: 'the embedded broker is the process itself',
+  sqs: 'the moto server keeps queues in memory only: a restart empties it',
+  pubsub: 'the pstest server keeps everything in memory: a restart empties it',
+};
 
 /** Run the fault scenarios against one backend; each reports measured figures, never a bare pass. */
 export async function runFaults(options: FaultsOptions): Promise<FaultsReport> {
@@ -49,8 +55,11 @@ export async function runFaults(options: FaultsOptions): Promise<FaultsReport> {
   try {
     if (options.backend === 'memory') scenarios['consumer-crash'] = notRun('the embedded broker lives inside one process: there is no other process to crash');
     else await run('consumer-crash', () => consumerCrash(broker, options.url, { messages, kills: options.kills ?? 5, consumers: 2, ackTimeoutMs: ACK_TIMEOUT_MS, ...(options.onProgress ? { onProgress: options.onProgress } : {}) }));
-    scenarios['broker-restart'] = notRun(NOT_BUILT['broker-restart']);
-    scenarios['network-cut'] = notRun(NOT_BUILT['network-cut']);
+    const restart = options.restart;
+    if (NO_PERSISTENCE[options.backend]) scenarios['broker-restart'] = notRun(NO_PERSISTENCE[options.backend] as string);
+    else if (!restart) scenarios['broker-restart'] = notRun('no way to restart this broker was given (brokerkit faults --restart-command)');
+    else await run('broker-restart', () => brokerRestart(broker, { messages: Math.min(messages, 600), restart }));
+    scenarios['network-cut'] = notRun(NETWORK_CUT_NOT_BUILT);
     await run('poison', () => poison(broker, { ackTimeoutMs: ACK_TIMEOUT_MS, slowMs: Math.round(1.6 * effectiveLeaseMs(options.backend)) }));
     await run('bad-input', () => badInput(broker, options.backend, options.url));
   } finally {

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { BACKENDS, harnessFor } from '@brokerkit/conformance';
 import { SCENARIOS, runFaults, type FaultsReport, type ScenarioId } from '@brokerkit/faults';
 import Table from 'cli-table3';
@@ -11,6 +12,17 @@ export interface FaultsCommandOptions {
   messages?: string;
   only?: string[];
   json?: string;
+  restartCommand?: string;
+}
+
+/** Run a shell command to restart the broker; resolves when it exits 0. */
+function restartWith(command: string): () => Promise<void> {
+  return () =>
+    new Promise((resolve, reject) => {
+      const child = spawn(command, { shell: true, stdio: ['ignore', 'inherit', 'inherit'] });
+      child.on('error', reject);
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`restart command exited ${code}: ${command}`))));
+    });
 }
 
 const STATUS = { pass: pc.green('✔ pass'), fail: pc.red('✘ FAIL'), 'not-run': pc.yellow('– not run') } as const;
@@ -41,6 +53,7 @@ export async function faults(options: FaultsCommandOptions): Promise<number> {
     url: harnessFor(options.backend, options.url).url,
     ...(messages ? { messages } : {}),
     ...(options.only ? { only: options.only as ScenarioId[] } : {}),
+    ...(options.restartCommand ? { restart: restartWith(options.restartCommand) } : {}),
     onProgress: (line) => process.stderr.write(`${pc.dim(line)}\n`),
   });
   process.stdout.write(`${renderFaults(report)}\n`);
