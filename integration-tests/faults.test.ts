@@ -12,6 +12,7 @@ import { BACKENDS_UNDER_TEST } from './fixtures/register.js';
  * The fault harness of `brokerkit faults` on every backend, lighter than the CLI's default:
  * 5 000 messages through consumer processes SIGKILLed 5 times (SQS on moto: 1 000), a broker
  * restart mid-stream (Redis with AOF, RabbitMQ, Kafka: the brokers this checkout started),
+ * a network cut and added latency through toxiproxy (BROKERKIT_TOXIPROXY_URL; not Kafka),
  * poison and slow handlers, bad input. BROKERKIT_FAULTS_MESSAGES sets the size.
  */
 const brokersScript = fileURLToPath(new URL('../scripts/brokers', import.meta.url));
@@ -34,7 +35,8 @@ describe('fault harness: consumer crashes, poison, bad input — nothing lost', 
       const brokers = backend === 'memory' ? { url: 'memory://faults', stop: async () => undefined } : await startBrokers([backend]).then((started) => ({ url: started.urls[backend] as string, stop: started.stop }));
       try {
         const restart = restartFor(backend);
-        const report = await runFaults({ backend, url: brokers.url, messages: messagesFor(backend), ...(restart ? { restart } : {}) });
+        const toxiproxy = process.env.BROKERKIT_TOXIPROXY_URL;
+        const report = await runFaults({ backend, url: brokers.url, messages: messagesFor(backend), ...(restart ? { restart } : {}), ...(toxiproxy ? { toxiproxy } : {}) });
         for (const id of SCENARIOS) {
           const result = report.scenarios[id];
           process.stdout.write(`${backend} ${id}: ${result.status}${result.reason ? ` (${result.reason})` : ''} sent=${result.sent} handled=${result.handled} lost=${result.lost} duplicates=${result.duplicates} recoveryMs=${result.recoveryMs}\n`);
@@ -44,6 +46,7 @@ describe('fault harness: consumer crashes, poison, bad input — nothing lost', 
         // What is run must really run: crash (except in-process memory), poison and bad input.
         assert.equal(report.scenarios.poison.status, 'pass');
         assert.equal(report.scenarios['bad-input'].status, 'pass');
+        if (toxiproxy && !['memory', 'kafka'].includes(backend)) assert.equal(report.scenarios['network-cut'].status, 'pass', 'cut and slowed, nothing confirmed lost');
         if (restart) assert.equal(report.scenarios['broker-restart'].status, 'pass', 'the broker restarted and nothing confirmed was lost');
         if (backend !== 'memory') {
           assert.equal(report.scenarios['consumer-crash'].status, 'pass');

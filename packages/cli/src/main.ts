@@ -71,6 +71,7 @@ function program(setExit: (code: number) => void): Command {
     .option('-u, --url <url>', 'broker URL (else BROKERKIT_<NAME>_URL)')
     .option('-n, --messages <n>', 'messages of the consumer-crash scenario (default 20000; sqs 2000)')
     .option('--only <scenarios>', 'only these scenarios (consumer-crash, broker-restart, poison, bad-input, …)', list)
+    .option('--toxiproxy <url>', 'toxiproxy API for network-cut (else BROKERKIT_TOXIPROXY_URL)')
     .option('--restart-command <command>', 'shell command that restarts the broker keeping its data, for broker-restart (e.g. "./scripts/brokers bounce kafka")')
     .option('--json <file>', 'write the figures as JSON')
     .action(async (options) => setExit(await faults(options)));

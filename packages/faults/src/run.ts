@@ -1,6 +1,7 @@
 import { connect } from '@brokerkit/core';
 import { badInput } from './bad-input.js';
 import { brokerRestart } from './broker-restart.js';
+import { networkCut } from './network-cut.js';
 import { consumerCrash } from './consumer-crash.js';
 import { registerAllDrivers } from './drivers.js';
 import { poison } from './poison.js';
@@ -13,6 +14,8 @@ export interface FaultsOptions {
   messages?: number;
   kills?: number;
   only?: ScenarioId[];
+  /** A toxiproxy API (http://127.0.0.1:8474) for network-cut; without it, network-cut is not run. */
+  toxiproxy?: string;
   /** How to restart the broker keeping its data (`scripts/brokers bounce NAME`); without it, broker-restart is not run. */
   restart?: () => Promise<void>;
   onProgress?: (line: string) => void;
@@ -22,7 +25,11 @@ const ACK_TIMEOUT_MS = 2_000;
 /** The lease a backend really gives: Pub/Sub's ack deadline is at least 10 s. */
 const effectiveLeaseMs = (backend: string): number => (backend === 'pubsub' ? 10_000 : ACK_TIMEOUT_MS);
 
-const NETWORK_CUT_NOT_BUILT = 'not in the harness yet: needs a TCP proxy (toxiproxy) between client and broker';
+/** Backends one TCP proxy cannot sit in front of. */
+const UNPROXIABLE: Record<string, string> = {
+  memory: 'the embedded broker has no network',
+  kafka: 'Kafka clients reconnect to the addresses the broker advertises, around a single proxy (it needs one proxy per broker and advertised listeners pointing at them)',
+};
 /** Servers that keep nothing across a restart: there is nothing to prove. */
 const NO_PERSISTENCE: Record<string, string> = {
   memory: 'the embedded broker is the process itself',
@@ -59,7 +66,10 @@ export async function runFaults(options: FaultsOptions): Promise<FaultsReport> {
     if (NO_PERSISTENCE[options.backend]) scenarios['broker-restart'] = notRun(NO_PERSISTENCE[options.backend] as string);
     else if (!restart) scenarios['broker-restart'] = notRun('no way to restart this broker was given (brokerkit faults --restart-command)');
     else await run('broker-restart', () => brokerRestart(broker, { messages: Math.min(messages, 600), restart }));
-    scenarios['network-cut'] = notRun(NETWORK_CUT_NOT_BUILT);
+    const toxiproxy = options.toxiproxy;
+    if (UNPROXIABLE[options.backend]) scenarios['network-cut'] = notRun(UNPROXIABLE[options.backend] as string);
+    else if (!toxiproxy) scenarios['network-cut'] = notRun('no toxiproxy was given (BROKERKIT_TOXIPROXY_URL or brokerkit faults --toxiproxy)');
+    else await run('network-cut', () => networkCut(options.url, toxiproxy, Math.min(messages, 600)));
     await run('poison', () => poison(broker, { ackTimeoutMs: ACK_TIMEOUT_MS, slowMs: Math.round(1.6 * effectiveLeaseMs(options.backend)) }));
     await run('bad-input', () => badInput(broker, options.backend, options.url));
   } finally {

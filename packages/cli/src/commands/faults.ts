@@ -13,6 +13,7 @@ export interface FaultsCommandOptions {
   only?: string[];
   json?: string;
   restartCommand?: string;
+  toxiproxy?: string;
 }
 
 /** Run a shell command to restart the broker; resolves when it exits 0. */
@@ -54,6 +55,7 @@ export async function faults(options: FaultsCommandOptions): Promise<number> {
     ...(messages ? { messages } : {}),
     ...(options.only ? { only: options.only as ScenarioId[] } : {}),
     ...(options.restartCommand ? { restart: restartWith(options.restartCommand) } : {}),
+    ...((options.toxiproxy ?? process.env.BROKERKIT_TOXIPROXY_URL) ? { toxiproxy: (options.toxiproxy ?? process.env.BROKERKIT_TOXIPROXY_URL) as string } : {}),
     onProgress: (line) => process.stderr.write(`${pc.dim(line)}\n`),
   });
   process.stdout.write(`${renderFaults(report)}\n`);
