@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Broker } from '@brokerkit/core';
 import type { ScenarioResult } from './report.js';
-import { sleep, waitUntil } from './wait.js';
+import { disruptedStream } from './disrupted-stream.js';
+import { sleep } from './wait.js';
 
 /** A toxiproxy server's HTTP API: one proxy per scenario run. */
 class Toxiproxy {
@@ -60,8 +61,7 @@ const LATENCY_FOR_MS = 2_000;
 
 /**
  * Producer and consumer reach the broker through a TCP proxy that is cut for 3 s and then
- * slowed by 150 ms for 2 s. A send that fails must fail (never hang: the slowest is reported),
- * the application retries it; afterwards every confirmed message must have been handled.
+ * slowed by 150 ms for 2 s, while a stream of sends flows (see `disruptedStream`).
  */
 export async function networkCut(url: string, toxiproxyApi: string, messages: number): Promise<ScenarioResult> {
   const proxy = new Toxiproxy(toxiproxyApi);
@@ -70,71 +70,18 @@ export async function networkCut(url: string, toxiproxyApi: string, messages: nu
   let broker: Broker | undefined;
   try {
     broker = await connect(throughProxy(url, listen));
-    const queue = `bk-faults-cut-${randomBytes(4).toString('hex')}`;
-    await broker.ensureQueue(queue);
-    const handled = new Map<string, number>();
-    let restoredAt = 0;
-    let handledAfterRestore = 0;
-    const errors: string[] = [];
-    const consumer = await broker.consumer(
-      queue,
-      (message) => {
-        handled.set(message.id, (handled.get(message.id) ?? 0) + 1);
-        if (restoredAt && !handledAfterRestore) handledAfterRestore = Date.now();
+    return await disruptedStream(broker, 'cut', messages, {
+      details: { cutMs: CUT_MS, latencyMs: LATENCY_MS, latencyForMs: LATENCY_FOR_MS },
+      run: async () => {
+        await proxy.setEnabled(name, false);
+        await sleep(CUT_MS);
+        await proxy.setEnabled(name, true);
+        await sleep(500);
+        await proxy.addLatency(name, LATENCY_MS);
+        await sleep(LATENCY_FOR_MS);
+        await proxy.removeLatency(name);
       },
-      { concurrency: 4, onError: (error) => errors.push(error.message) },
-    );
-    const producer = broker.producer();
-    const confirmed: string[] = [];
-    let failedSends = 0;
-    let slowestSendMs = 0;
-    let disruption: Promise<void> | undefined;
-    for (let n = 0; n < messages; n += 1) {
-      if (n === Math.floor(messages / 3)) {
-        disruption = (async () => {
-          await proxy.setEnabled(name, false);
-          await sleep(CUT_MS);
-          await proxy.setEnabled(name, true);
-          restoredAt = Date.now();
-          await sleep(500);
-          await proxy.addLatency(name, LATENCY_MS);
-          await sleep(LATENCY_FOR_MS);
-          await proxy.removeLatency(name);
-        })();
-      }
-      const deadline = Date.now() + 120_000;
-      for (;;) {
-        const started = Date.now();
-        try {
-          confirmed.push((await producer.send(queue, { body: { n } })).id);
-          slowestSendMs = Math.max(slowestSendMs, Date.now() - started);
-          break;
-        } catch (error) {
-          slowestSendMs = Math.max(slowestSendMs, Date.now() - started);
-          failedSends += 1;
-          if (Date.now() > deadline) throw new Error(`send ${n} kept failing for 120 s: ${(error as Error).message}`);
-          await sleep(250);
-        }
-      }
-      await sleep(5);
-    }
-    await disruption;
-    await waitUntil(() => confirmed.every((id) => handled.has(id)), 120_000);
-    await consumer.close();
-    const lost = confirmed.filter((id) => !handled.has(id)).length;
-    const duplicates = [...handled.values()].reduce((sum, count) => sum + count - 1, 0);
-    const failures = [lost > 0 && `${lost} confirmed messages never handled`, slowestSendMs > 60_000 && `a send took ${slowestSendMs} ms`].filter(Boolean);
-    return {
-      status: failures.length === 0 ? 'pass' : 'fail',
-      ...(failures.length ? { reason: failures.join('; ') } : {}),
-      sent: messages,
-      confirmed: confirmed.length,
-      handled: handled.size,
-      lost,
-      duplicates,
-      recoveryMs: restoredAt && handledAfterRestore ? Math.max(0, handledAfterRestore - restoredAt) : null,
-      details: { cutMs: CUT_MS, latencyMs: LATENCY_MS, failedSends, slowestSendMs, consumerErrorsReported: errors.length },
-    };
+    });
   } finally {
     await broker?.close().catch(() => undefined);
     await proxy.remove(name).catch(() => undefined);
