@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, Partitioners, logLevel, type Admin, type LogEntry, type Producer as KafkaProducer } from 'kafkajs';
 import {
   ConnectionError,
-  SendError,
   describeError,
   hostAndPort,
+  OpenSubscriptions,
   readUrlOptions,
+  SendError,
   withDeadline,
   type Capabilities,
   type Delivery,
@@ -51,7 +52,7 @@ class KafkaDriver implements Driver {
   readonly limits: DriverLimits;
   // A delayed retry would let later messages of the key pass: with ordering 'key', core retries in place.
   readonly traits = { retryKeepsKeyOrder: false };
-  private readonly subscriptions = new Set<KafkaSubscription>();
+  private readonly subscriptions = new OpenSubscriptions<KafkaSubscription>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -92,14 +93,7 @@ class KafkaDriver implements Driver {
       subscription = new KafkaSubscription(this.kafka, this.topology, spec, group, undefined, async () => undefined);
     }
     await subscription.start();
-    this.subscriptions.add(subscription);
-    return {
-      receive: (max, signal) => subscription.receive(max, signal),
-      close: async () => {
-        this.subscriptions.delete(subscription);
-        await subscription.close();
-      },
-    };
+    return this.subscriptions.track(subscription);
   }
 
   async ping(): Promise<{ version?: string }> {
@@ -108,12 +102,12 @@ class KafkaDriver implements Driver {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.subscriptions].map((s) => s.close()));
+    await this.subscriptions.settleAll();
     await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
   }
 
   async destroy(): Promise<void> {
-    await Promise.allSettled([...this.subscriptions].map((s) => s.abandon()));
+    await this.subscriptions.settleAll((s) => s.abandon());
     await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
   }
 

@@ -3,10 +3,11 @@ import { PubSub, type Topic } from '@google-cloud/pubsub';
 import {
   ConfigError,
   ConnectionError,
-  SendError,
   describeError,
   hostAndPort,
+  OpenSubscriptions,
   readUrlOptions,
+  SendError,
   withDeadline,
   type Capabilities,
   type Driver,
@@ -40,7 +41,7 @@ class PubSubDriver implements Driver {
   private readonly topology: PubSubTopology;
   /** Per topic: a publisher with message ordering (keyed messages) and one without (the rest batch freely). */
   private readonly publishers = new Map<string, { ordered: Topic; unordered: Topic }>();
-  private readonly subscriptions = new Set<PubSubSubscription>();
+  private readonly subscriptions = new OpenSubscriptions<PubSubSubscription>();
 
   constructor(
     private readonly pubsub: PubSub,
@@ -90,14 +91,7 @@ class PubSubDriver implements Driver {
       const native = await this.topology.subscription(spec.topic, name, { ackDeadlineSeconds: deadline, ordering: spec.ordering === 'key', expireAfterSeconds: EPHEMERAL_EXPIRY_SECONDS });
       subscription = new PubSubSubscription(native, name, deadline, spec.maxInFlight, () => this.topology.deleteSubscription(name).catch(() => undefined));
     }
-    this.subscriptions.add(subscription);
-    return {
-      receive: (max, signal) => subscription.receive(max, signal),
-      close: async () => {
-        this.subscriptions.delete(subscription);
-        await subscription.close();
-      },
-    };
+    return this.subscriptions.track(subscription);
   }
 
   async ping(): Promise<{ version?: string }> {
@@ -106,15 +100,14 @@ class PubSubDriver implements Driver {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.subscriptions].map((s) => s.close()));
+    await this.subscriptions.settleAll();
     await Promise.allSettled([...this.publishers.values()].flatMap(({ ordered, unordered }) => [ordered.flush(), unordered.flush()]));
     await this.pubsub.close();
   }
 
   async destroy(): Promise<void> {
     // Drop everything without acking or nacking: the server redelivers after the ack deadline.
-    await Promise.allSettled([...this.subscriptions].map((s) => s.abandon()));
-    this.subscriptions.clear();
+    await this.subscriptions.settleAll((s) => s.abandon());
     await this.pubsub.close().catch(() => undefined);
   }
 

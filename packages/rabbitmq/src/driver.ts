@@ -2,6 +2,7 @@ import {
   ConnectionError,
   describeError,
   hostAndPort,
+  OpenSubscriptions,
   readUrlOptions,
   type Capabilities,
   type Driver,
@@ -32,7 +33,7 @@ class RabbitDriver implements Driver {
   readonly limits: DriverLimits;
   readonly traits = { retryKeepsKeyOrder: false };
   private readonly publisher: Publisher;
-  private readonly subscriptions = new Set<RabbitSubscription>();
+  private readonly subscriptions = new OpenSubscriptions<RabbitSubscription>();
   private readonly queues = new Set<string>();
 
   constructor(
@@ -62,14 +63,7 @@ class RabbitDriver implements Driver {
   async subscribe(spec: SubscriptionSpec): Promise<DriverSubscription> {
     const subscription = new RabbitSubscription(this.connection, this.publisher, spec);
     await subscription.attach();
-    this.subscriptions.add(subscription);
-    return {
-      receive: (max, signal) => subscription.receive(max, signal),
-      close: async () => {
-        this.subscriptions.delete(subscription);
-        await subscription.close();
-      },
-    };
+    return this.subscriptions.track(subscription);
   }
 
   async ping(): Promise<{ version?: string }> {
@@ -82,7 +76,7 @@ class RabbitDriver implements Driver {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.subscriptions].map((s) => s.close()));
+    await this.subscriptions.settleAll();
     await this.publisher.close();
     await this.connection.close();
   }

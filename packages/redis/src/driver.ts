@@ -3,11 +3,12 @@ import { randomBytes } from 'node:crypto';
 import {
   ConfigError,
   ConnectionError,
-  SendError,
-  TopologyError,
   describeError,
   hostAndPort,
+  OpenSubscriptions,
   readUrlOptions,
+  SendError,
+  TopologyError,
   type Capabilities,
   type Driver,
   type DriverFactory,
@@ -37,7 +38,7 @@ class RedisDriver implements Driver {
   readonly capabilities: Capabilities;
   readonly limits: DriverLimits;
   readonly traits = { retryKeepsKeyOrder: false };
-  private readonly readers = new Set<BlockingReader>();
+  private readonly readers = new OpenSubscriptions<BlockingReader>();
   /** Unique per connection: a consumer name in every group it joins. */
   private readonly consumerName = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
 
@@ -80,14 +81,7 @@ class RedisDriver implements Driver {
       : new EphemeralSubscription(this.client, blocking, spec.topic);
     if (!spec.durable) await this.createStream(spec.topic);
     await reader.start();
-    this.readers.add(reader);
-    return {
-      receive: (max, signal) => reader.receive(max, signal),
-      close: async () => {
-        this.readers.delete(reader);
-        await reader.close();
-      },
-    };
+    return this.readers.track(reader);
   }
 
   async ping(): Promise<{ version?: string }> {
@@ -97,12 +91,12 @@ class RedisDriver implements Driver {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.readers].map((reader) => reader.close()));
+    await this.readers.settleAll();
     await this.client.quit().catch(() => this.client.disconnect());
   }
 
   async destroy(): Promise<void> {
-    for (const reader of this.readers) void reader.close().catch(() => undefined);
+    void this.readers.settleAll();
     this.client.disconnect();
   }
 

@@ -3,10 +3,11 @@ import { PublishBatchCommand, SNSClient, type MessageAttributeValue as SnsAttrib
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   ConnectionError,
-  SendError,
   describeError,
   hostAndPort,
+  OpenSubscriptions,
   readUrlOptions,
+  SendError,
   sleep,
   type Capabilities,
   type Driver,
@@ -47,7 +48,7 @@ class SqsDriver implements Driver {
   // An in-flight FIFO message blocks its group, so a delayed retry keeps same-key order.
   readonly traits = { retryKeepsKeyOrder: true };
   private readonly topology: Topology;
-  private readonly subscriptions = new Set<SqsSubscription>();
+  private readonly subscriptions = new OpenSubscriptions<SqsSubscription>();
 
   constructor(
     private readonly sqs: SQSClient,
@@ -113,14 +114,7 @@ class SqsDriver implements Driver {
       const { queue, remove } = await this.topology.temporaryQueue(spec.topic, `${spec.subscription}-live-${randomBytes(4).toString('hex')}`);
       subscription = new SqsSubscription(this.sqs, queue, spec.ackTimeoutMs, remove);
     }
-    this.subscriptions.add(subscription);
-    return {
-      receive: (max, signal) => subscription.receive(max, signal),
-      close: async () => {
-        this.subscriptions.delete(subscription);
-        await subscription.close();
-      },
-    };
+    return this.subscriptions.track(subscription);
   }
 
   async ping(): Promise<{ version?: string }> {
@@ -129,7 +123,7 @@ class SqsDriver implements Driver {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.subscriptions].map((s) => s.close()));
+    await this.subscriptions.settleAll();
     this.sqs.destroy();
     this.sns.destroy();
   }

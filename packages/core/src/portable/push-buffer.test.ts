@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { OncePerKey, PushBuffer } from './push-buffer.js';
+import { PushBuffer } from './push-buffer.js';
 
 describe('PushBuffer', () => {
   it('hands out pushes in order, up to max', async () => {
@@ -48,19 +48,5 @@ describe('PushBuffer', () => {
     for (const n of [1, 2, 3, 4]) buffer.push(n);
     assert.deepEqual(buffer.retain((n) => n % 2 === 0), [1, 3]);
     assert.equal(buffer.length, 2);
-  });
-});
-
-describe('OncePerKey', () => {
-  it('creates once per key however many ask at once, and retries after a failure', async () => {
-    const cache = new OncePerKey<number>();
-    let calls = 0;
-    const create = async (): Promise<number> => {
-      calls += 1;
-      return calls;
-    };
-    assert.deepEqual(await Promise.all([cache.get('a', create), cache.get('a', create)]), [1, 1]);
-    await assert.rejects(cache.get('b', () => Promise.reject(new Error('down'))));
-    assert.equal(await cache.get('b', create), 2, 'the failure was forgotten');
   });
 });

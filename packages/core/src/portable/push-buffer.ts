@@ -79,22 +79,3 @@ export class PushBuffer<T> {
   }
 }
 
-/**
- * One in-flight or finished creation per key (a topic declared once per process, however many
- * callers ask at once); a failed creation is forgotten so the next caller tries again.
- */
-export class OncePerKey<T> {
-  private readonly entries = new Map<string, Promise<T>>();
-
-  get(key: string, create: () => Promise<T>): Promise<T> {
-    let pending = this.entries.get(key);
-    if (!pending) {
-      pending = create();
-      this.entries.set(key, pending);
-      pending.catch(() => {
-        if (this.entries.get(key) === pending) this.entries.delete(key);
-      });
-    }
-    return pending;
-  }
-}
