@@ -1,5 +1,5 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { ConnectionError, PushBuffer, describeError, type Delivery, type DriverSubscription, type SubscriptionSpec } from '@brokerkit/core';
+import { ConnectionError, OncePerKey, PushBuffer, describeError, type Delivery, type DriverSubscription, type SubscriptionSpec } from '@brokerkit/core';
 import { PartitionTracker } from './tracker.js';
 import type { KafkaTopology } from './topology.js';
 import { fromRecord, type Received } from './wire.js';
@@ -31,11 +31,14 @@ export class KafkaSubscription implements DriverSubscription {
   private readonly trackers = new Map<string, Promise<PartitionTracker>>();
   /** Trackers of partitions this member owns now (a revoked partition's tracker leaves). */
   private readonly live = new Set<PartitionTracker>();
+  /** Committed offsets per topic, read once per assignment (one admin call for all its partitions). */
+  private committedNow = new OncePerKey<Map<number, { offset: string; metadata: string | null }>>();
   private readonly buffer = new PushBuffer<Fetched>();
   private paused = false;
   private closing = false;
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly dirty = new Set<{ topic: string; partition: number; tracker: PartitionTracker }>();
+  /** Per partition, something fetched from it whose tracker has a commit to send. */
+  private readonly dirty = new Map<string, Fetched>();
   private commitRunning: Promise<void> | undefined;
   private commitQueued: Promise<void> | undefined;
   private readonly highWater: number;
@@ -82,7 +85,7 @@ export class KafkaSubscription implements DriverSubscription {
       if (hasJoined) joined();
     });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) this.fail(new ConnectionError(`Kafka consumer of group ${this.group} stopped: ${describeError(payload.error)}`, { cause: payload.error }));
+      if (!payload.restart) this.buffer.fail(new ConnectionError(`Kafka consumer of group ${this.group} stopped: ${describeError(payload.error)}`, { cause: payload.error }));
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topics, fromBeginning: this.spec.durable });
@@ -117,7 +120,7 @@ export class KafkaSubscription implements DriverSubscription {
     // handled in order, so it lands before this member leaves the group; only a process killed
     // within those few milliseconds under-counts one delivery.
     if (this.spec.durable && taken.some((fetched) => fetched.tracker.needsMark())) {
-      for (const fetched of taken) this.dirty.add(this.entry(fetched));
+      for (const fetched of taken) this.markDirty(fetched);
       void this.commit();
     }
     return deliveries;
@@ -185,13 +188,14 @@ export class KafkaSubscription implements DriverSubscription {
   private async readCommitted(topic: string, partition: number, firstOffset: string | undefined): Promise<PartitionTracker> {
     const fallback = BigInt(firstOffset ?? 0);
     if (!this.spec.durable) return new PartitionTracker(fallback, null);
-    const entry = await this.topology.committed(this.group, topic, partition);
+    const entry = (await this.committedNow.get(topic, () => this.topology.committed(this.group, topic))).get(partition);
     const committed = entry && Number(entry.offset) >= 0 ? BigInt(entry.offset) : fallback;
     return new PartitionTracker(committed, entry?.metadata);
   }
 
   /** Partitions moved away: forget them, and drop what was fetched from them but not handed out. */
   private onAssignment(assignment: Record<string, number[]>): void {
+    this.committedNow = new OncePerKey();
     const owned = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => partitionKey(topic, p))));
     for (const [key, tracker] of [...this.trackers]) {
       if (owned.has(key)) continue;
@@ -201,8 +205,8 @@ export class KafkaSubscription implements DriverSubscription {
     this.buffer.retain((fetched) => owned.has(partitionKey(fetched.topic, fetched.partition)));
   }
 
-  private entry(fetched: Fetched): { topic: string; partition: number; tracker: PartitionTracker } {
-    return { topic: fetched.topic, partition: fetched.partition, tracker: fetched.tracker };
+  private markDirty(fetched: Fetched): void {
+    this.dirty.set(partitionKey(fetched.topic, fetched.partition), fetched);
   }
 
   private owns(fetched: Fetched): boolean {
@@ -251,7 +255,7 @@ export class KafkaSubscription implements DriverSubscription {
   private async complete(fetched: Fetched): Promise<void> {
     if (!this.owns(fetched)) return; // revoked: the new owner re-reads it
     if (fetched.tracker.complete(fetched.offset) && this.spec.durable) {
-      this.dirty.add(this.entry(fetched));
+      this.markDirty(fetched);
       void this.commit();
     }
   }
@@ -280,18 +284,16 @@ export class KafkaSubscription implements DriverSubscription {
   }
 
   private async runCommit(): Promise<void> {
-    const entries = [...this.dirty];
+    const entries = [...this.dirty.values()];
     this.dirty.clear();
-    const unique = new Map(entries.map((entry) => [partitionKey(entry.topic, entry.partition), entry]));
-    const offsets = [...unique.values()].map(({ topic, partition, tracker }) => ({ topic, partition, ...tracker.mark() }));
+    const offsets = entries.map(({ topic, partition, tracker }) => ({ topic, partition, ...tracker.mark() }));
     try {
       if (offsets.length > 0) await this.consumer.commitOffsets(offsets);
     } catch {
-      for (const entry of unique.values()) if (this.live.has(entry.tracker)) this.dirty.add(entry);
+      for (const entry of entries) {
+        const key = partitionKey(entry.topic, entry.partition);
+        if (this.live.has(entry.tracker) && !this.dirty.has(key)) this.dirty.set(key, entry);
+      }
     }
-  }
-
-  private fail(error: Error): void {
-    this.buffer.fail(error);
   }
 }

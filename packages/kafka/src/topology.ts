@@ -21,10 +21,10 @@ export class KafkaTopology {
     return this.topics.get(name, () => this.createTopic(name));
   }
 
-  /** The group's committed offset and metadata on one partition. */
-  async committed(group: string, topic: string, partition: number): Promise<{ offset: string; metadata: string | null } | undefined> {
+  /** The group's committed offset and metadata on every partition of `topic`. */
+  async committed(group: string, topic: string): Promise<Map<number, { offset: string; metadata: string | null }>> {
     const [offsets] = await this.admin.fetchOffsets({ groupId: group, topics: [topic] });
-    return offsets?.partitions.find((p) => p.partition === partition);
+    return new Map((offsets?.partitions ?? []).map((p) => [p.partition, p]));
   }
 
   async deleteGroup(group: string): Promise<void> {
