@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { waitUntil } from '@brokerkit/conformance';
 import { now, type BenchBody, type BenchTarget } from './target.js';
 
 export interface WorkloadOptions {
@@ -30,12 +31,9 @@ export interface RunFigures {
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
 const round = (value: number, digits = 1): number => Math.round(value * 10 ** digits) / 10 ** digits;
 
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
+/** Wait for `condition`; a phase that never completes fails the run, saying what was missing. */
+async function waitFor(condition: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
+  if (!(await waitUntil(condition, timeoutMs))) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
 }
 
 /**
@@ -82,7 +80,7 @@ async function measure(target: BenchTarget, options: WorkloadOptions): Promise<R
     lastAt = at;
     consumed += 1;
   });
-  await waitFor(() => consumed >= options.messages, options.phaseTimeoutMs, `${options.messages} messages to be consumed (got ${consumed})`);
+  await waitFor(() => consumed >= options.messages, options.phaseTimeoutMs, () => `${options.messages} messages to be consumed (got ${consumed})`);
   await stopBulk();
   // From the first delivery: attaching (a group join, a stream) is not throughput.
   const consumeMs = Math.max(1, lastAt - firstAt);
@@ -102,7 +100,7 @@ async function measure(target: BenchTarget, options: WorkloadOptions): Promise<R
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     await target.send(paced, body());
   }
-  await waitFor(() => latencies.length >= options.latencyMessages, options.phaseTimeoutMs, `${options.latencyMessages} paced messages`);
+  await waitFor(() => latencies.length >= options.latencyMessages, options.phaseTimeoutMs, () => `${options.latencyMessages} paced messages (got ${latencies.length})`);
   await stopPaced();
   latencies.sort((a, b) => a - b);
 

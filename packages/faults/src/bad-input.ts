@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { BrokerkitError, ConfigError, EncodingError, Header, MessageTooLargeError, connect, jsonCodec, type Broker, type Codec } from '@brokerkit/core';
+import { waitUntil } from '@brokerkit/conformance';
+import { BrokerkitError, ConfigError, connect, EncodingError, Header, jsonCodec, MessageTooLargeError, sleep, type Broker, type Codec } from '@brokerkit/core';
 import type { ScenarioResult } from './report.js';
-import { sleep, waitUntil } from './wait.js';
 
 /** URLs with a wrong password, where the broker checks one (emulators and these listeners do not). */
 function wrongCredentials(backend: string, url: string): string | undefined {

@@ -2,9 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitUntil } from '@brokerkit/conformance';
 import type { Broker } from '@brokerkit/core';
 import type { ScenarioResult } from './report.js';
-import { waitUntil } from './wait.js';
 
 const worker = fileURLToPath(new URL(`./consumer-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { Broker } from '@brokerkit/core';
+import { waitUntil } from '@brokerkit/conformance';
+import { sleep, type Broker } from '@brokerkit/core';
 import type { ScenarioResult } from './report.js';
-import { sleep, waitUntil } from './wait.js';
 
 export interface Disruption {
   /** Breaks and repairs the path to the broker; resolves when it is repaired. */

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { connect, type Broker } from '@brokerkit/core';
+import { connect, sleep, type Broker } from '@brokerkit/core';
 import type { ScenarioResult } from './report.js';
 import { disruptedStream } from './disrupted-stream.js';
-import { sleep } from './wait.js';
 
 /** A toxiproxy server's HTTP API: one proxy per scenario run. */
 class Toxiproxy {

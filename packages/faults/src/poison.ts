@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Header, type Broker } from '@brokerkit/core';
+import { waitUntil } from '@brokerkit/conformance';
+import { Header, sleep, type Broker } from '@brokerkit/core';
 import type { ScenarioResult } from './report.js';
-import { sleep, waitUntil } from './wait.js';
 
 const POISON = 10;
 const GOOD = 10;
