@@ -99,6 +99,6 @@ describe('kafka: interop with kcat, SIGKILL mid-batch', () => {
     const unfinished = [...all].filter((id) => !finishedByChild.has(id));
     for (const id of unfinished) assert.ok(survivor.includes(id), `unfinished ${id} was not redelivered`);
     const duplicates = survivor.filter((id) => finishedByChild.has(id)).length;
-    process.stdout.write(`# kafka SIGKILL mid-batch: ${total} sent, ${killedAfter} finished before the kill, ${survivor.length} handled after, ${duplicates} duplicates\n`);
+    process.stdout.write(`kafka SIGKILL mid-batch: ${total} sent, ${killedAfter} finished before the kill, ${survivor.length} handled after, ${duplicates} duplicates\n`);
   });
 });
