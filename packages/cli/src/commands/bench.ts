@@ -1,9 +1,8 @@
 import { runBench, type BenchReport, type RunFigures } from '@brokerkit/bench';
-import { BACKENDS, harnessFor } from '@brokerkit/conformance';
 import Table from 'cli-table3';
 import pc from 'picocolors';
-import { write } from './compare.js';
-import { UsageError } from './usage-error.js';
+import { resolveHarness, write } from './compare.js';
+import { wholeNumber } from './usage-error.js';
 
 export interface BenchCommandOptions {
   backend: string;
@@ -15,12 +14,6 @@ export interface BenchCommandOptions {
   json?: string;
 }
 
-const positive = (name: string, value: string | undefined): number | undefined => {
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) throw new UsageError(`--${name} must be a positive whole number, got "${value}"`);
-  return parsed;
-};
 
 const ROWS: { label: string; key: keyof RunFigures; unit: string; lowerIsBetter?: boolean }[] = [
   { label: 'produce, batches of 100', key: 'produceMsgsPerSec', unit: 'msg/s' },
@@ -53,15 +46,14 @@ export function renderBench(report: BenchReport): string {
 }
 
 export async function bench(options: BenchCommandOptions): Promise<number> {
-  if (!BACKENDS[options.backend]) throw new UsageError(`unknown backend "${options.backend}" (known: ${Object.keys(BACKENDS).join(', ')})`);
-  const url = harnessFor(options.backend, options.url).url;
+  const { url } = resolveHarness(options.backend, options.url);
   const report = await runBench({
     backend: options.backend,
     url,
-    messages: positive('messages', options.messages),
-    sizeBytes: positive('size', options.size),
-    concurrency: positive('concurrency', options.concurrency),
-    rounds: positive('rounds', options.rounds),
+    messages: wholeNumber('messages', options.messages),
+    sizeBytes: wholeNumber('size', options.size),
+    concurrency: wholeNumber('concurrency', options.concurrency),
+    rounds: wholeNumber('rounds', options.rounds),
     onProgress: (line) => process.stderr.write(`${pc.dim(line)}\n`),
   });
   process.stdout.write(`${renderBench(report)}\n`);

@@ -58,6 +58,11 @@ export function validateChecks(only: string[] | undefined): void {
   }
 }
 
+/** The harness of one backend, its URL from `--url` or the environment; bad names are usage errors. */
+export function resolveHarness(backend: string, url: string | undefined): Harness {
+  return resolveHarnesses([backend], url ? [`${backend}=${url}`] : [])[0] as Harness;
+}
+
 export function resolveHarnesses(backends: string[], urlArgs: string[]): Harness[] {
   const urls = new Map<string, string>();
   for (const entry of urlArgs) {

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { runConformance } from '@brokerkit/conformance';
 import pc from 'picocolors';
-import { resolveHarnesses, validateChecks } from './compare.js';
+import { resolveHarness, validateChecks } from './compare.js';
 import { progressPrinter } from './progress.js';
 
 export interface ConformanceOptions {
@@ -14,8 +14,7 @@ export interface ConformanceOptions {
 /** The suite on one backend, each check with its figures. */
 export async function conformance(options: ConformanceOptions): Promise<number> {
   validateChecks(options.only);
-  const [harness] = resolveHarnesses([options.backend], options.url ? [`${options.backend}=${options.url}`] : []);
-  if (!harness) return 2;
+  const harness = resolveHarness(options.backend, options.url);
   const report = await runConformance(harness, { ...(options.only ? { only: options.only } : {}), onProgress: progressPrinter() });
   if (report.error) process.stdout.write(`${pc.red('unreachable')}: ${report.error}\n`);
   for (const check of report.checks) {

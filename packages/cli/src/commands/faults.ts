@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
-import { BACKENDS, harnessFor } from '@brokerkit/conformance';
 import { SCENARIOS, runFaults, type FaultsReport, type ScenarioId } from '@brokerkit/faults';
 import Table from 'cli-table3';
 import pc from 'picocolors';
-import { write } from './compare.js';
-import { UsageError } from './usage-error.js';
+import { resolveHarness, write } from './compare.js';
+import { UsageError, wholeNumber } from './usage-error.js';
 
 export interface FaultsCommandOptions {
   backend: string;
@@ -41,21 +40,18 @@ export function renderFaults(report: FaultsReport): string {
 
 /** The fault scenarios on one backend; exit 1 when one fails. */
 export async function faults(options: FaultsCommandOptions): Promise<number> {
-  if (!BACKENDS[options.backend]) throw new UsageError(`unknown backend "${options.backend}" (known: ${Object.keys(BACKENDS).join(', ')})`);
+  const { url } = resolveHarness(options.backend, options.url);
   const unknown = (options.only ?? []).filter((id) => !(SCENARIOS as readonly string[]).includes(id));
   if (unknown.length) throw new UsageError(`unknown scenario ${unknown.join(', ')} (known: ${SCENARIOS.join(', ')})`);
-  let messages: number | undefined;
-  if (options.messages !== undefined) {
-    messages = Number(options.messages);
-    if (!Number.isInteger(messages) || messages < 100) throw new UsageError(`--messages must be a whole number ≥ 100, got "${options.messages}"`);
-  }
+  const messages = wholeNumber('messages', options.messages, 100);
+  const toxiproxy = options.toxiproxy ?? process.env.BROKERKIT_TOXIPROXY_URL;
   const report = await runFaults({
     backend: options.backend,
-    url: harnessFor(options.backend, options.url).url,
+    url,
     ...(messages ? { messages } : {}),
     ...(options.only ? { only: options.only as ScenarioId[] } : {}),
     ...(options.restartCommand ? { restart: restartWith(options.restartCommand) } : {}),
-    ...((options.toxiproxy ?? process.env.BROKERKIT_TOXIPROXY_URL) ? { toxiproxy: (options.toxiproxy ?? process.env.BROKERKIT_TOXIPROXY_URL) as string } : {}),
+    ...(toxiproxy ? { toxiproxy } : {}),
     onProgress: (line) => process.stderr.write(`${pc.dim(line)}\n`),
   });
   process.stdout.write(`${renderFaults(report)}\n`);
