@@ -4,7 +4,7 @@ import { after, describe, it } from 'node:test';
 import { connect, type ReceivedMessage } from '@brokerkit/core';
 import { waitUntil } from '@brokerkit/conformance';
 import { startBrokers } from '@brokerkit/testing';
-import { startHangingConsumer } from './fixtures/hanging-process.js';
+import { startHangingConsumer } from './fixtures/consumer-process.js';
 import { BACKENDS_UNDER_TEST } from './fixtures/register.js';
 
 const ACK_TIMEOUT_MS = 1_500;

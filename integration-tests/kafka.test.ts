@@ -1,16 +1,15 @@
 import { strict as assert } from 'node:assert';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { connect, type Broker, type ReceivedMessage } from '@brokerkit/core';
 import { waitUntil } from '@brokerkit/conformance';
 import { startBrokers } from '@brokerkit/testing';
+import { startConsumerProcess } from './fixtures/consumer-process.js';
 import './fixtures/register.js';
 
 const run = promisify(execFile);
-const slowConsumer = fileURLToPath(new URL('./fixtures/slow-consumer.ts', import.meta.url));
 const hasKcat = await run('kcat', ['-V']).then(() => true, () => false);
 
 describe('kafka: interop with kcat, SIGKILL mid-batch', () => {
@@ -72,27 +71,20 @@ describe('kafka: interop with kcat, SIGKILL mid-batch', () => {
     const queue = `bk-kill-${randomBytes(4).toString('hex')}`;
     const total = 400;
     await broker!.ensureQueue(queue);
-    const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', slowConsumer, url.toString(), queue, '20', '8'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    after(() => child.kill('SIGKILL'));
-    const finishedByChild = new Set<string>();
-    let ready = false;
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      for (const line of chunk.split('\n').filter(Boolean)) {
-        if (line === 'ready') ready = true;
-        else finishedByChild.add(line);
-      }
-    });
-    assert.ok(await waitUntil(() => ready, 30_000), 'the consumer process attached');
+    const child = await startConsumerProcess('slow-consumer', [url.toString(), queue, '20', '8'], (id) => id);
+    after(() => child.kill());
     const sent = await broker!.producer().sendBatch(queue, Array.from({ length: total }, (_, n) => ({ key: `k${n % 16}`, body: { n } })));
-    assert.ok(await waitUntil(() => finishedByChild.size >= 60, 30_000), 'the consumer process finished some');
-    child.kill('SIGKILL');
-    const killedAfter = finishedByChild.size;
+    assert.ok(await waitUntil(() => child.seen.length >= 60, 30_000), 'the consumer process finished some');
+    child.kill();
+    const killedAfter = child.seen.length;
 
     const survivor: string[] = [];
     await broker!.consumer(queue, (message) => {
       survivor.push(message.id);
     }, { concurrency: 8 });
     const all = new Set(sent.map((receipt) => receipt.id));
+    // Lines the killed process wrote just before dying may still arrive: read its set late.
+    const finishedByChild = new Set(child.seen);
     const handled = (): Set<string> => new Set([...finishedByChild, ...survivor]);
     assert.ok(await waitUntil(() => handled().size >= total, 60_000), `every message handled at least once (${handled().size}/${total})`);
     for (const id of all) assert.ok(handled().has(id), `message ${id} lost`);

@@ -9,7 +9,7 @@ import { connect, type Broker, type ReceivedMessage } from '@brokerkit/core';
 import { waitUntil } from '@brokerkit/conformance';
 import { awsName } from '@brokerkit/sqs';
 import { startBrokers } from '@brokerkit/testing';
-import { startHangingConsumer } from './fixtures/hanging-process.js';
+import { startHangingConsumer } from './fixtures/consumer-process.js';
 import './fixtures/register.js';
 
 const run = promisify(execFile);
