@@ -13,7 +13,7 @@ export { CONTENT_TYPE_BINARY, CONTENT_TYPE_JSON, jsonCodec, type Codec } from '.
 export { connect, DEFAULT_CONNECT_TIMEOUT_MS, type ConnectConfig, type ConnectOptions } from './portable/connect.js';
 export { encodedSizeBytes } from './portable/encode.js';
 export { Producer } from './portable/producer.js';
-export { OncePerKey, OpenSubscriptions } from './portable/driver-helpers.js';
+export { firstContact, OncePerKey, OpenSubscriptions } from './portable/driver-helpers.js';
 export { PushBuffer } from './portable/push-buffer.js';
 export { DEFAULT_ACK_TIMEOUT_MS, DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, requireName } from './portable/resolve-options.js';
 export type { RunnerStats } from './portable/runner.js';

@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, Partitioners, logLevel, type Admin, type LogEntry, type Producer as KafkaProducer } from 'kafkajs';
 import {
-  ConnectionError,
   describeError,
+  firstContact,
   hostAndPort,
   OpenSubscriptions,
   readUrlOptions,
   SendError,
-  withDeadline,
   type Capabilities,
   type Delivery,
   type Driver,
@@ -153,18 +152,12 @@ export const driverFactory: DriverFactory = {
     // Idempotent, acks=all, one request in flight: no duplicates from producer retries, order kept.
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 }, createPartitioner: Partitioners.DefaultPartitioner });
     const where = brokers.join(',');
-    try {
-      await withDeadline(
-        Promise.all([admin.connect(), producer.connect()]),
-        options.connectTimeoutMs * 2,
-        () => new ConnectionError(`cannot reach Kafka at ${where} within ${options.connectTimeoutMs * 2} ms`),
-      );
-    } catch (error) {
-      void admin.disconnect().catch(() => undefined);
-      void producer.disconnect().catch(() => undefined);
-      if (error instanceof ConnectionError) throw error;
-      throw new ConnectionError(`cannot reach Kafka at ${where}: ${describeError(error)}`, { cause: error });
-    }
+    await firstContact(
+      `Kafka at ${where}`,
+      () => Promise.all([admin.connect(), producer.connect()]),
+      () => Promise.all([admin.disconnect(), producer.disconnect()]),
+      options.connectTimeoutMs * 2,
+    );
     const topology = new KafkaTopology(admin, options.partitions, options.replicationFactor);
     return new KafkaDriver(kafka, admin, producer, topology, options.maxMessageBytes, options.partitions);
   },

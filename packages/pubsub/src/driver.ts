@@ -2,13 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { PubSub, type Topic } from '@google-cloud/pubsub';
 import {
   ConfigError,
-  ConnectionError,
   describeError,
+  firstContact,
   hostAndPort,
   OpenSubscriptions,
   readUrlOptions,
   SendError,
-  withDeadline,
   type Capabilities,
   type Driver,
   type DriverFactory,
@@ -139,13 +138,7 @@ export const driverFactory: DriverFactory = {
     if (options.emulator) emulator = hostAndPort(new URL(`http://${options.emulator}`), 8085);
     const pubsub = new PubSub({ projectId, ...(emulator ? { apiEndpoint: `${emulator.host}:${emulator.port}`, emulatorMode: true, universeDomain: 'googleapis.com' } : {}) });
     const where = emulator ? `the emulator at ${emulator.host}:${emulator.port}` : `Google Cloud project ${projectId}`;
-    try {
-      await withDeadline(pubsub.getTopics({ pageSize: 1, gaxOpts: { timeout: options.connectTimeoutMs } }), options.connectTimeoutMs, () => new ConnectionError(`cannot reach Pub/Sub (${where}) within ${options.connectTimeoutMs} ms`));
-    } catch (error) {
-      void pubsub.close().catch(() => undefined);
-      if (error instanceof ConnectionError) throw error;
-      throw new ConnectionError(`cannot reach Pub/Sub (${where}): ${describeError(error)}`, { cause: error });
-    }
+    await firstContact(`Pub/Sub (${where})`, () => pubsub.getTopics({ pageSize: 1, gaxOpts: { timeout: options.connectTimeoutMs } }), () => pubsub.close(), options.connectTimeoutMs);
     return new PubSubDriver(pubsub, options.maxMessageBytes);
   },
 };

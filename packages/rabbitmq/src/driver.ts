@@ -1,6 +1,5 @@
 import {
-  ConnectionError,
-  describeError,
+  firstContact,
   hostAndPort,
   OpenSubscriptions,
   readUrlOptions,
@@ -112,13 +111,14 @@ export const driverFactory: DriverFactory = {
     connectUrl.search = '';
     connectUrl.searchParams.set('heartbeat', String(options.heartbeat));
     if (options.frameMax !== undefined) connectUrl.searchParams.set('frameMax', String(options.frameMax));
-    try {
-      const connection = await RabbitConnection.open(connectUrl.toString(), { timeout: options.connectTimeoutMs, noDelay: true }, (error) => {
-        if (process.env.BROKERKIT_DEBUG) console.error(`[brokerkit] ${error.message}`);
-      });
-      return new RabbitDriver(connection, options.maxMessageBytes);
-    } catch (error) {
-      throw new ConnectionError(`cannot reach RabbitMQ at ${host}:${port} (vhost ${vhost}): ${describeError(error)}`, { cause: error });
-    }
+    const connection = await firstContact(
+      `RabbitMQ at ${host}:${port} (vhost ${vhost})`,
+      () =>
+        RabbitConnection.open(connectUrl.toString(), { timeout: options.connectTimeoutMs, noDelay: true }, (error) => {
+          if (process.env.BROKERKIT_DEBUG) console.error(`[brokerkit] ${error.message}`);
+        }),
+      () => undefined,
+    );
+    return new RabbitDriver(connection, options.maxMessageBytes);
   },
 };

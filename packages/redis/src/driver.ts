@@ -2,8 +2,8 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import {
   ConfigError,
-  ConnectionError,
   describeError,
+  firstContact,
   hostAndPort,
   OpenSubscriptions,
   readUrlOptions,
@@ -146,12 +146,7 @@ export const driverFactory: DriverFactory = {
     const options = connectionOptions(url, settings);
     const client = new Redis(options);
     client.on('error', () => undefined); // surfaced by the failing command instead
-    try {
-      await client.connect();
-    } catch (error) {
-      client.disconnect();
-      throw new ConnectionError(`cannot reach Redis at ${options.host}:${options.port}: ${describeError(error)}`, { cause: error });
-    }
+    await firstContact(`Redis at ${options.host}:${options.port}`, () => client.connect(), () => client.disconnect());
     client.options.retryStrategy = (times) => Math.min(100 * 2 ** times, 2_000);
     return new RedisDriver(client, settings);
   },

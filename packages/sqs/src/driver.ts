@@ -2,8 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { PublishBatchCommand, SNSClient, type MessageAttributeValue as SnsAttribute, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
-  ConnectionError,
-  describeError,
+  firstContact,
   hostAndPort,
   OpenSubscriptions,
   readUrlOptions,
@@ -157,13 +156,14 @@ export const driverFactory: DriverFactory = {
     };
     const sqs = new SQSClient(config);
     const sns = new SNSClient(config);
-    try {
-      await sqs.send(new ListQueuesCommand({ MaxResults: 1 }));
-    } catch (error) {
-      sqs.destroy();
-      sns.destroy();
-      throw new ConnectionError(`cannot reach SQS at ${endpoint ?? `AWS ${options.region}`}: ${describeError(error)}`, { cause: error });
-    }
+    await firstContact(
+      `SQS at ${endpoint ?? `AWS ${options.region}`}`,
+      () => sqs.send(new ListQueuesCommand({ MaxResults: 1 })),
+      () => {
+        sqs.destroy();
+        sns.destroy();
+      },
+    );
     return new SqsDriver(sqs, sns, options.maxMessageBytes);
   },
 };

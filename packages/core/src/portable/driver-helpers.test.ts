@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import type { Delivery, DriverSubscription } from '../contract/driver.js';
-import { OncePerKey, OpenSubscriptions } from './driver-helpers.js';
+import { ConnectionError } from '../errors/index.js';
+import { OncePerKey, OpenSubscriptions, firstContact } from './driver-helpers.js';
 
 describe('OncePerKey', () => {
   it('creates once per key however many ask at once, and retries after a failure', async () => {
@@ -47,5 +48,25 @@ describe('OpenSubscriptions', () => {
     open.track(fake(log, 'y'));
     await open.settleAll((subscription) => subscription.abandon());
     assert.deepEqual(log, ['abandon y']);
+  });
+});
+
+describe('firstContact', () => {
+  it('passes the probe result through', async () => {
+    assert.equal(await firstContact('X at h:1', async () => 42, () => assert.fail('nothing to release')), 42);
+  });
+
+  it('a failing probe: release, then a ConnectionError naming where and why', async () => {
+    let released = 0;
+    const error = await firstContact('X at h:1', () => Promise.reject(new Error('ECONNREFUSED')), () => (released += 1)).catch((e: unknown) => e);
+    assert.ok(error instanceof ConnectionError);
+    assert.equal((error as Error).message, 'cannot reach X at h:1: Error: ECONNREFUSED');
+    assert.equal(released, 1);
+  });
+
+  it('a probe past its time fails as "within N ms", and a rejecting release does not mask it', async () => {
+    const error = await firstContact('X at h:1', () => new Promise(() => undefined), () => Promise.reject(new Error('no')), 30).catch((e: unknown) => e);
+    assert.ok(error instanceof ConnectionError);
+    assert.equal((error as Error).message, 'cannot reach X at h:1 within 30 ms');
   });
 });

@@ -1,4 +1,6 @@
 import type { DriverSubscription } from '../contract/driver.js';
+import { ConnectionError, describeError } from '../errors/index.js';
+import { withDeadline } from './timing.js';
 
 /**
  * One in-flight or finished creation per key (a topic declared once per process, however many
@@ -43,5 +45,23 @@ export class OpenSubscriptions<T extends DriverSubscription> {
     const all = [...this.open];
     this.open.clear();
     await Promise.allSettled(all.map(action));
+  }
+}
+
+/**
+ * A driver's first round trip to its broker. Any failure becomes a ConnectionError saying
+ * "cannot reach WHERE: …", after `release` has freed what was opened (not waited for). With
+ * `timeoutMs`, a probe still running then fails as "cannot reach WHERE within N ms".
+ */
+export async function firstContact<T>(where: string, probe: () => Promise<T>, release: () => unknown, timeoutMs?: number): Promise<T> {
+  let timedOut: ConnectionError | undefined;
+  try {
+    const pending = probe();
+    return timeoutMs === undefined ? await pending : await withDeadline(pending, timeoutMs, () => (timedOut = new ConnectionError(`cannot reach ${where} within ${timeoutMs} ms`)));
+  } catch (error) {
+    const released = release();
+    if (released instanceof Promise) released.catch(() => undefined);
+    if (error === timedOut) throw error;
+    throw new ConnectionError(`cannot reach ${where}: ${describeError(error)}`, { cause: error });
   }
 }
