@@ -83,13 +83,15 @@ class KafkaDriver implements Driver {
     let subscription: KafkaSubscription;
     if (spec.durable) {
       await this.ensureSubscription(spec);
-      subscription = new KafkaSubscription(this.kafka, this.topology, spec, spec.subscription, retryTopic(spec.subscription), (topic, delivery, attempt, dueAt) =>
-        this.sendRetry(topic, delivery, attempt, dueAt),
-      );
+      const topic = retryTopic(spec.subscription);
+      subscription = new KafkaSubscription(this.kafka, this.topology, spec, spec.subscription, {
+        topic,
+        send: (delivery, attempt, dueAt) => this.sendRetry(topic, delivery, attempt, dueAt),
+      });
     } else {
       const group = `${spec.subscription}-live-${randomBytes(4).toString('hex')}`;
       await this.topology.ensureTopic(spec.topic);
-      subscription = new KafkaSubscription(this.kafka, this.topology, spec, group, undefined, async () => undefined);
+      subscription = new KafkaSubscription(this.kafka, this.topology, spec, group, undefined);
     }
     await subscription.start();
     return this.subscriptions.track(subscription);

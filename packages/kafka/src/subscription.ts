@@ -4,8 +4,11 @@ import { PartitionTracker } from './tracker.js';
 import type { KafkaTopology } from './topology.js';
 import { fromRecord, type Received } from './wire.js';
 
-/** How the subscription sends a retry copy (the driver's producer). */
-export type RetrySender = (topic: string, delivery: Delivery, attempt: number, dueAt: number) => Promise<void>;
+/** Where a durable subscription's delayed retries go: the retry topic it also reads, and how to write a copy there. */
+export interface RetryRoute {
+  topic: string;
+  send(delivery: Delivery, attempt: number, dueAt: number): Promise<void>;
+}
 
 interface Fetched {
   topic: string;
@@ -50,11 +53,11 @@ export class KafkaSubscription implements DriverSubscription {
     private readonly topology: KafkaTopology,
     private readonly spec: SubscriptionSpec,
     group: string,
-    private readonly retryTopic: string | undefined,
-    private readonly sendRetry: RetrySender,
+    /** Absent for ephemeral subscriptions: their retries wait in the process. */
+    private readonly retry: RetryRoute | undefined,
   ) {
     this.group = group;
-    this.topics = retryTopic ? [spec.topic, retryTopic] : [spec.topic];
+    this.topics = retry ? [spec.topic, retry.topic] : [spec.topic];
     this.highWater = Math.max(64, spec.maxInFlight * 4);
     this.consumer = kafka.consumer({
       groupId: group,
@@ -229,7 +232,7 @@ export class KafkaSubscription implements DriverSubscription {
           fetched.tracker.release(fetched.offset);
           return;
         }
-        if (!this.spec.durable || !this.retryTopic) {
+        if (!this.retry) {
           // Ephemeral: the group is deleted on close, so the retry waits in this process.
           const timer = setTimeout(() => {
             this.timers.delete(timer);
@@ -239,7 +242,7 @@ export class KafkaSubscription implements DriverSubscription {
           this.timers.add(timer);
           return;
         }
-        await this.sendRetry(this.retryTopic, delivery, attempt + 1, Date.now() + delayMs);
+        await this.retry.send(delivery, attempt + 1, Date.now() + delayMs);
         await this.complete(fetched);
       },
     };
