@@ -72,6 +72,7 @@ function program(setExit: (code: number) => void): Command {
     .option('-n, --messages <n>', 'messages of the consumer-crash scenario (default 20000; sqs 2000)')
     .option('--only <scenarios>', 'only these scenarios (consumer-crash, broker-restart, poison, bad-input, …)', list)
     .option('--toxiproxy <url>', 'toxiproxy API for network-cut (else BROKERKIT_TOXIPROXY_URL)')
+    .option('--proxy-route <listen=upstream>', 'Kafka network-cut: proxy on LISTEN (the port a broker listener advertises) to UPSTREAM (else BROKERKIT_KAFKA_PROXY_ROUTE)')
     .option('--restart-command <command>', 'shell command that restarts the broker keeping its data, for broker-restart (e.g. "./scripts/brokers bounce kafka")')
     .option('--json <file>', 'write the figures as JSON')
     .action(async (options) => setExit(await faults(options)));

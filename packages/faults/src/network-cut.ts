@@ -13,9 +13,9 @@ class Toxiproxy {
     return response.status === 204 ? undefined : response.json();
   }
 
-  /** A proxy on a free loopback port in front of `upstream`; returns its host:port. */
-  async create(name: string, upstream: string): Promise<string> {
-    const proxy = (await this.call('POST', '/proxies', { name, listen: '127.0.0.1:0', upstream, enabled: true })) as { listen: string };
+  /** A proxy on `listen` (default: a free loopback port) in front of `upstream`; returns its host:port. */
+  async create(name: string, upstream: string, listen = '127.0.0.1:0'): Promise<string> {
+    const proxy = (await this.call('POST', '/proxies', { name, listen, upstream, enabled: true })) as { listen: string };
     return proxy.listen;
   }
 
@@ -54,6 +54,22 @@ function upstreamOf(url: string): string {
   return `${parsed.hostname}:${port}`;
 }
 
+/**
+ * A fixed proxy route, for brokers whose clients dial the addresses the broker advertises
+ * (Kafka): the proxy listens where the broker advertises a listener and forwards to it.
+ */
+export interface ProxyRoute {
+  listen: string;
+  upstream: string;
+}
+
+/** Parse `LISTEN=UPSTREAM` (both host:port), as BROKERKIT_KAFKA_PROXY_ROUTE and --proxy-route give it. */
+export function parseProxyRoute(text: string): ProxyRoute {
+  const match = /^([^=\s]+:\d+)=([^=\s]+:\d+)$/.exec(text.trim());
+  if (!match) throw new Error(`proxy route "${text}": expected LISTEN=UPSTREAM, e.g. 127.0.0.1:9095=127.0.0.1:9094`);
+  return { listen: match[1] as string, upstream: match[2] as string };
+}
+
 const CUT_MS = 3_000;
 const LATENCY_MS = 150;
 const LATENCY_FOR_MS = 2_000;
@@ -62,10 +78,10 @@ const LATENCY_FOR_MS = 2_000;
  * Producer and consumer reach the broker through a TCP proxy that is cut for 3 s and then
  * slowed by 150 ms for 2 s, while a stream of sends flows (see `disruptedStream`).
  */
-export async function networkCut(url: string, toxiproxyApi: string, messages: number): Promise<ScenarioResult> {
+export async function networkCut(url: string, toxiproxyApi: string, messages: number, route?: ProxyRoute): Promise<ScenarioResult> {
   const proxy = new Toxiproxy(toxiproxyApi);
   const name = `bk-cut-${randomBytes(4).toString('hex')}`;
-  const listen = await proxy.create(name, upstreamOf(url));
+  const listen = route ? await proxy.create(name, route.upstream, route.listen) : await proxy.create(name, upstreamOf(url));
   let broker: Broker | undefined;
   try {
     broker = await connect(throughProxy(url, listen));

@@ -1,7 +1,7 @@
 import { connect } from '@brokerkit/core';
 import { badInput } from './bad-input.js';
 import { brokerRestart } from './broker-restart.js';
-import { networkCut } from './network-cut.js';
+import { networkCut, type ProxyRoute } from './network-cut.js';
 import { consumerCrash } from './consumer-crash.js';
 import { registerAllDrivers } from './drivers.js';
 import { poison } from './poison.js';
@@ -16,6 +16,11 @@ export interface FaultsOptions {
   only?: ScenarioId[];
   /** A toxiproxy API (http://127.0.0.1:8474) for network-cut; without it, network-cut is not run. */
   toxiproxy?: string;
+  /**
+   * Where the proxy must listen and forward for brokers whose clients follow advertised
+   * addresses (Kafka: `scripts/brokers` advertises a PROXIED listener on 127.0.0.1:9095).
+   */
+  proxyRoute?: ProxyRoute;
   /** How to restart the broker keeping its data (`scripts/brokers bounce NAME`); without it, broker-restart is not run. */
   restart?: () => Promise<void>;
   onProgress?: (line: string) => void;
@@ -28,7 +33,10 @@ const effectiveLeaseMs = (backend: string): number => (backend === 'pubsub' ? 10
 /** Backends one TCP proxy cannot sit in front of. */
 const UNPROXIABLE: Record<string, string> = {
   memory: 'the embedded broker has no network',
-  kafka: 'Kafka clients reconnect to the addresses the broker advertises, around a single proxy (it needs one proxy per broker and advertised listeners pointing at them)',
+};
+/** Backends whose clients follow the addresses the broker advertises: they need a fixed route. */
+const NEEDS_ROUTE: Record<string, string> = {
+  kafka: 'Kafka clients dial the addresses the broker advertises, around a proxy on a free port: give a route to a listener that advertises the proxy (BROKERKIT_KAFKA_PROXY_ROUTE or brokerkit faults --proxy-route LISTEN=UPSTREAM)',
 };
 /** Servers that keep nothing across a restart: there is nothing to prove. */
 const NO_PERSISTENCE: Record<string, string> = {
@@ -69,7 +77,8 @@ export async function runFaults(options: FaultsOptions): Promise<FaultsReport> {
     const toxiproxy = options.toxiproxy;
     if (UNPROXIABLE[options.backend]) scenarios['network-cut'] = notRun(UNPROXIABLE[options.backend] as string);
     else if (!toxiproxy) scenarios['network-cut'] = notRun('no toxiproxy was given (BROKERKIT_TOXIPROXY_URL or brokerkit faults --toxiproxy)');
-    else await run('network-cut', () => networkCut(options.url, toxiproxy, Math.min(messages, 600)));
+    else if (NEEDS_ROUTE[options.backend] && !options.proxyRoute) scenarios['network-cut'] = notRun(NEEDS_ROUTE[options.backend] as string);
+    else await run('network-cut', () => networkCut(options.url, toxiproxy, Math.min(messages, 600), options.proxyRoute));
     await run('poison', () => poison(broker, { ackTimeoutMs: ACK_TIMEOUT_MS, slowMs: Math.round(1.6 * effectiveLeaseMs(options.backend)) }));
     await run('bad-input', () => badInput(broker, options.backend, options.url));
   } finally {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { SCENARIOS, runFaults, type FaultsReport, type ScenarioId } from '@brokerkit/faults';
+import { SCENARIOS, parseProxyRoute, runFaults, type FaultsReport, type ScenarioId } from '@brokerkit/faults';
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import { resolveHarness, write } from './compare.js';
@@ -13,6 +13,7 @@ export interface FaultsCommandOptions {
   json?: string;
   restartCommand?: string;
   toxiproxy?: string;
+  proxyRoute?: string;
 }
 
 /** Run a shell command to restart the broker; resolves when it exits 0. */
@@ -45,6 +46,13 @@ export async function faults(options: FaultsCommandOptions): Promise<number> {
   if (unknown.length) throw new UsageError(`unknown scenario ${unknown.join(', ')} (known: ${SCENARIOS.join(', ')})`);
   const messages = wholeNumber('messages', options.messages, 100);
   const toxiproxy = options.toxiproxy ?? process.env.BROKERKIT_TOXIPROXY_URL;
+  const routeText = options.proxyRoute ?? (options.backend === 'kafka' ? process.env.BROKERKIT_KAFKA_PROXY_ROUTE : undefined);
+  let proxyRoute;
+  try {
+    proxyRoute = routeText ? parseProxyRoute(routeText) : undefined;
+  } catch (error) {
+    throw new UsageError(`--proxy-route: ${(error as Error).message}`);
+  }
   const report = await runFaults({
     backend: options.backend,
     url,
@@ -52,6 +60,7 @@ export async function faults(options: FaultsCommandOptions): Promise<number> {
     ...(options.only ? { only: options.only as ScenarioId[] } : {}),
     ...(options.restartCommand ? { restart: restartWith(options.restartCommand) } : {}),
     ...(toxiproxy ? { toxiproxy } : {}),
+    ...(proxyRoute ? { proxyRoute } : {}),
     onProgress: (line) => process.stderr.write(`${pc.dim(line)}\n`),
   });
   process.stdout.write(`${renderFaults(report)}\n`);
