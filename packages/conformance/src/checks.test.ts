@@ -73,7 +73,7 @@ function pick(headers: Record<string, string>): Record<string, string> {
 const expectations: [Fault, string[]][] = [
   ['drop-every-fifth', ['fan-out', 'competing-consumers', 'restart-no-loss', 'throughput']],
   ['ignore-retry-delay', ['backoff']],
-  ['strip-headers', ['round-trip', 'dead-letter', 'explicit-dead-letter']],
+  ['strip-headers', ['round-trip', 'dead-letter', 'explicit-dead-letter', 'trace-context']],
   ['reverse-batches', ['key-ordering']],
   ['no-redelivery', ['crash-redelivery']],
   ['no-size-limit', ['size-limit']],

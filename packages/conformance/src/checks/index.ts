@@ -13,8 +13,9 @@ import { retryAfterError } from './retry-after-error.js';
 import { roundTrip } from './round-trip.js';
 import { sizeLimit } from './size-limit.js';
 import { throughput } from './throughput.js';
+import { traceContext } from './trace-context.js';
 
-/** Every check, in the order of DESIGN.md §7. */
+/** Every check, in the order of DESIGN.md §7, then trace-context (issue 11). */
 export const CHECKS: readonly Check[] = [
   roundTrip,
   fanOut,
@@ -30,5 +31,6 @@ export const CHECKS: readonly Check[] = [
   concurrencyLimit,
   sizeLimit,
   badConfig,
+  traceContext,
   throughput,
 ];

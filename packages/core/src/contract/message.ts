@@ -1,3 +1,5 @@
+import type { CloudEventAttributes, CloudEventOptions } from '../portable/cloud-events.js';
+
 /** String-valued message metadata, carried natively by each broker (headers, attributes, fields). */
 export type Headers = Record<string, string>;
 
@@ -11,6 +13,8 @@ export interface OutgoingMessage<TBody = unknown> {
   headers?: Headers;
   /** Stable id; generated (UUID) when absent. Redeliveries keep it. */
   id?: string;
+  /** Send as a CloudEvent (binary mode; merged over the producer's `cloudEvents` defaults). */
+  cloudEvent?: CloudEventOptions;
 }
 
 /** A delivered message, the same shape on every backend. */
@@ -24,6 +28,8 @@ export interface ReceivedMessage<TBody = unknown> {
   readonly attempt: number;
   readonly topic: string;
   readonly subscription: string;
+  /** The CloudEvent attributes the message carries (from brokerkit or any other CloudEvents producer). */
+  readonly cloudEvent: CloudEventAttributes | undefined;
   /** The broker's own message object: the escape hatch for what the portable API does not cover. */
   readonly native: unknown;
 }
@@ -52,4 +58,4 @@ export const Header = {
 } as const;
 
 /** Why a message was dead-lettered. */
-export type DeadLetterReason = 'max-attempts' | 'explicit' | 'decode-error';
+export type DeadLetterReason = 'max-attempts' | 'explicit' | 'decode-error' | 'validation-error';

@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'MESSAGE_TOO_LARGE'
   | 'ENCODING'
   | 'DECODING'
+  | 'VALIDATION'
   | 'CLOSED'
   | 'TIMEOUT'
   | 'SEND'
@@ -73,6 +74,27 @@ export class DecodingError extends BrokerkitError {
   override readonly name = 'DecodingError';
   constructor(message: string, options: { cause?: unknown } = {}) {
     super('DECODING', message, options);
+  }
+}
+
+/** One problem a schema found: what is wrong and where (property path, when the schema tells one). */
+export interface ValidationIssue {
+  message: string;
+  path: string;
+}
+
+/**
+ * A body does not match its topic's schema. On send nothing was sent; on receive the message
+ * is dead-lettered with this error (reason `validation-error`) and the consumer goes on.
+ */
+export class ValidationError extends BrokerkitError {
+  override readonly name = 'ValidationError';
+  constructor(
+    readonly topic: string,
+    readonly issues: readonly ValidationIssue[],
+    where: string,
+  ) {
+    super('VALIDATION', `${where} does not match the schema of ${topic}: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`);
   }
 }
 

@@ -1,12 +1,28 @@
 import type { Capabilities } from '../contract/capabilities.js';
 import type { Driver, SubscriptionSpec } from '../contract/driver.js';
 import type { Handler, HandlerOptions, SubscriberOptions } from '../contract/options.js';
-import { ClosedError, ConfigError } from '../errors/index.js';
+import { ClosedError, ConfigError, TimeoutError, describeError } from '../errors/index.js';
 import type { Codec } from './codec.js';
-import { Producer } from './producer.js';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { Producer, resolveProducerOptions, type ProducerOptions } from './producer.js';
+import { schemaOf, topicName, type BodyOut, type TopicDefinition, type TopicRef } from './schema.js';
 import { requireName, resolveHandlerOptions } from './resolve-options.js';
 import { SubscriptionRunner } from './runner.js';
-import { Subscriber } from './subscriber.js';
+import { Subscriber, type SubscriberHealth } from './subscriber.js';
+import { withDeadline } from './timing.js';
+
+/** What `broker.health()` found; `status` is what a readiness probe answers with. */
+export interface HealthReport {
+  /** ok: the broker answered and every subscriber receives; degraded: it answered but a subscriber's receives fail; down: no answer (or closed). */
+  status: 'ok' | 'degraded' | 'down';
+  backend: string;
+  url: string;
+  /** Round trip of the ping. */
+  latencyMs: number;
+  version?: string;
+  error?: string;
+  subscribers: SubscriberHealth[];
+}
 
 /** A connection to one broker: makes producers, consumers and subscribers. Handler code never sees which broker. */
 export class Broker implements AsyncDisposable {
@@ -32,42 +48,68 @@ export class Broker implements AsyncDisposable {
     return this.driver.capabilities;
   }
 
-  producer(): Producer {
+  producer(options?: ProducerOptions): Producer {
     this.assertOpen();
-    const producer = new Producer(this.driver, this.codec);
+    const producer = new Producer(this.driver, this.codec, resolveProducerOptions(options));
     this.producers.add(producer);
     return producer;
   }
 
   /** Declare a work queue so messages sent before any consumer attaches are kept. */
-  async ensureQueue(queue: string): Promise<void> {
+  async ensureQueue(queue: TopicRef): Promise<void> {
     this.assertOpen();
-    await this.driver.ensureQueue(requireName('queue', queue));
+    await this.driver.ensureQueue(topicName(queue, 'queue'));
   }
 
   /** Declare a durable subscription (and its dead-letter queue) so it keeps messages before its subscribers attach. */
-  async ensureSubscription(topic: string, subscription: string, options: HandlerOptions = {}): Promise<void> {
+  async ensureSubscription(topic: TopicRef, subscription: string, options: HandlerOptions = {}): Promise<void> {
     this.assertOpen();
-    await this.driver.ensureSubscription(this.specFor(topic, subscription, { ...options, durable: true }));
+    await this.driver.ensureSubscription(this.specFor(topicName(topic), subscription, { ...options, durable: true }));
   }
 
-  /** Consume a work queue: instances on one queue compete for its messages. */
-  async consumer<TBody = unknown>(queue: string, handler: Handler<TBody>, options: HandlerOptions = {}): Promise<Subscriber> {
+  /**
+   * Consume a work queue: instances on one queue compete for its messages. A queue defined
+   * with a schema types the handler's body and dead-letters bodies that fail validation.
+   */
+  consumer<TSchema extends StandardSchemaV1>(queue: TopicDefinition<TSchema>, handler: Handler<BodyOut<TSchema>>, options?: HandlerOptions): Promise<Subscriber>;
+  consumer<TBody = unknown>(queue: string, handler: Handler<TBody>, options?: HandlerOptions): Promise<Subscriber>;
+  async consumer(queue: TopicRef, handler: Handler, options: HandlerOptions = {}): Promise<Subscriber> {
     if (options !== null && typeof options === 'object' && 'durable' in options) {
       throw new ConfigError('options.durable', 'a queue is always durable; use subscriber() for ephemeral subscriptions');
     }
-    return this.attach(queue, queue, handler as Handler, options);
+    return this.attach(queue, topicName(queue, 'queue'), handler, options);
   }
 
   /** Subscribe to a topic under a named subscription: every subscription receives every message. */
-  async subscriber<TBody = unknown>(topic: string, subscription: string, handler: Handler<TBody>, options: SubscriberOptions = {}): Promise<Subscriber> {
-    return this.attach(topic, subscription, handler as Handler, options);
+  subscriber<TSchema extends StandardSchemaV1>(topic: TopicDefinition<TSchema>, subscription: string, handler: Handler<BodyOut<TSchema>>, options?: SubscriberOptions): Promise<Subscriber>;
+  subscriber<TBody = unknown>(topic: string, subscription: string, handler: Handler<TBody>, options?: SubscriberOptions): Promise<Subscriber>;
+  async subscriber(topic: TopicRef, subscription: string, handler: Handler, options: SubscriberOptions = {}): Promise<Subscriber> {
+    return this.attach(topic, subscription, handler, options);
   }
 
   /** A real round-trip to the broker; its version where it tells one. */
   async ping(): Promise<{ version?: string }> {
     this.assertOpen();
     return this.driver.ping();
+  }
+
+  /**
+   * For readiness probes: a real round trip to the broker within `timeoutMs` (default 2 s)
+   * and each subscriber's receive state. Never throws: a failure is `status: 'down'` with the error.
+   */
+  async health(options: { timeoutMs?: number } = {}): Promise<HealthReport> {
+    const timeoutMs = options.timeoutMs ?? 2_000;
+    const subscribers = [...this.subscribers].map((s) => s.health());
+    const base = { backend: this.backend, url: this.url, subscribers };
+    if (this.closed) return { ...base, status: 'down', latencyMs: 0, error: 'the connection was closed' };
+    const started = performance.now();
+    try {
+      const { version } = await withDeadline(this.driver.ping(), timeoutMs, () => new TimeoutError(`pinging ${this.url}`, timeoutMs));
+      const latencyMs = Math.round((performance.now() - started) * 10) / 10;
+      return { ...base, status: subscribers.every((s) => s.receiving) ? 'ok' : 'degraded', latencyMs, ...(version ? { version } : {}) };
+    } catch (error) {
+      return { ...base, status: 'down', latencyMs: Math.round(performance.now() - started), error: describeError(error) };
+    }
   }
 
   /** The broker client (kafkajs Kafka, amqplib connection, …) for what the portable API does not cover. */
@@ -98,14 +140,15 @@ export class Broker implements AsyncDisposable {
     await this.close();
   }
 
-  private async attach(topic: string, subscription: string, handler: Handler, options: SubscriberOptions): Promise<Subscriber> {
+  private async attach(topicRef: TopicRef, subscription: string, handler: Handler, options: SubscriberOptions): Promise<Subscriber> {
     this.assertOpen();
+    const topic = topicName(topicRef);
     if (typeof handler !== 'function') throw new ConfigError('handler', 'expected a function (message, context) => Promise<void>');
     const resolved = resolveHandlerOptions(subscription, options);
     const spec = this.specFor(topic, subscription, options);
     if (spec.durable) await this.driver.ensureSubscription(spec);
     else if (spec.deadLetterQueue !== undefined) await this.driver.ensureQueue(spec.deadLetterQueue);
-    const runner = new SubscriptionRunner(this.driver, spec, resolved, this.codec, handler);
+    const runner = new SubscriptionRunner(this.driver, spec, resolved, this.codec, handler, schemaOf(topicRef));
     await runner.start();
     this.runners.add(runner);
     const subscriber = new Subscriber(topic, subscription, runner, () => {

@@ -26,7 +26,7 @@ export const jsonCodec: Codec = {
     return { bytes: encoder.encode(text), contentType: CONTENT_TYPE_JSON };
   },
   decode(bytes, contentType) {
-    if (contentType !== CONTENT_TYPE_JSON) return bytes;
+    if (!isJson(contentType)) return bytes;
     try {
       return JSON.parse(decoder.decode(bytes)) as unknown;
     } catch (cause) {
@@ -34,3 +34,10 @@ export const jsonCodec: Codec = {
     }
   },
 };
+
+/** `application/json`, with parameters (`; charset=utf-8`) or as a `+json` suffix (`application/cloudevents+json`). */
+function isJson(contentType: string | undefined): boolean {
+  if (contentType === undefined) return false;
+  const type = (contentType.split(';')[0] as string).trim().toLowerCase();
+  return type === CONTENT_TYPE_JSON || (type.startsWith('application/') && type.endsWith('+json'));
+}

@@ -1,8 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { EncodedMessage, DriverLimits } from '../contract/driver.js';
-import { Header, RESERVED_HEADER_PREFIX, type OutgoingMessage } from '../contract/message.js';
+import { Header, RESERVED_HEADER_PREFIX, type Headers, type OutgoingMessage } from '../contract/message.js';
 import { ConfigError, MessageTooLargeError } from '../errors/index.js';
+import { cloudEventHeaders, type CloudEventOptions } from './cloud-events.js';
 import type { Codec } from './codec.js';
+
+/** Metadata the producer adds to a message: trace context, CloudEvent attributes. */
+export interface EncodeExtras {
+  /** Written after the application's headers (W3C trace context). */
+  headers?: Headers;
+  /** Resolved CloudEvent attributes: the message goes out as a binary-mode CloudEvent. */
+  cloudEvent?: CloudEventOptions;
+}
 
 const utf8 = new TextEncoder();
 
@@ -14,7 +23,7 @@ export function encodedSizeBytes(message: EncodedMessage): number {
 }
 
 /** Check and encode one outgoing message; throws before anything is sent. */
-export function encodeOutgoing(message: OutgoingMessage, codec: Codec, limits: DriverLimits, backend: string): EncodedMessage {
+export function encodeOutgoing(message: OutgoingMessage, codec: Codec, limits: DriverLimits, backend: string, extras: EncodeExtras = {}): EncodedMessage {
   if (message === null || typeof message !== 'object' || !('body' in message)) {
     throw new ConfigError('message', 'expected an object with a body, e.g. { body: { orderId: 1 } }');
   }
@@ -26,10 +35,16 @@ export function encodeOutgoing(message: OutgoingMessage, codec: Codec, limits: D
     if (name.startsWith(RESERVED_HEADER_PREFIX)) throw new ConfigError(`message.headers.${name}`, `names starting with "${RESERVED_HEADER_PREFIX}" are reserved for brokerkit`);
   }
   const { bytes, contentType } = codec.encode(message.body);
+  const messageId = id ?? randomUUID();
   const encoded: EncodedMessage = {
-    id: id ?? randomUUID(),
+    id: messageId,
     key,
-    headers: { ...headers, [Header.contentType]: contentType },
+    headers: {
+      ...headers,
+      ...extras.headers,
+      ...(extras.cloudEvent ? cloudEventHeaders(backend, messageId, contentType, extras.cloudEvent) : {}),
+      [Header.contentType]: contentType,
+    },
     body: bytes,
   };
   const size = encodedSizeBytes(encoded);

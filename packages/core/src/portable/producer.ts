@@ -1,9 +1,29 @@
-import type { Driver } from '../contract/driver.js';
-import type { OutgoingMessage, SendReceipt } from '../contract/message.js';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import type { Driver, EncodedMessage } from '../contract/driver.js';
+import type { Headers, OutgoingMessage, SendReceipt } from '../contract/message.js';
+import { rejectUnknownKeys } from '../config/options.js';
 import { BrokerkitError, ClosedError, ConfigError, SendError, describeError } from '../errors/index.js';
+import { resolveCloudEvent, type CloudEventOptions } from './cloud-events.js';
 import type { Codec } from './codec.js';
 import { encodeOutgoing, splitIntoBatches } from './encode.js';
-import { requireName } from './resolve-options.js';
+import { schemaOf, topicName, validateBody, type BodyIn, type TopicDefinition, type TopicRef } from './schema.js';
+import { SendTelemetry } from './telemetry.js';
+
+export interface ProducerOptions {
+  /** Send every message as a CloudEvent (binary mode) with these defaults; `true`: each message names its own type and source. */
+  cloudEvents?: CloudEventOptions | true;
+}
+
+export function resolveProducerOptions(options: ProducerOptions | undefined): { cloudEvents: CloudEventOptions | undefined } {
+  if (options === undefined) return { cloudEvents: undefined };
+  if (options === null || typeof options !== 'object') throw new ConfigError('producer options', 'expected an object, e.g. { cloudEvents: { source: "/orders" } }');
+  rejectUnknownKeys('producer options', options, ['cloudEvents']);
+  const { cloudEvents } = options;
+  if (cloudEvents === undefined || cloudEvents === true) return { cloudEvents: cloudEvents === true ? {} : undefined };
+  if (cloudEvents === null || typeof cloudEvents !== 'object') throw new ConfigError('producer options.cloudEvents', 'expected true or { type?, source?, subject?, extensions? }');
+  rejectUnknownKeys('producer options.cloudEvents', cloudEvents, ['type', 'source', 'subject', 'time', 'dataschema', 'extensions']);
+  return { cloudEvents };
+}
 
 /** Sends messages to topics and queues; every send resolves once the broker durably accepted it. */
 export class Producer implements AsyncDisposable {
@@ -13,33 +33,61 @@ export class Producer implements AsyncDisposable {
   constructor(
     private readonly driver: Driver,
     private readonly codec: Codec,
+    private readonly options: { cloudEvents: CloudEventOptions | undefined } = { cloudEvents: undefined },
   ) {}
 
-  /** Send one message; resolves with its id once the broker has it. */
-  async send<TBody>(topic: string, message: OutgoingMessage<TBody>): Promise<SendReceipt> {
-    const [receipt] = await this.sendBatch(topic, [message]);
+  /** Send one message; resolves with its id once the broker has it. A topic with a schema validates the body first. */
+  send<TSchema extends StandardSchemaV1>(topic: TopicDefinition<TSchema>, message: OutgoingMessage<BodyIn<TSchema>>): Promise<SendReceipt>;
+  send<TBody>(topic: string, message: OutgoingMessage<TBody>): Promise<SendReceipt>;
+  async send(topic: TopicRef, message: OutgoingMessage): Promise<SendReceipt> {
+    const [receipt] = await this.sendBatch(topic as string, [message]);
     return receipt as SendReceipt;
   }
 
   /**
    * Send many messages in order, in as few broker calls as the backend's batch limits allow.
-   * Every message is checked and encoded before the first byte leaves, so a bad one sends nothing.
+   * Every message is checked (and validated, for a topic with a schema) and encoded before
+   * the first byte leaves, so a bad one sends nothing.
    */
-  async sendBatch<TBody>(topic: string, messages: OutgoingMessage<TBody>[]): Promise<SendReceipt[]> {
+  sendBatch<TSchema extends StandardSchemaV1>(topic: TopicDefinition<TSchema>, messages: OutgoingMessage<BodyIn<TSchema>>[]): Promise<SendReceipt[]>;
+  sendBatch<TBody>(topic: string, messages: OutgoingMessage<TBody>[]): Promise<SendReceipt[]>;
+  async sendBatch(topic: TopicRef, messages: OutgoingMessage[]): Promise<SendReceipt[]> {
     if (this.closed) throw new ClosedError('producer');
-    requireName('topic', topic);
+    const name = topicName(topic);
     if (!Array.isArray(messages)) throw new ConfigError('messages', 'expected an array of messages');
-    const encoded = messages.map((message) => encodeOutgoing(message, this.codec, this.driver.limits, this.driver.backend));
-    const work = this.sendInBatches(topic, encoded);
+    const schema = schemaOf(topic);
+    if (schema) {
+      for (const [index, message] of messages.entries()) {
+        // Not a message at all: encodeOutgoing says so below, with a ConfigError.
+        if (message === null || typeof message !== 'object' || !('body' in message)) continue;
+        await validateBody(schema, message.body, name, messages.length === 1 ? 'the body' : `the body of message ${index}`);
+      }
+    }
+    const traceHeaders: Headers[] = messages.map(() => ({}));
+    const telemetry = new SendTelemetry(this.driver.backend, name, messages.length, (index) => traceHeaders[index] as Headers);
+    let encoded: EncodedMessage[] = [];
+    const work = (async () => {
+      encoded = messages.map((message, index) => {
+        const wantsCloudEvent = this.options.cloudEvents !== undefined || (message as Partial<OutgoingMessage> | undefined)?.cloudEvent !== undefined;
+        const cloudEvent = wantsCloudEvent ? resolveCloudEvent(this.options.cloudEvents, message.cloudEvent) : undefined;
+        return encodeOutgoing(message, this.codec, this.driver.limits, this.driver.backend, { headers: traceHeaders[index] as Headers, ...(cloudEvent ? { cloudEvent } : {}) });
+      });
+      return this.sendInBatches(name, encoded);
+    })();
     this.pending.add(work);
     try {
-      return await work;
+      const receipts = await work;
+      telemetry.end(encoded.map((m) => m.id));
+      return receipts;
+    } catch (error) {
+      telemetry.end(encoded.map((m) => m.id), error);
+      throw error;
     } finally {
       this.pending.delete(work);
     }
   }
 
-  private async sendInBatches(topic: string, encoded: ReturnType<typeof encodeOutgoing>[]): Promise<SendReceipt[]> {
+  private async sendInBatches(topic: string, encoded: EncodedMessage[]): Promise<SendReceipt[]> {
     const receipts: SendReceipt[] = [];
     for (const batch of splitIntoBatches(encoded, this.driver.limits)) {
       try {

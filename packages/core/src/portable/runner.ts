@@ -1,12 +1,17 @@
+import type { Span } from '@opentelemetry/api';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { Delivery, Driver, DriverSubscription, SubscriptionSpec } from '../contract/driver.js';
 import { Header, type DeadLetterReason, type ReceivedMessage } from '../contract/message.js';
 import type { Handler, HandlerContext } from '../contract/options.js';
 import { BrokerkitError, ConnectionError, describeError } from '../errors/index.js';
 import { backoffDelayMs } from './backoff.js';
+import { readCloudEvent, type CloudEventAttributes } from './cloud-events.js';
 import type { Codec } from './codec.js';
 import { decideAfterFailure, withDeadLetterHeaders } from './dead-letter.js';
 import { KeySerializer } from './key-serializer.js';
 import type { ResolvedHandlerOptions } from './resolve-options.js';
+import { validateBody } from './schema.js';
+import { ConsumeTelemetry, endSpan } from './telemetry.js';
 import { sleep } from './timing.js';
 
 /** Counters of one consumer or subscriber instance. */
@@ -53,6 +58,10 @@ export class SubscriptionRunner {
   /** After the close timeout, or a crash: nothing more is settled by this instance. */
   private stopped = false;
   private crashed = false;
+  private readonly telemetry: ConsumeTelemetry;
+  /** Receives that failed in a row (0 while the broker answers), and the last failure. */
+  receiveFailures = 0;
+  lastReceiveError: string | undefined;
 
   constructor(
     private readonly driver: Driver,
@@ -60,7 +69,11 @@ export class SubscriptionRunner {
     private readonly options: ResolvedHandlerOptions,
     private readonly codec: Codec,
     private readonly handler: Handler,
-  ) {}
+    /** The topic's schema: bodies that fail it are dead-lettered (`validation-error`). */
+    private readonly schema?: StandardSchemaV1,
+  ) {
+    this.telemetry = new ConsumeTelemetry(driver.backend, spec.topic, spec.subscription);
+  }
 
   async start(): Promise<void> {
     this.subscription = await this.driver.subscribe(this.spec);
@@ -103,7 +116,6 @@ export class SubscriptionRunner {
   }
 
   private async receiveLoop(subscription: DriverSubscription): Promise<void> {
-    let failures = 0;
     while (!this.fetching.signal.aborted) {
       const free = this.options.concurrency - this.stats.held;
       if (free <= 0) {
@@ -113,14 +125,17 @@ export class SubscriptionRunner {
       let deliveries: Delivery[];
       try {
         deliveries = await subscription.receive(free, this.fetching.signal);
-        failures = 0;
+        this.receiveFailures = 0;
       } catch (error) {
         if (this.fetching.signal.aborted) break;
-        failures += 1;
-        this.options.onError(asBrokerkitError(error, `receiving from ${this.spec.subscription} failed`));
-        await sleep(Math.min(30_000, RECEIVE_RETRY_MS * 2 ** failures), this.fetching.signal);
+        this.receiveFailures += 1;
+        const failure = asBrokerkitError(error, `receiving from ${this.spec.subscription} failed`);
+        this.lastReceiveError = failure.message;
+        this.options.onError(failure);
+        await sleep(Math.min(30_000, RECEIVE_RETRY_MS * 2 ** this.receiveFailures), this.fetching.signal);
         continue;
       }
+      this.telemetry.received(deliveries.length);
       for (const delivery of deliveries) this.dispatch(delivery);
     }
   }
@@ -164,35 +179,52 @@ export class SubscriptionRunner {
         await this.deadLetter(lease, delivery.attempt - 1, 'max-attempts', `delivered ${delivery.attempt} times without being settled: the consumer crashed or lost its lease each time`);
         return;
       }
+      const { headers } = delivery.message;
+      const cloudEvent = readCloudEvent(headers, headers[Header.contentType]);
       let body: unknown;
       try {
-        body = this.codec.decode(delivery.message.body, delivery.message.headers[Header.contentType]);
+        // A message from another producer may name its content type only as a CloudEvent.
+        body = this.codec.decode(delivery.message.body, headers[Header.contentType] ?? cloudEvent?.datacontenttype);
       } catch (error) {
         await this.deadLetter(lease, delivery.attempt, 'decode-error', describeError(error));
         return;
       }
-      await this.attemptUntilSettled(lease, body);
+      if (this.schema) {
+        try {
+          body = await validateBody(this.schema, body, this.spec.topic, `the body of message ${delivery.message.id}`);
+        } catch (error) {
+          await this.deadLetter(lease, delivery.attempt, 'validation-error', describeError(error));
+          return;
+        }
+      }
+      await this.attemptUntilSettled(lease, body, cloudEvent);
     } finally {
       stopKeeping();
     }
   }
 
-  private async attemptUntilSettled(lease: Lease, body: unknown): Promise<void> {
+  private async attemptUntilSettled(lease: Lease, body: unknown, cloudEvent: CloudEventAttributes | undefined): Promise<void> {
     const { delivery } = lease;
     const retryInPlace = this.options.ordering === 'key' && delivery.message.key !== undefined && !this.driver.traits.retryKeepsKeyOrder;
     for (let attempt = delivery.attempt; ; attempt += 1) {
-      const outcome = await this.runHandler(delivery, body, attempt);
-      if (this.stopped) return;
+      const { outcome, span, thrown } = await this.runHandler(delivery, body, cloudEvent, attempt);
+      if (this.stopped) {
+        this.telemetry.settled(span, 'release', thrown);
+        return;
+      }
       if (outcome.kind === 'ack') {
         await this.settle(lease, () => delivery.ack());
         this.stats.acked += 1;
+        this.telemetry.settled(span, 'ack');
         return;
       }
       if (outcome.kind === 'dead-letter') {
+        this.telemetry.settled(span, 'dead-letter', thrown);
         await this.deadLetter(lease, attempt, 'explicit', outcome.reason);
         return;
       }
       const decision = decideAfterFailure(attempt, this.options.retry.maxAttempts, this.options.deadLetterQueue !== undefined);
+      this.telemetry.settled(span, decision, thrown);
       if (decision === 'dead-letter') {
         await this.deadLetter(lease, attempt, 'max-attempts', outcome.error);
         return;
@@ -216,7 +248,13 @@ export class SubscriptionRunner {
     }
   }
 
-  private async runHandler(delivery: Delivery, body: unknown, attempt: number): Promise<HandlerOutcome> {
+  /** One handler attempt inside its consumer span (ended by the caller once the outcome is settled). */
+  private async runHandler(
+    delivery: Delivery,
+    body: unknown,
+    cloudEvent: CloudEventAttributes | undefined,
+    attempt: number,
+  ): Promise<{ outcome: HandlerOutcome; span: Span; thrown?: unknown }> {
     let explicit: HandlerOutcome | undefined;
     const context: HandlerContext = {
       signal: this.handlersSignal.signal,
@@ -239,14 +277,15 @@ export class SubscriptionRunner {
       attempt,
       topic: this.spec.topic,
       subscription: this.spec.subscription,
+      cloudEvent,
       native: delivery.native,
     };
-    try {
-      await this.handler(message, context);
-    } catch (error) {
-      return { kind: 'failed', error: describeError(error) };
-    }
-    return explicit ?? { kind: 'ack' };
+    const { error, span } = await this.telemetry.process(
+      { messageId: message.id, attempt, headers: message.headers, bodySize: delivery.message.body.byteLength },
+      () => this.handler(message, context),
+    );
+    if (error !== undefined) return { outcome: { kind: 'failed', error: describeError(error) }, span, thrown: error };
+    return { outcome: explicit ?? { kind: 'ack' }, span };
   }
 
   private async deadLetter(lease: Lease, attempts: number, reason: DeadLetterReason, lastError: string | undefined): Promise<void> {
@@ -258,15 +297,23 @@ export class SubscriptionRunner {
     }
     const facts = { topic: this.spec.topic, subscription: this.spec.subscription, attempts, reason, lastError, publishedAt: delivery.publishedAt };
     const moved = withDeadLetterHeaders(delivery.message, facts);
+    const span = this.telemetry.deadLetterSend(moved.headers, queue, reason);
+    let failed: unknown;
     await this.settle(lease, async () => {
-      if (delivery.deadLetter) {
-        await delivery.deadLetter(queue, moved);
-      } else {
-        // Send first, then ack: a crash in between duplicates into the DLQ, never loses.
-        await this.driver.send(queue, [moved]);
-        await delivery.ack();
+      try {
+        if (delivery.deadLetter) {
+          await delivery.deadLetter(queue, moved);
+        } else {
+          // Send first, then ack: a crash in between duplicates into the DLQ, never loses.
+          await this.driver.send(queue, [moved]);
+          await delivery.ack();
+        }
+      } catch (error) {
+        failed = error;
+        throw error;
       }
     });
+    endSpan(span, failed);
     this.stats.deadLettered += 1;
   }
 

@@ -1,5 +1,15 @@
 import type { RunnerStats, SubscriptionRunner } from './runner.js';
 
+export interface SubscriberHealth {
+  topic: string;
+  subscription: string;
+  receiving: boolean;
+  /** Messages received and not yet settled. */
+  held: number;
+  failedReceives?: number;
+  lastError?: string;
+}
+
 /** A running Consumer or Subscriber: handlers are called until it is closed. */
 export class Subscriber implements AsyncDisposable {
   constructor(
@@ -14,6 +24,18 @@ export class Subscriber implements AsyncDisposable {
   /** Counters since start: received, acked, retried, dead-lettered, discarded, held. */
   get stats(): Readonly<RunnerStats> {
     return { ...this.runner.stats };
+  }
+
+  /** Whether it is receiving: false while receives fail in a row (the broker is unreachable). */
+  health(): SubscriberHealth {
+    const { receiveFailures, lastReceiveError } = this.runner;
+    return {
+      topic: this.topic,
+      subscription: this.subscription,
+      receiving: receiveFailures === 0,
+      held: this.runner.stats.held,
+      ...(receiveFailures > 0 ? { failedReceives: receiveFailures, lastError: lastReceiveError ?? 'unknown' } : {}),
+    };
   }
 
   /** Stop fetching, finish in-flight handlers (within closeTimeoutMs), settle them and detach. */

@@ -1,0 +1,234 @@
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  context,
+  metrics,
+  propagation,
+  trace,
+  type Attributes,
+  type Context,
+  type Counter,
+  type Histogram,
+  type Link,
+  type MeterProvider,
+  type Span,
+  type TextMapGetter,
+  type TextMapSetter,
+} from '@opentelemetry/api';
+import type { Headers } from '../contract/message.js';
+
+/**
+ * OpenTelemetry for every backend, through `@opentelemetry/api` only: without an SDK
+ * registered, spans are non-recording and propagation does nothing, so this costs a few
+ * function calls. Names and attributes follow the OpenTelemetry messaging semantic
+ * conventions; the W3C trace context travels in the message headers, which every driver
+ * carries natively, so one trace crosses every broker (and retries, and the DLQ).
+ */
+
+const SCOPE = '@brokerkit/core';
+const tracer = trace.getTracer(SCOPE);
+
+/** `messaging.system` per backend: the semantic conventions' names where they have one. */
+const MESSAGING_SYSTEM: Record<string, string> = {
+  kafka: 'kafka',
+  rabbitmq: 'rabbitmq',
+  sqs: 'aws_sqs',
+  pubsub: 'gcp_pubsub',
+  redis: 'redis',
+  memory: 'brokerkit_memory',
+};
+export const messagingSystem = (backend: string): string => MESSAGING_SYSTEM[backend] ?? backend;
+
+const headerSetter: TextMapSetter<Headers> = {
+  set: (carrier, key, value) => {
+    carrier[key] = value;
+  },
+};
+const headerGetter: TextMapGetter<Readonly<Headers>> = {
+  keys: (carrier) => Object.keys(carrier),
+  get: (carrier, key) => carrier[key],
+};
+
+/** The trace context a message carries (root when it carries none). */
+export function contextFromHeaders(headers: Readonly<Headers>): Context {
+  return propagation.extract(ROOT_CONTEXT, headers, headerGetter);
+}
+
+/** Write the trace context of `span` (under the current context) into `headers`. */
+function inject(span: Span, headers: Headers, parent: Context = context.active()): void {
+  propagation.inject(trace.setSpan(parent, span), headers, headerSetter);
+}
+
+// ── metrics: instruments are made for the meter provider registered at the time, and again
+// when another one is registered (the API has no proxy meter as it has a proxy tracer).
+interface Instruments {
+  sent: Counter;
+  consumed: Counter;
+  handled: Counter;
+  retried: Counter;
+  deadLettered: Counter;
+  processDuration: Histogram;
+}
+let instrumentsFor: { provider: MeterProvider; instruments: Instruments } | undefined;
+function instruments(): Instruments {
+  const provider = metrics.getMeterProvider();
+  if (instrumentsFor?.provider !== provider) {
+    const meter = provider.getMeter(SCOPE);
+    instrumentsFor = {
+      provider,
+      instruments: {
+        sent: meter.createCounter('messaging.client.sent.messages', { unit: '{message}', description: 'Messages the broker accepted (or refused: error.type)' }),
+        consumed: meter.createCounter('messaging.client.consumed.messages', { unit: '{message}', description: 'Deliveries received from the broker' }),
+        handled: meter.createCounter('brokerkit.messages.handled', { unit: '{message}', description: 'Messages whose handler succeeded and that were acknowledged' }),
+        retried: meter.createCounter('brokerkit.messages.retried', { unit: '{message}', description: 'Failed attempts scheduled for another delivery' }),
+        deadLettered: meter.createCounter('brokerkit.messages.dead_lettered', { unit: '{message}', description: 'Messages moved to a dead-letter queue (brokerkit.dead_letter.reason)' }),
+        processDuration: meter.createHistogram('messaging.process.duration', { unit: 's', description: 'Duration of one handler attempt' }),
+      },
+    };
+  }
+  return instrumentsFor.instruments;
+}
+
+/** Spans and metrics of one `sendBatch`: create them, inject, then `end()` with the outcome. */
+export class SendTelemetry {
+  private readonly sendSpan: Span;
+  /** Per-message "create" spans of a batch; a single send injects its "send" span itself. */
+  private readonly createSpans: Span[] = [];
+  private readonly attributes: Attributes;
+
+  /** Starts the spans and writes each message's trace context into `headersOf(i)`. */
+  constructor(backend: string, topic: string, count: number, headersOf: (index: number) => Headers) {
+    this.attributes = { 'messaging.system': messagingSystem(backend), 'messaging.destination.name': topic, 'messaging.operation.name': 'send' };
+    const parent = context.active();
+    if (count === 1) {
+      this.sendSpan = tracer.startSpan(`send ${topic}`, { kind: SpanKind.PRODUCER, attributes: { ...this.attributes, 'messaging.operation.type': 'send' } }, parent);
+      inject(this.sendSpan, headersOf(0), parent);
+      return;
+    }
+    // A batch: one "create" span per message (its context travels with the message), linked
+    // from one "send" span for the broker call, as the conventions describe for batches.
+    const links: Link[] = [];
+    for (let index = 0; index < count; index += 1) {
+      const span = tracer.startSpan(`create ${topic}`, { kind: SpanKind.PRODUCER, attributes: { ...this.attributes, 'messaging.operation.type': 'create', 'messaging.operation.name': 'create' } }, parent);
+      inject(span, headersOf(index), parent);
+      this.createSpans.push(span);
+      if (span.isRecording()) links.push({ context: span.spanContext() });
+    }
+    this.sendSpan = tracer.startSpan(
+      `send ${topic}`,
+      { kind: SpanKind.CLIENT, attributes: { ...this.attributes, 'messaging.operation.type': 'send', 'messaging.batch.message_count': count }, links },
+      parent,
+    );
+  }
+
+  /** The message ids are known once encoded; `error` when the send failed. */
+  end(ids: string[], error?: unknown): void {
+    if (ids.length === 1 && this.createSpans.length === 0) this.sendSpan.setAttribute('messaging.message.id', ids[0] as string);
+    this.createSpans.forEach((span, index) => {
+      if (ids[index] !== undefined) span.setAttribute('messaging.message.id', ids[index]);
+      endSpan(span, error);
+    });
+    endSpan(this.sendSpan, error);
+    instruments().sent.add(ids.length || this.createSpans.length || 1, error ? { ...this.attributes, 'error.type': errorType(error) } : this.attributes);
+  }
+}
+
+export interface ProcessFacts {
+  backend: string;
+  topic: string;
+  subscription: string;
+  messageId: string;
+  attempt: number;
+  headers: Readonly<Headers>;
+  bodySize: number;
+}
+
+/** The consumer side of one subscription: a span per handler attempt and the counters. */
+export class ConsumeTelemetry {
+  private readonly attributes: Attributes;
+
+  constructor(backend: string, topic: string, subscription: string) {
+    this.attributes = {
+      'messaging.system': messagingSystem(backend),
+      'messaging.destination.name': topic,
+      'messaging.destination.subscription.name': subscription,
+      'messaging.consumer.group.name': subscription,
+    };
+  }
+
+  received(count: number): void {
+    if (count > 0) instruments().consumed.add(count, { ...this.attributes, 'messaging.operation.name': 'receive' });
+  }
+
+  /**
+   * Run one handler attempt inside a CONSUMER span whose parent is the context the message
+   * carries (so producer and consumer share a trace id). Resolves with the handler's error, if any.
+   */
+  async process(facts: Omit<ProcessFacts, 'backend' | 'topic' | 'subscription'>, run: () => Promise<void> | void): Promise<{ error?: unknown; span: Span }> {
+    const parent = contextFromHeaders(facts.headers);
+    const span = tracer.startSpan(
+      `process ${String(this.attributes['messaging.destination.subscription.name'])}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          ...this.attributes,
+          'messaging.operation.type': 'process',
+          'messaging.operation.name': 'process',
+          'messaging.message.id': facts.messageId,
+          'messaging.message.body.size': facts.bodySize,
+          'brokerkit.message.attempt': facts.attempt,
+        },
+      },
+      parent,
+    );
+    const started = performance.now();
+    let error: unknown;
+    try {
+      await context.with(trace.setSpan(parent, span), run);
+    } catch (thrown) {
+      error = thrown;
+    }
+    const attributes = error === undefined ? { ...this.attributes, 'messaging.operation.name': 'process' } : { ...this.attributes, 'messaging.operation.name': 'process', 'error.type': errorType(error) };
+    instruments().processDuration.record((performance.now() - started) / 1000, attributes);
+    return error === undefined ? { span } : { error, span };
+  }
+
+  /** Close the attempt's span with what became of the message. */
+  settled(span: Span, outcome: 'ack' | 'retry' | 'dead-letter' | 'discard' | 'release', error?: unknown): void {
+    span.setAttribute('brokerkit.outcome', outcome);
+    endSpan(span, error);
+    if (outcome === 'ack') instruments().handled.add(1, this.attributes);
+    else if (outcome === 'retry') instruments().retried.add(1, this.attributes);
+  }
+
+  /**
+   * A "send" span for moving a message to its dead-letter queue, child of the context the
+   * message carried; its context replaces the message's, so a DLQ consumer joins the same trace.
+   */
+  deadLetterSend(headers: Headers, deadLetterQueue: string, reason: string): Span {
+    instruments().deadLettered.add(1, { ...this.attributes, 'brokerkit.dead_letter.reason': reason });
+    const parent = contextFromHeaders(headers);
+    const span = tracer.startSpan(
+      `send ${deadLetterQueue}`,
+      { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': this.attributes['messaging.system'], 'messaging.destination.name': deadLetterQueue, 'messaging.operation.type': 'send', 'messaging.operation.name': 'send' } },
+      parent,
+    );
+    inject(span, headers, parent);
+    return span;
+  }
+}
+
+export function endSpan(span: Span, error?: unknown): void {
+  if (error !== undefined) {
+    span.recordException(error instanceof Error ? error : String(error));
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    span.setAttribute('error.type', errorType(error));
+  }
+  span.end();
+}
+
+function errorType(error: unknown): string {
+  if (error && typeof error === 'object' && 'code' in error && typeof error.code === 'string') return error.code;
+  return error instanceof Error ? error.name : 'error';
+}
