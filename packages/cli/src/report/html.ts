@@ -30,21 +30,22 @@ export function renderHtml(report: ComparisonReport): string {
       return `<td>${escape(capabilities ? row.read(capabilities) : '—')}</td>`;
     }).join('')}</tr>`,
   ).join('\n');
-  const costRows = COST_ROWS.map((row) => `<tr><th>${escape(row.label)}</th>${backends.map((b) => `<td>${escape(costText(report, b, row))}</td>`).join('')}</tr>`).join('\n');
-  const cost = hasCost(report) ? `<h2>Cost</h2><p>brokerkit bench: the same workload through brokerkit and through each broker's raw client.</p><table>${head}\n${costRows}</table>` : '';
-  const faultRows = FAULT_SCENARIOS.map((id) => `<tr><th>${escape(id)}</th>${backends.map((b) => `<td>${escape(faultText(report, b, id))}</td>`).join('')}</tr>`).join('\n');
-  const faults = hasFaults(report) ? `<h2>Faults</h2><p>brokerkit faults: consumer processes SIGKILLed mid-stream, poison and slow handlers, bad input.</p><table>${head}\n${faultRows}</table>` : '';
   const charts = [
     series(report, 'Throughput', 'msg/s', [['produceMsgsPerSec', 'produce'], ['consumeMsgsPerSec', 'consume']]),
     series(report, 'End-to-end latency', 'ms', [['p50Ms', 'p50'], ['p99Ms', 'p99']]),
   ].map(barChart).join('\n');
+  const costCharts = hasCost(report) ? `<div class="charts">${[costSeries(report)].map(barChart).join('\n')}</div>` : '';
+  const faultCharts = hasFaults(report) ? `<div class="charts">${faultSeries(report).map(barChart).join('\n')}</div>` : '';
+  const costRows = COST_ROWS.map((row) => `<tr><th>${escape(row.label)}</th>${backends.map((b) => `<td>${escape(costText(report, b, row))}</td>`).join('')}</tr>`).join('\n');
+  const cost = hasCost(report) ? `<h2>Cost</h2><p>brokerkit bench: the same workload through brokerkit and through each broker's raw client.</p><table>${head}\n${costRows}</table>${costCharts}` : '';
+  const faultRows = FAULT_SCENARIOS.map((id) => `<tr><th>${escape(id)}</th>${backends.map((b) => `<td>${escape(faultText(report, b, id))}</td>`).join('')}</tr>`).join('\n');
+  const faults = hasFaults(report) ? `<h2>Faults</h2><p>brokerkit faults: consumer processes SIGKILLed mid-stream, poison and slow handlers, bad input.</p><table>${head}\n${faultRows}</table>${faultCharts}` : '';
   const details = Object.entries(report.backends)
     .map(([backend, entry]) => {
       const rows = Object.entries(entry.checks)
         .map(([id, c]) => `<tr><td>${escape(id)}</td><td class="${c.status}">${c.status}</td><td>${c.durationMs}</td><td>${escape([c.reason, Object.entries(c.figures).map(([k, v]) => `${k}=${v}`).join(', ')].filter(Boolean).join(' — '))}</td></tr>`)
         .join('\n');
-      const notes = (entry.capabilities?.notes ?? []).map((n) => `<li>${escape(n)}</li>`).join('');
-      return `<h3>${escape(backend)}</h3><p><code>${escape(entry.url)}</code>${entry.error ? ` — <b>unreachable:</b> ${escape(entry.error)}` : ''}</p><ul>${notes}</ul>
+      return `<h3>${escape(backend)}</h3><p><code>${escape(entry.url)}</code>${entry.error ? ` — <b>unreachable:</b> ${escape(entry.error)}` : ''}</p>
 <table><tr><th>check</th><th>status</th><th>ms</th><th>figures</th></tr>${rows}</table>`;
     })
     .join('\n');
@@ -57,15 +58,56 @@ thead th,tr:first-child th{background:#f1f4f7}.pass{background:#e3f6e8;color:#17
 .unsupported{background:#fff6dc;color:#7a5b00}.charts{display:flex;gap:2rem;flex-wrap:wrap}svg text{font:12px system-ui,sans-serif}
 </style></head><body>
 <h1>brokerkit guarantee matrix</h1><p>Generated ${escape(report.generatedAt)}. Hover a cell for its figures.</p>
-<h2>Checks</h2><table>${head}\n${checkRows}</table>
+<h2>Checks</h2><table id="matrix">${head}\n${checkRows}</table>
 <h2>Measured</h2><table>${head}\n${figureRows}</table>
 <div class="charts">${charts}</div>
 ${cost}
 ${faults}
 <h2>Capabilities</h2><table>${head}\n${capabilityRows}</table>
+<h2>Capability notes</h2>${capabilityNotes(report)}
 <h2>Details</h2>${details}
 </body></html>
 `;
+}
+
+/** What each backend says it does natively, emulates or cannot do, in its own words. */
+function capabilityNotes(report: ComparisonReport): string {
+  return Object.entries(report.backends)
+    .map(([backend, entry]) => {
+      const notes = entry.capabilities?.notes ?? [];
+      return `<h3>${escape(backend)}</h3>${notes.length ? `<ul>${notes.map((n) => `<li>${escape(n)}</li>`).join('')}</ul>` : '<p>No notes.</p>'}`;
+    })
+    .join('\n');
+}
+
+/** brokerkit / raw client, per backend: 1.0 is free. */
+function costSeries(report: ComparisonReport): Series {
+  const bars: Series['bars'] = [];
+  for (const [backend, entry] of Object.entries(report.backends)) {
+    const ratios = entry.cost?.ratios;
+    if (!ratios) continue;
+    bars.push({ backend, label: 'produce', value: ratios.produce }, { backend, label: 'consume', value: ratios.consume }, { backend, label: 'p99', value: ratios.p99 });
+  }
+  return { title: 'brokerkit ÷ raw client (throughput: higher is better; p99: lower)', unit: '×', bars };
+}
+
+/** Duplicates each fault caused and how long the slowest recovery took, per backend. */
+function faultSeries(report: ComparisonReport): Series[] {
+  const duplicates: Series['bars'] = [];
+  const recovery: Series['bars'] = [];
+  let lost = 0;
+  for (const [backend, entry] of Object.entries(report.backends)) {
+    for (const [scenario, result] of Object.entries(entry.faults ?? {})) {
+      if (result.status === 'not-run') continue;
+      lost += result.lost;
+      if (['consumer-crash', 'broker-restart', 'network-cut'].includes(scenario)) duplicates.push({ backend, label: scenario, value: result.duplicates });
+      if (typeof result.recoveryMs === 'number') recovery.push({ backend, label: scenario, value: result.recoveryMs });
+    }
+  }
+  return [
+    { title: `Duplicates caused by faults (messages lost, all scenarios: ${lost})`, unit: 'dup', bars: duplicates },
+    { title: 'Recovery after the fault', unit: 'ms', bars: recovery },
+  ];
 }
 
 function series(report: ComparisonReport, title: string, unit: string, figures: [string, string][]): Series {
@@ -90,7 +132,7 @@ function barChart(data: Series): string {
     .map((bar, i) => {
       const y = 28 + i * rowHeight;
       const length = Math.max(1, ((width - labelWidth - 90) * bar.value) / max);
-      return `<text x="0" y="${y + 14}">${escape(`${bar.backend} ${bar.label}`)}</text><rect x="${labelWidth}" y="${y + 3}" width="${length.toFixed(1)}" height="15" fill="${bar.label.endsWith('99') || bar.label === 'consume' ? '#5b7fc7' : '#8fb3ef'}"/><text x="${labelWidth + length + 6}" y="${y + 14}">${bar.value} ${escape(data.unit)}</text>`;
+      return `<text x="0" y="${y + 14}">${escape(`${bar.backend} ${bar.label}`)}</text><rect x="${labelWidth}" y="${y + 3}" width="${length.toFixed(1)}" height="15" fill="${bar.label.endsWith('99') || bar.label === 'consume' || bar.label.startsWith('broker') ? '#5b7fc7' : '#8fb3ef'}"/><text x="${labelWidth + length + 6}" y="${y + 14}">${bar.value} ${escape(data.unit)}</text>`;
     })
     .join('');
   const height = 36 + data.bars.length * rowHeight;

@@ -15,7 +15,7 @@ export interface ComparisonReport {
       /** From `brokerkit bench --json` files given to `compare --bench`: what the abstraction costs. */
       cost?: CostSummary;
       /** From `brokerkit faults --json` files given to `compare --faults`: each scenario's outcome. */
-      faults?: Record<string, { status: string; lost: number; duplicates: number; sent: number; reason?: string }>;
+      faults?: Record<string, { status: string; lost: number; duplicates: number; sent: number; recoveryMs?: number | null; reason?: string }>;
     }
   >;
 }
