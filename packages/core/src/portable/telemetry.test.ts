@@ -1,0 +1,60 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { metrics } from '@opentelemetry/api';
+import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import type { Driver, EncodedMessage } from '../contract/driver.js';
+import { jsonCodec } from './codec.js';
+import { Producer } from './producer.js';
+import { ConsumeTelemetry } from './telemetry.js';
+
+/** Sum of a counter's points (or a histogram's count) whose attributes include `where`. */
+async function read(reader: PeriodicExportingMetricReader, name: string, where: Record<string, string> = {}): Promise<number> {
+  const { resourceMetrics } = await reader.collect();
+  let total = 0;
+  for (const scope of resourceMetrics.scopeMetrics) {
+    for (const metric of scope.metrics) {
+      if (metric.descriptor.name !== name) continue;
+      for (const point of metric.dataPoints) {
+        if (!Object.entries(where).every(([k, v]) => point.attributes[k] === v)) continue;
+        total += typeof point.value === 'number' ? point.value : (point.value as { count: number }).count;
+      }
+    }
+  }
+  return total;
+}
+
+describe('metrics (an SDK registered after brokerkit was loaded)', () => {
+  it('counts sends, handled, retried and dead-lettered messages and handler durations', async () => {
+    const reader = new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 3_600_000 });
+    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+    try {
+      const driver = {
+        backend: 'kafka',
+        limits: { maxMessageBytes: 10_000, maxBatchMessages: 10, maxBatchBytes: 100_000 },
+        send: async (_topic: string, batch: EncodedMessage[]) => batch.map((m) => ({ id: m.id })),
+      } as unknown as Driver;
+      const producer = new Producer(driver, jsonCodec);
+      await producer.sendBatch('orders', [{ body: 1 }, { body: 2 }, { body: 3 }]);
+      assert.equal(await read(reader, 'messaging.client.sent.messages', { 'messaging.system': 'kafka', 'messaging.destination.name': 'orders' }), 3);
+
+      const consume = new ConsumeTelemetry('kafka', 'orders', 'billing');
+      consume.received(2);
+      const ok = await consume.process({ messageId: 'a', attempt: 1, headers: {}, bodySize: 1 }, () => undefined);
+      consume.settled(ok.span, 'ack');
+      const failed = await consume.process({ messageId: 'b', attempt: 1, headers: {}, bodySize: 1 }, () => {
+        throw new Error('boom');
+      });
+      assert.equal((failed.error as Error).message, 'boom');
+      consume.settled(failed.span, 'retry', failed.error);
+      consume.deadLetterSend({}, 'billing.dlq', 'max-attempts').end();
+      assert.equal(await read(reader, 'messaging.client.consumed.messages', { 'messaging.consumer.group.name': 'billing' }), 2);
+      assert.equal(await read(reader, 'brokerkit.messages.handled'), 1);
+      assert.equal(await read(reader, 'brokerkit.messages.retried'), 1);
+      assert.equal(await read(reader, 'brokerkit.messages.dead_lettered', { 'brokerkit.dead_letter.reason': 'max-attempts' }), 1);
+      assert.equal(await read(reader, 'messaging.process.duration'), 2);
+      assert.equal(await read(reader, 'messaging.process.duration', { 'error.type': 'Error' }), 1);
+    } finally {
+      metrics.disable();
+    }
+  });
+});
