@@ -61,8 +61,18 @@ class RedisDriver implements Driver {
   }
 
   async send(topic: string, messages: EncodedMessage[]): Promise<SendReceipt[]> {
-    const pipeline = this.client.pipeline();
     const trim = this.settings.maxLen === undefined ? [] : ['MAXLEN', '~', this.settings.maxLen];
+    if (messages.length === 1) {
+      // One message: a plain XADD, without a pipeline's bookkeeping.
+      const message = messages[0] as EncodedMessage;
+      try {
+        const entryId = await this.client.xadd(topic, ...(trim as ['MAXLEN', '~', number]), '*', ...toFields(message));
+        return [{ id: message.id, brokerId: String(entryId) }];
+      } catch (error) {
+        throw new SendError(`XADD to ${topic} failed for message ${message.id}: ${(error as Error).message}`, { cause: error, retriable: true });
+      }
+    }
+    const pipeline = this.client.pipeline();
     for (const message of messages) pipeline.xadd(topic, ...(trim as ['MAXLEN', '~', number]), '*', ...toFields(message));
     const results = await pipeline.exec();
     if (!results) throw new SendError(`XADD to ${topic} was discarded`, { retriable: true });

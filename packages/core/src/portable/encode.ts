@@ -13,12 +13,16 @@ export interface EncodeExtras {
   cloudEvent?: CloudEventOptions;
 }
 
-const utf8 = new TextEncoder();
+/** Sizes already counted by encodeOutgoing, so batching does not count them again. */
+const counted = new WeakMap<EncodedMessage, number>();
 
 /** Bytes a message takes on the wire, as the size limit counts them: body, key and headers. */
 export function encodedSizeBytes(message: EncodedMessage): number {
-  let size = message.body.byteLength + utf8.encode(message.key ?? '').byteLength;
-  for (const [name, value] of Object.entries(message.headers)) size += utf8.encode(name).byteLength + utf8.encode(value).byteLength;
+  const known = counted.get(message);
+  if (known !== undefined) return known;
+  // Buffer.byteLength counts UTF-8 bytes without encoding a copy.
+  let size = message.body.byteLength + Buffer.byteLength(message.key ?? '', 'utf8');
+  for (const name in message.headers) size += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(message.headers[name] as string, 'utf8');
   return size;
 }
 
@@ -49,6 +53,7 @@ export function encodeOutgoing(message: OutgoingMessage, codec: Codec, limits: D
   };
   const size = encodedSizeBytes(encoded);
   if (size > limits.maxMessageBytes) throw new MessageTooLargeError(size, limits.maxMessageBytes, backend);
+  counted.set(encoded, size);
   return encoded;
 }
 

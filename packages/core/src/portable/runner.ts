@@ -33,6 +33,10 @@ type HandlerOutcome =
 interface Lease {
   delivery: Delivery;
   settled: boolean;
+  /** Being processed (not waiting for its key's turn): its lease is kept. */
+  active: boolean;
+  /** When its lease was last granted or extended (ms, monotonic). */
+  extendedAt: number;
 }
 
 /** Smallest wait after a failed receive; doubles up to 30 s while the broker stays unreachable. */
@@ -51,7 +55,8 @@ export class SubscriptionRunner {
   private readonly serializer = new KeySerializer();
   private readonly leases = new Set<Lease>();
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly leaseKeepers = new Set<NodeJS.Timeout>();
+  /** One timer per instance extends every active lease that is due (not one timer per message). */
+  private leaseClock: NodeJS.Timeout | undefined;
   private slotWaiter: (() => void) | undefined;
   private loopDone: Promise<void> = Promise.resolve();
   private closing: Promise<void> | undefined;
@@ -78,6 +83,10 @@ export class SubscriptionRunner {
   async start(): Promise<void> {
     this.subscription = await this.driver.subscribe(this.spec);
     this.loopDone = this.receiveLoop(this.subscription);
+    const everyMs = Math.max(50, Math.floor(this.options.ackTimeoutMs / 2));
+    this.leaseClock = setInterval(() => this.extendDueLeases(everyMs), Math.max(25, Math.floor(everyMs / 2)));
+    // Handlers at work keep the process alive by themselves; an idle clock must not.
+    this.leaseClock.unref();
     this.options.signal?.addEventListener('abort', () => void this.close().catch(this.options.onError), { once: true });
   }
 
@@ -112,6 +121,7 @@ export class SubscriptionRunner {
       // Unfinished work goes back to the broker at once; a handler finishing later settles nothing.
       await Promise.allSettled([...this.leases].filter((l) => !l.settled).map((l) => this.settle(l, () => l.delivery.nack(0), true)));
     }
+    this.stopKeepingLeases();
     await this.subscription?.close();
   }
 
@@ -150,7 +160,7 @@ export class SubscriptionRunner {
     if (this.crashed) return;
     this.stats.received += 1;
     this.stats.held += 1;
-    const lease: Lease = { delivery, settled: false };
+    const lease: Lease = { delivery, settled: false, active: false, extendedAt: performance.now() };
     this.leases.add(lease);
     const key = this.options.ordering === 'key' ? delivery.message.key : undefined;
     const work = this.serializer
@@ -171,7 +181,7 @@ export class SubscriptionRunner {
       await this.settle(lease, () => delivery.nack(0));
       return;
     }
-    const stopKeeping = this.keepLease(delivery);
+    lease.active = true;
     try {
       if (delivery.attempt > this.options.retry.maxAttempts) {
         // Delivered more often than allowed without ever being settled: whatever handles it
@@ -199,7 +209,7 @@ export class SubscriptionRunner {
       }
       await this.attemptUntilSettled(lease, body, cloudEvent);
     } finally {
-      stopKeeping();
+      lease.active = false;
     }
   }
 
@@ -336,25 +346,23 @@ export class SubscriptionRunner {
     }
   }
 
-  /** Extend the lease every half ack timeout while the handler runs, where the driver can. */
-  private keepLease(delivery: Delivery): () => void {
-    const extend = delivery.extendLease?.bind(delivery);
-    if (!extend) return () => undefined;
-    const everyMs = Math.max(50, Math.floor(this.options.ackTimeoutMs / 2));
-    const timer = setInterval(() => {
-      extend(this.options.ackTimeoutMs).catch((error: unknown) => this.options.onError(asBrokerkitError(error, 'extending a lease failed')));
-    }, everyMs);
-    this.leaseKeepers.add(timer);
-    return () => {
-      clearInterval(timer);
-      this.leaseKeepers.delete(timer);
-    };
+  /**
+   * Extend, where the driver can, the lease of every message being processed whose lease is
+   * half an ack timeout old: a lease is renewed at most 0.75 × ackTimeoutMs after the last.
+   */
+  private extendDueLeases(everyMs: number): void {
+    const now = performance.now();
+    for (const lease of this.leases) {
+      if (lease.settled || !lease.active || !lease.delivery.extendLease || now - lease.extendedAt < everyMs) continue;
+      lease.extendedAt = now;
+      lease.delivery.extendLease(this.options.ackTimeoutMs).catch((error: unknown) => this.options.onError(asBrokerkitError(error, 'extending a lease failed')));
+    }
   }
 
-  /** A handler that never returns must not keep its lease, or the process, alive after a crash or close timeout. */
+  /** A handler that never returns must not keep its lease alive after a crash, a close timeout or a close. */
   private stopKeepingLeases(): void {
-    for (const timer of this.leaseKeepers) clearInterval(timer);
-    this.leaseKeepers.clear();
+    clearInterval(this.leaseClock);
+    this.leaseClock = undefined;
   }
 }
 

@@ -109,8 +109,9 @@ export class SendTelemetry {
     // A batch: one "create" span per message (its context travels with the message), linked
     // from one "send" span for the broker call, as the conventions describe for batches.
     const links: Link[] = [];
+    const createOptions = { kind: SpanKind.PRODUCER, attributes: { ...this.attributes, 'messaging.operation.type': 'create', 'messaging.operation.name': 'create' } };
     for (let index = 0; index < count; index += 1) {
-      const span = tracer.startSpan(`create ${topic}`, { kind: SpanKind.PRODUCER, attributes: { ...this.attributes, 'messaging.operation.type': 'create', 'messaging.operation.name': 'create' } }, parent);
+      const span = tracer.startSpan(`create ${topic}`, createOptions, parent);
       inject(span, headersOf(index), parent);
       this.createSpans.push(span);
       if (span.isRecording()) links.push({ context: span.spanContext() });
@@ -147,6 +148,12 @@ export interface ProcessFacts {
 /** The consumer side of one subscription: a span per handler attempt and the counters. */
 export class ConsumeTelemetry {
   private readonly attributes: Attributes;
+  // Built once: the per-message path allocates only what varies (id, size, attempt), and only
+  // when a span is really recorded.
+  private readonly spanName: string;
+  private readonly spanOptions: { kind: SpanKind; attributes: Attributes };
+  private readonly processMetricAttributes: Attributes;
+  private readonly receiveMetricAttributes: Attributes;
 
   constructor(backend: string, topic: string, subscription: string) {
     this.attributes = {
@@ -155,10 +162,14 @@ export class ConsumeTelemetry {
       'messaging.destination.subscription.name': subscription,
       'messaging.consumer.group.name': subscription,
     };
+    this.spanName = `process ${subscription}`;
+    this.spanOptions = { kind: SpanKind.CONSUMER, attributes: { ...this.attributes, 'messaging.operation.type': 'process', 'messaging.operation.name': 'process' } };
+    this.processMetricAttributes = { ...this.attributes, 'messaging.operation.name': 'process' };
+    this.receiveMetricAttributes = { ...this.attributes, 'messaging.operation.name': 'receive' };
   }
 
   received(count: number): void {
-    if (count > 0) instruments().consumed.add(count, { ...this.attributes, 'messaging.operation.name': 'receive' });
+    if (count > 0) instruments().consumed.add(count, this.receiveMetricAttributes);
   }
 
   /**
@@ -167,21 +178,10 @@ export class ConsumeTelemetry {
    */
   async process(facts: Omit<ProcessFacts, 'backend' | 'topic' | 'subscription'>, run: () => Promise<void> | void): Promise<{ error?: unknown; span: Span }> {
     const parent = contextFromHeaders(facts.headers);
-    const span = tracer.startSpan(
-      `process ${String(this.attributes['messaging.destination.subscription.name'])}`,
-      {
-        kind: SpanKind.CONSUMER,
-        attributes: {
-          ...this.attributes,
-          'messaging.operation.type': 'process',
-          'messaging.operation.name': 'process',
-          'messaging.message.id': facts.messageId,
-          'messaging.message.body.size': facts.bodySize,
-          'brokerkit.message.attempt': facts.attempt,
-        },
-      },
-      parent,
-    );
+    const span = tracer.startSpan(this.spanName, this.spanOptions, parent);
+    if (span.isRecording()) {
+      span.setAttributes({ 'messaging.message.id': facts.messageId, 'messaging.message.body.size': facts.bodySize, 'brokerkit.message.attempt': facts.attempt });
+    }
     const started = performance.now();
     let error: unknown;
     try {
@@ -189,7 +189,7 @@ export class ConsumeTelemetry {
     } catch (thrown) {
       error = thrown;
     }
-    const attributes = error === undefined ? { ...this.attributes, 'messaging.operation.name': 'process' } : { ...this.attributes, 'messaging.operation.name': 'process', 'error.type': errorType(error) };
+    const attributes = error === undefined ? this.processMetricAttributes : { ...this.processMetricAttributes, 'error.type': errorType(error) };
     instruments().processDuration.record((performance.now() - started) / 1000, attributes);
     return error === undefined ? { span } : { error, span };
   }
