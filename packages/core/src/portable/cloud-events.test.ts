@@ -27,5 +27,6 @@ describe('CloudEvents binary mode', () => {
     assert.throws(() => resolveCloudEvent({ source: '/orders' }, undefined), (e: unknown) => e instanceof ConfigError && e.field === 'cloudEvent.type');
     assert.throws(() => resolveCloudEvent({ source: '/o', type: 't' }, { extensions: { 'Bad-Name': 'x' } }), (e: unknown) => e instanceof ConfigError && e.field === 'cloudEvent.extensions.Bad-Name');
     assert.deepEqual(resolveCloudEvent({ source: '/o', type: 'default' }, { type: 'own' }).type, 'own');
+    assert.throws(() => resolveCloudEvent({ source: '/o', type: 't' }, { typ: 'x' } as never), (e: unknown) => e instanceof ConfigError && e.field === 'message.cloudEvent.typ');
   });
 });

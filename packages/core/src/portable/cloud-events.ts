@@ -1,4 +1,5 @@
 import type { Headers } from '../contract/message.js';
+import { rejectUnknownKeys } from '../config/options.js';
 import { ConfigError } from '../errors/index.js';
 
 /**
@@ -50,6 +51,10 @@ export function bindingOf(backend: string): { prefix: string; contentTypeHeader:
 
 /** Check options once (producer defaults merged with the message's own); ConfigError names what is missing or wrong. */
 export function resolveCloudEvent(defaults: CloudEventOptions | undefined, own: CloudEventOptions | undefined): CloudEventOptions {
+  if (own !== undefined) {
+    if (own === null || typeof own !== 'object') throw new ConfigError('message.cloudEvent', 'expected { type?, source?, subject?, time?, dataschema?, extensions? }');
+    rejectUnknownKeys('message.cloudEvent', own, ['type', 'source', 'subject', 'time', 'dataschema', 'extensions']);
+  }
   const merged: CloudEventOptions = { ...defaults, ...own, extensions: { ...defaults?.extensions, ...own?.extensions } };
   for (const field of ['type', 'source'] as const) {
     const value = merged[field];

@@ -68,8 +68,8 @@ export class Producer implements AsyncDisposable {
     let encoded: EncodedMessage[] = [];
     const work = (async () => {
       encoded = messages.map((message, index) => {
-        const wantsCloudEvent = this.options.cloudEvents !== undefined || (message as Partial<OutgoingMessage> | undefined)?.cloudEvent !== undefined;
-        const cloudEvent = wantsCloudEvent ? resolveCloudEvent(this.options.cloudEvents, message.cloudEvent) : undefined;
+        const own = (message as Partial<OutgoingMessage> | null | undefined)?.cloudEvent;
+        const cloudEvent = this.options.cloudEvents !== undefined || own !== undefined ? resolveCloudEvent(this.options.cloudEvents, own) : undefined;
         return encodeOutgoing(message, this.codec, this.driver.limits, this.driver.backend, { headers: traceHeaders[index] as Headers, ...(cloudEvent ? { cloudEvent } : {}) });
       });
       return this.sendInBatches(name, encoded);
