@@ -1,4 +1,4 @@
-import { CONTENT_TYPE_BINARY, Header, MessageTooLargeError, encodedSizeBytes, type ReceivedMessage } from '@brokerkit/core';
+import { MessageTooLargeError, type ReceivedMessage } from '@brokerkit/core';
 import { waitUntil, verdict } from '../measure.js';
 import type { Check } from '../types.js';
 
@@ -10,13 +10,20 @@ export const sizeLimit: Check = {
     const broker = await context.open();
     const queue = context.unique('size');
     const id = `${queue}-at-limit`;
-    const overhead = encodedSizeBytes({ id, key: undefined, headers: { [Header.contentType]: CONTENT_TYPE_BINARY }, body: new Uint8Array(0) });
+    const producer = broker.producer();
+    // What brokerkit adds to every message (content type; trace context when an OpenTelemetry
+    // SDK is registered) counts toward the limit: learn it from the size a far-too-large
+    // message is refused with, so "at the limit" is exact whatever is registered.
+    const probe = await producer.send(queue, { id: `${queue}-probe`, body: new Uint8Array(limit + 1) }).catch((error: unknown) => error);
+    if (!(probe instanceof MessageTooLargeError)) {
+      return { status: 'fail', reason: `a body of limit + 1 bytes gave ${probe instanceof Error ? String(probe) : 'no error'} instead of MessageTooLargeError`, figures: { limitBytes: limit } };
+    }
+    const overhead = probe.sizeBytes - (limit + 1);
     const atLimit = new Uint8Array(limit - overhead).map((_, i) => (i * 31) % 256);
     let received: ReceivedMessage | undefined;
     await broker.consumer(queue, async (message) => {
       received = message;
     });
-    const producer = broker.producer();
     let overError: unknown;
     try {
       await producer.send(queue, { id: `${queue}-over`, body: new Uint8Array(limit - overhead + 1) });
@@ -31,7 +38,7 @@ export const sizeLimit: Check = {
     }
     await waitUntil(() => received !== undefined, context.deadline(20_000));
     const intact = received?.body instanceof Uint8Array && Buffer.from(received.body).equals(Buffer.from(atLimit));
-    return verdict({ limitBytes: limit, sentBodyBytes: atLimit.byteLength, roundTripped: intact, overLimitRejected: overError instanceof MessageTooLargeError }, [
+    return verdict({ limitBytes: limit, metadataBytes: overhead, sentBodyBytes: atLimit.byteLength, roundTripped: intact, overLimitRejected: overError instanceof MessageTooLargeError }, [
       sendError !== undefined && `sending a message at the limit failed: ${String(sendError)}`,
       !received && 'the message at the limit never arrived',
       received && received.id !== id && 'the over-limit message was delivered',

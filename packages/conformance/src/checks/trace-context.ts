@@ -22,25 +22,26 @@ export const traceContext: Check = {
   async run(context) {
     const capture = captureTraces();
     if (typeof capture === 'string') return { status: 'fail', reason: capture, figures: {} };
-    const broker = await context.open();
-    const queue = context.unique('trace');
-    const attempts = new Map<number, Seen>();
-    let dead: Seen | undefined;
-    const activeSpan = (): Seen => {
-      const span = trace.getActiveSpan() as (ReturnType<typeof trace.getActiveSpan> & { parentSpanContext?: { spanId: string } }) | undefined;
-      return { traceId: span?.spanContext().traceId ?? '', parentSpanId: span?.parentSpanContext?.spanId };
-    };
-    await broker.consumer(
-      queue,
-      (message) => {
-        if ((message.body as { poison?: boolean }).poison) throw new Error('poison');
-        attempts.set(message.attempt, activeSpan());
-        if (message.attempt === 1) throw new Error('fail the first attempt');
-      },
-      { retry: { maxAttempts: 2, backoff: { initialMs: 100, multiplier: 1, jitter: 0 } } },
-    );
-    await broker.consumer(`${queue}.dlq`, () => {
-      dead = activeSpan();
+    return capture.during(async () => {
+      const broker = await context.open();
+      const queue = context.unique('trace');
+      const attempts = new Map<number, Seen>();
+      let dead: Seen | undefined;
+      const activeSpan = (): Seen => {
+        const span = trace.getActiveSpan() as (ReturnType<typeof trace.getActiveSpan> & { parentSpanContext?: { spanId: string } }) | undefined;
+        return { traceId: span?.spanContext().traceId ?? '', parentSpanId: span?.parentSpanContext?.spanId };
+      };
+      await broker.consumer(
+        queue,
+        (message) => {
+          if ((message.body as { poison?: boolean }).poison) throw new Error('poison');
+          attempts.set(message.attempt, activeSpan());
+          if (message.attempt === 1) throw new Error('fail the first attempt');
+        },
+        { retry: { maxAttempts: 2, backoff: { initialMs: 100, multiplier: 1, jitter: 0 } } },
+      );
+      await broker.consumer(`${queue}.dlq`, () => {
+        dead = activeSpan();
     });
     const producer = broker.producer();
     const sendIn = (name: string, body: object): Promise<{ traceId: string; rootSpanId: string; id: string }> =>
@@ -84,6 +85,7 @@ export const traceContext: Check = {
         ...attributeProblems(first, { system, queue, id: retried.id }),
       ],
     );
+    });
   },
 };
 
