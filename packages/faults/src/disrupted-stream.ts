@@ -67,7 +67,8 @@ export async function disruptedStream(broker: Broker, label: string, messages: n
     }
     await running;
     await waitUntil(() => confirmed.every((id) => handled.has(id)), 120_000);
-    const lost = confirmed.filter((id) => !handled.has(id)).length;
+    const lostIds = confirmed.filter((id) => !handled.has(id));
+    const lost = lostIds.length;
     const duplicates = [...handled.values()].reduce((sum, count) => sum + count - 1, 0);
     const failures = [
       disruptionError && `the disruption failed: ${disruptionError}`,
@@ -83,7 +84,14 @@ export async function disruptedStream(broker: Broker, label: string, messages: n
       lost,
       duplicates,
       recoveryMs: repairedAt && handledAfterRepair ? Math.max(0, handledAfterRepair - repairedAt) : null,
-      details: { ...disruption.details, failedSends, slowestSendMs, consumerErrorsReported: consumerErrors.length },
+      details: {
+        ...disruption.details,
+        failedSends,
+        slowestSendMs,
+        consumerErrorsReported: consumerErrors.length,
+        // Where to look in the broker when something is missing.
+        ...(lost > 0 ? { queue, lostIds: lostIds.slice(0, 5).join(' ') } : {}),
+      },
     };
   } finally {
     await consumer.close();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Kafka, Partitioners, logLevel, type Admin, type LogEntry, type Producer as KafkaProducer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type LogEntry, type Producer as KafkaProducer } from 'kafkajs';
 import {
   describeError,
   firstContact,
@@ -19,6 +19,7 @@ import {
 } from '@brokerkit/core';
 import { kafkaCapabilities } from './capabilities.js';
 import { KafkaSubscription } from './subscription.js';
+import { RenewingProducer, producerOptions } from './producer.js';
 import { KafkaTopology } from './topology.js';
 import { ATTEMPT_HEADER, DUE_HEADER, toRecord } from './wire.js';
 
@@ -56,7 +57,7 @@ class KafkaDriver implements Driver {
   constructor(
     private readonly kafka: Kafka,
     private readonly admin: Admin,
-    private readonly producer: KafkaProducer,
+    private readonly producer: RenewingProducer,
     private readonly topology: KafkaTopology,
     maxMessageBytes: number,
     partitions: number,
@@ -112,8 +113,9 @@ class KafkaDriver implements Driver {
     await Promise.allSettled([this.producer.disconnect(), this.admin.disconnect()]);
   }
 
-  native(): { kafka: Kafka; producer: KafkaProducer; admin: Admin } {
-    return { kafka: this.kafka, producer: this.producer, admin: this.admin };
+  /** `producer` resolves to the producer in use (it is renewed after a failed send). */
+  native(): { kafka: Kafka; producer: Promise<KafkaProducer>; admin: Admin } {
+    return { kafka: this.kafka, producer: this.producer.active, admin: this.admin };
   }
 
   private async sendRetry(topic: string, delivery: Delivery, attempt: number, dueAt: number): Promise<void> {
@@ -151,8 +153,7 @@ export const driverFactory: DriverFactory = {
       logCreator,
     });
     const admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 } });
-    // Idempotent, acks=all, one request in flight: no duplicates from producer retries, order kept.
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 }, createPartitioner: Partitioners.DefaultPartitioner });
+    const producer = kafka.producer(producerOptions);
     const where = brokers.join(',');
     await firstContact(
       `Kafka at ${where}`,
@@ -161,6 +162,6 @@ export const driverFactory: DriverFactory = {
       options.connectTimeoutMs * 2,
     );
     const topology = new KafkaTopology(admin, options.partitions, options.replicationFactor);
-    return new KafkaDriver(kafka, admin, producer, topology, options.maxMessageBytes, options.partitions);
+    return new KafkaDriver(kafka, admin, new RenewingProducer(kafka, producer), topology, options.maxMessageBytes, options.partitions);
   },
 };
