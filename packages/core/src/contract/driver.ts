@@ -15,6 +15,11 @@ export interface EncodedMessage {
   /** User headers plus brokerkit's `bk-*` headers (content type, dead-letter metadata). */
   headers: Headers;
   body: Uint8Array;
+  /**
+   * The same body as UTF-8 text, when the codec produced text (JSON). Clients that write
+   * strings faster than buffers (ioredis: ~1.4× for XADD) may send this instead of `body`.
+   */
+  text?: string;
 }
 
 /** Everything a driver needs to declare and attach to a subscription. */

@@ -2,7 +2,8 @@ import { DecodingError, EncodingError } from '../errors/index.js';
 
 /** Turns bodies into bytes and back; the content type travels with the message. */
 export interface Codec {
-  encode(body: unknown): { bytes: Uint8Array; contentType: string };
+  /** `text`: the bytes as UTF-8 text, when the format is text (lets drivers skip a decode). */
+  encode(body: unknown): { bytes: Uint8Array; contentType: string; text?: string };
   decode(bytes: Uint8Array, contentType: string | undefined): unknown;
 }
 
@@ -23,7 +24,7 @@ export const jsonCodec: Codec = {
       throw new EncodingError(`body cannot be encoded as JSON: ${(cause as Error).message}`, { cause });
     }
     if (text === undefined) throw new EncodingError(`body of type ${typeof body} cannot be encoded as JSON`);
-    return { bytes: encoder.encode(text), contentType: CONTENT_TYPE_JSON };
+    return { bytes: encoder.encode(text), contentType: CONTENT_TYPE_JSON, text };
   },
   decode(bytes, contentType) {
     if (!isJson(contentType)) return bytes;

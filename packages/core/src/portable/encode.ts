@@ -38,7 +38,7 @@ export function encodeOutgoing(message: OutgoingMessage, codec: Codec, limits: D
     if (typeof value !== 'string') throw new ConfigError(`message.headers.${name}`, `header values must be strings, got ${typeof value}`);
     if (name.startsWith(RESERVED_HEADER_PREFIX)) throw new ConfigError(`message.headers.${name}`, `names starting with "${RESERVED_HEADER_PREFIX}" are reserved for brokerkit`);
   }
-  const { bytes, contentType } = codec.encode(message.body);
+  const { bytes, contentType, text } = codec.encode(message.body);
   const messageId = id ?? randomUUID();
   const encoded: EncodedMessage = {
     id: messageId,
@@ -50,6 +50,7 @@ export function encodeOutgoing(message: OutgoingMessage, codec: Codec, limits: D
       [Header.contentType]: contentType,
     },
     body: bytes,
+    ...(text !== undefined ? { text } : {}),
   };
   const size = encodedSizeBytes(encoded);
   if (size > limits.maxMessageBytes) throw new MessageTooLargeError(size, limits.maxMessageBytes, backend);
