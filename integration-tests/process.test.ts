@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { connect, type Broker } from '@brokerkit/core';
+import { Toxiproxy } from '@brokerkit/faults';
 import { pause, waitUntil } from '@brokerkit/conformance';
 import { startBrokers } from '@brokerkit/testing';
 import { startConsumerProcess } from './fixtures/consumer-process.js';
@@ -67,31 +68,25 @@ describe('process integration: SIGTERM closes gracefully, health for readiness p
   }
 
   it('redis behind toxiproxy: health says down within its timeout when the path is cut, ok again after', { timeout: 60_000, skip: process.env.BROKERKIT_TOXIPROXY_URL ? false : 'BROKERKIT_TOXIPROXY_URL is not set (./scripts/test starts toxiproxy)' }, async () => {
-    const api = process.env.BROKERKIT_TOXIPROXY_URL as string;
+    const toxiproxy = new Toxiproxy(process.env.BROKERKIT_TOXIPROXY_URL as string);
     const name = `bk-health-${randomBytes(4).toString('hex')}`;
     const upstream = new URL(urls.redis as string);
-    const call = async (method: string, path: string, body?: object): Promise<{ listen?: string }> => {
-      const response = await fetch(`${api}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
-      assert.ok(response.ok, `toxiproxy ${method} ${path}: ${response.status}`);
-      return response.status === 204 ? {} : ((await response.json()) as { listen?: string });
-    };
-    const { listen } = await call('POST', '/proxies', { name, listen: '127.0.0.1:0', upstream: `${upstream.hostname}:${upstream.port || 6379}`, enabled: true });
     const proxied = new URL(urls.redis as string);
-    proxied.host = listen as string;
+    proxied.host = await toxiproxy.create(name, `${upstream.hostname}:${upstream.port || 6379}`);
     const broker = await connect(proxied.toString());
     try {
       assert.equal((await broker.health()).status, 'ok');
-      await call('POST', `/proxies/${name}`, { enabled: false });
+      await toxiproxy.setEnabled(name, false);
       const started = Date.now();
       const down = await broker.health({ timeoutMs: 1_000 });
       assert.equal(down.status, 'down', JSON.stringify(down));
       assert.ok(Date.now() - started < 3_000, `health answered in ${Date.now() - started} ms`);
       assert.ok(down.error, 'says why');
-      await call('POST', `/proxies/${name}`, { enabled: true });
+      await toxiproxy.setEnabled(name, true);
       assert.ok(await pollHealth(broker), 'ok again once the path is back');
     } finally {
       await broker.destroy();
-      await call('DELETE', `/proxies/${name}`).catch(() => undefined);
+      await toxiproxy.remove(name).catch(() => undefined);
     }
   });
 });

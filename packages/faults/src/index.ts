@@ -1,3 +1,3 @@
 export { runFaults, type FaultsOptions } from './run.js';
 export { SCENARIOS, type FaultsReport, type ScenarioId, type ScenarioResult } from './report.js';
-export { parseProxyRoute, type ProxyRoute } from './network-cut.js';
+export { parseProxyRoute, Toxiproxy, type ProxyRoute } from './network-cut.js';

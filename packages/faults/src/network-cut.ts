@@ -3,8 +3,8 @@ import { connect, sleep, type Broker } from '@brokerkit/core';
 import type { ScenarioResult } from './report.js';
 import { disruptedStream } from './disrupted-stream.js';
 
-/** A toxiproxy server's HTTP API: one proxy per scenario run. */
-class Toxiproxy {
+/** A toxiproxy server's HTTP API: one proxy per scenario run (and per test that cuts a path). */
+export class Toxiproxy {
   constructor(private readonly api: string) {}
 
   private async call(method: string, path: string, body?: unknown): Promise<unknown> {

@@ -69,7 +69,7 @@ class RedisDriver implements Driver {
         const entryId = await this.client.xadd(topic, ...(trim as ['MAXLEN', '~', number]), '*', ...toFields(message));
         return [{ id: message.id, brokerId: String(entryId) }];
       } catch (error) {
-        throw new SendError(`XADD to ${topic} failed for message ${message.id}: ${(error as Error).message}`, { cause: error, retriable: true });
+        throw xaddFailed(topic, message.id, error as Error);
       }
     }
     const pipeline = this.client.pipeline();
@@ -78,7 +78,7 @@ class RedisDriver implements Driver {
     if (!results) throw new SendError(`XADD to ${topic} was discarded`, { retriable: true });
     return messages.map((message, index) => {
       const [error, entryId] = results[index] ?? [new Error('no reply')];
-      if (error) throw new SendError(`XADD to ${topic} failed for message ${message.id}: ${error.message}`, { cause: error, retriable: true });
+      if (error) throw xaddFailed(topic, message.id, error);
       return { id: message.id, brokerId: String(entryId) };
     });
   }
@@ -161,3 +161,5 @@ export const driverFactory: DriverFactory = {
     return new RedisDriver(client, settings);
   },
 };
+
+const xaddFailed = (topic: string, id: string, error: Error): SendError => new SendError(`XADD to ${topic} failed for message ${id}: ${error.message}`, { cause: error, retriable: true });

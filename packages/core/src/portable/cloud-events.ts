@@ -41,6 +41,8 @@ export interface CloudEventAttributes {
 const CORE = ['id', 'source', 'type', 'specversion', 'time', 'subject', 'datacontenttype', 'dataschema'] as const;
 const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
 const PREFIXES = ['ce_', 'ce-', 'cloudEvents:', 'cloudEvents_'] as const;
+/** `<prefix>id` of each binding: the one lookup every received message pays. */
+const ID_NAMES = PREFIXES.map((prefix) => `${prefix}id`);
 
 /** The binding's attribute prefix for a backend, and whether datacontenttype goes in a `content-type` header. */
 export function bindingOf(backend: string): { prefix: string; contentTypeHeader: boolean } {
@@ -96,8 +98,9 @@ export function cloudEventHeaders(backend: string, id: string, contentType: stri
  * source, type and specversion are all there.
  */
 export function readCloudEvent(headers: Readonly<Headers>, contentType: string | undefined): CloudEventAttributes | undefined {
-  if (!('ce_id' in headers || 'ce-id' in headers || 'cloudEvents:id' in headers || 'cloudEvents_id' in headers)) return undefined;
-  const prefix = PREFIXES.find((p) => headers[`${p}id`] !== undefined) as string;
+  const index = ID_NAMES.findIndex((name) => headers[name] !== undefined);
+  if (index < 0) return undefined;
+  const prefix = PREFIXES[index] as string;
   const values: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) if (name.startsWith(prefix)) values[name.slice(prefix.length)] = value;
   const { id, source, type, specversion, time, subject, datacontenttype, dataschema, ...extensions } = values;

@@ -308,19 +308,13 @@ export class SubscriptionRunner {
     const facts = { topic: this.spec.topic, subscription: this.spec.subscription, attempts, reason, lastError, publishedAt: delivery.publishedAt };
     const moved = withDeadLetterHeaders(delivery.message, facts);
     const span = this.telemetry.deadLetterSend(moved.headers, queue, reason);
-    let failed: unknown;
-    await this.settle(lease, async () => {
-      try {
-        if (delivery.deadLetter) {
-          await delivery.deadLetter(queue, moved);
-        } else {
-          // Send first, then ack: a crash in between duplicates into the DLQ, never loses.
-          await this.driver.send(queue, [moved]);
-          await delivery.ack();
-        }
-      } catch (error) {
-        failed = error;
-        throw error;
+    const failed = await this.settle(lease, async () => {
+      if (delivery.deadLetter) {
+        await delivery.deadLetter(queue, moved);
+      } else {
+        // Send first, then ack: a crash in between duplicates into the DLQ, never loses.
+        await this.driver.send(queue, [moved]);
+        await delivery.ack();
       }
     });
     endSpan(span, failed);
@@ -335,14 +329,16 @@ export class SubscriptionRunner {
     );
   }
 
-  /** Settle once; errors (a lost connection) go to onError and the broker redelivers. */
-  private async settle(lease: Lease, action: () => Promise<void>, evenIfStopped = false): Promise<void> {
-    if (lease.settled || this.crashed || (this.stopped && !evenIfStopped)) return;
+  /** Settle once; errors (a lost connection) go to onError and the broker redelivers. Resolves with the error, if any. */
+  private async settle(lease: Lease, action: () => Promise<void>, evenIfStopped = false): Promise<unknown> {
+    if (lease.settled || this.crashed || (this.stopped && !evenIfStopped)) return undefined;
     lease.settled = true;
     try {
       await action();
+      return undefined;
     } catch (error) {
       this.options.onError(asBrokerkitError(error, `settling message ${lease.delivery.message.id} failed; the broker will redeliver it`));
+      return error;
     }
   }
 

@@ -135,10 +135,8 @@ export class SendTelemetry {
   }
 }
 
+/** What varies per handler attempt (the subscription's own facts are fixed at construction). */
 export interface ProcessFacts {
-  backend: string;
-  topic: string;
-  subscription: string;
   messageId: string;
   attempt: number;
   headers: Readonly<Headers>;
@@ -176,7 +174,7 @@ export class ConsumeTelemetry {
    * Run one handler attempt inside a CONSUMER span whose parent is the context the message
    * carries (so producer and consumer share a trace id). Resolves with the handler's error, if any.
    */
-  async process(facts: Omit<ProcessFacts, 'backend' | 'topic' | 'subscription'>, run: () => Promise<void> | void): Promise<{ error?: unknown; span: Span }> {
+  async process(facts: ProcessFacts, run: () => Promise<void> | void): Promise<{ error?: unknown; span: Span }> {
     const parent = contextFromHeaders(facts.headers);
     const span = tracer.startSpan(this.spanName, this.spanOptions, parent);
     if (span.isRecording()) {
