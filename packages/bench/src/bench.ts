@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { extname } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RAW_BACKENDS } from './raw/index.js';
 import type { RunFigures, WorkloadOptions } from './workload.js';
@@ -26,19 +27,72 @@ export interface BenchReport {
   /** Median over rounds. */
   sdk: RunFigures;
   raw: RunFigures | null;
-  /** SDK/raw; for p99, SDK p99 / raw p99 (lower is better there). */
-  ratios: { produce: number; produceSingle: number; consume: number; p99: number } | null;
+  /**
+   * SDK/raw, the median over rounds of each round's ratio (the two runs of a round are
+   * neighbours in time, so a machine that slows down between rounds cancels out); for p99 and
+   * CPU, SDK / raw too (lower is better there).
+   */
+  ratios: Ratios | null;
+  /** Lowest and highest per-round ratio: how far one run can be trusted on this machine. */
+  ratioRanges: Record<keyof Ratios, [number, number]> | null;
   runs: { side: 'sdk' | 'raw'; round: number; figures: RunFigures }[];
 }
 
-/** Emulators are slower by orders of magnitude: their default workloads are smaller. */
-const DEFAULT_MESSAGES: Record<string, number> = { sqs: 300, pubsub: 2_000 };
+export interface Ratios {
+  produce: number;
+  produceSingle: number;
+  consume: number;
+  p99: number;
+  produceCpu: number;
+  consumeCpu: number;
+}
 
-const worker = fileURLToPath(new URL(`./worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+/**
+ * Default workload per backend: large enough that each measured phase lasts about a second
+ * or more (a phase of a few tens of ms measures the garbage collector's timing, not the
+ * client); the emulators are slower by orders of magnitude, so theirs are smaller. The paced
+ * rate is one each backend sustains with awaited single sends.
+ */
+const PROFILES: Record<string, { messages: number; latencyMessages: number; latencyRatePerSec: number }> = {
+  memory: { messages: 50_000, latencyMessages: 1_000, latencyRatePerSec: 200 },
+  redis: { messages: 50_000, latencyMessages: 1_000, latencyRatePerSec: 200 },
+  rabbitmq: { messages: 20_000, latencyMessages: 1_000, latencyRatePerSec: 200 },
+  kafka: { messages: 30_000, latencyMessages: 1_000, latencyRatePerSec: 200 },
+  sqs: { messages: 300, latencyMessages: 200, latencyRatePerSec: 20 },
+  pubsub: { messages: 2_000, latencyMessages: 500, latencyRatePerSec: 100 },
+};
+const FALLBACK_PROFILE = { messages: 5_000, latencyMessages: 300, latencyRatePerSec: 100 };
+
+const here = fileURLToPath(import.meta.url);
+/**
+ * Both sides run as compiled JavaScript, as users run them: from this package's `dist/` even
+ * when the CLI runs from source. A TypeScript loader (tsx) would tax brokerkit's side only — its
+ * transform wraps every closure created per message in a naming helper that compiled code
+ * does not have, while the raw clients are plain JavaScript either way.
+ */
+const fromSource = extname(here) === '.ts';
+const worker = fromSource ? join(dirname(here), '..', 'dist', 'worker.js') : join(dirname(here), 'worker.js');
+
+/** From a source checkout: bring the workspace's compiled output up to date (incremental, ~1 s when nothing changed). */
+async function ensureCompiled(onProgress?: (line: string) => void): Promise<void> {
+  if (!fromSource) return;
+  const root = join(dirname(here), '..', '..', '..');
+  const require = createRequire(import.meta.url);
+  const tsc = join(dirname(require.resolve('typescript/package.json', { paths: [root] })), 'bin', 'tsc');
+  onProgress?.('compiling the workspace (tsc -b) so the bench measures the JavaScript users run…');
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, [tsc, '-b', join(root, 'tsconfig.build.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`compiling the workspace failed (tsc -b exit ${code}): ${out.trim().split('\n').slice(0, 5).join(' | ')}`))));
+  });
+}
 
 function runSide(side: 'sdk' | 'raw', options: Required<Omit<BenchOptions, 'onProgress'>>, workload: WorkloadOptions): Promise<RunFigures> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, worker, side, options.backend, options.url, JSON.stringify(workload)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [worker, side, options.backend, options.url, JSON.stringify(workload)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
@@ -59,7 +113,7 @@ const median = (values: number[]): number => {
 };
 
 /** Rates and bytes as whole numbers, milliseconds and MB/s to two decimals. */
-const tidy = (key: keyof RunFigures, value: number): number => (/Ms$|MBPerSec$/.test(key) ? Math.round(value * 100) / 100 : Math.round(value));
+const tidy = (key: keyof RunFigures, value: number): number => (/Ms$|MBPerSec$|PerMsg$/.test(key) ? Math.round(value * 100) / 100 : Math.round(value));
 
 function medianFigures(runs: RunFigures[]): RunFigures {
   const keys = Object.keys(runs[0] as RunFigures) as (keyof RunFigures)[];
@@ -68,31 +122,65 @@ function medianFigures(runs: RunFigures[]): RunFigures {
 
 const ratio = (a: number, b: number): number => (b > 0 ? Math.round((a / b) * 100) / 100 : Number.NaN);
 
+/** Each round's SDK/raw ratios. */
+function pairedRatios(runs: BenchReport['runs']): Ratios[] {
+  const rounds = new Set(runs.map((run) => run.round));
+  return [...rounds].flatMap((round) => {
+    const sdk = runs.find((run) => run.round === round && run.side === 'sdk')?.figures;
+    const raw = runs.find((run) => run.round === round && run.side === 'raw')?.figures;
+    if (!sdk || !raw) return [];
+    return [
+      {
+        produce: ratio(sdk.produceMsgsPerSec, raw.produceMsgsPerSec),
+        produceSingle: ratio(sdk.produceSingleMsgsPerSec, raw.produceSingleMsgsPerSec),
+        consume: ratio(sdk.consumeMsgsPerSec, raw.consumeMsgsPerSec),
+        p99: ratio(sdk.p99Ms, raw.p99Ms),
+        produceCpu: ratio(sdk.produceCpuUsPerMsg, raw.produceCpuUsPerMsg),
+        consumeCpu: ratio(sdk.consumeCpuUsPerMsg, raw.consumeCpuUsPerMsg),
+      },
+    ];
+  });
+}
+
+function summarise(perRound: Ratios[], pick: (values: number[]) => number): Ratios {
+  const keys = Object.keys(perRound[0] as Ratios) as (keyof Ratios)[];
+  return Object.fromEntries(keys.map((key) => [key, Math.round(pick(perRound.map((r) => r[key])) * 100) / 100])) as unknown as Ratios;
+}
+
+function rangeOf(perRound: Ratios[]): Record<keyof Ratios, [number, number]> {
+  const low = summarise(perRound, (values) => Math.min(...values));
+  const high = summarise(perRound, (values) => Math.max(...values));
+  const keys = Object.keys(low) as (keyof Ratios)[];
+  return Object.fromEntries(keys.map((key) => [key, [low[key], high[key]]])) as Record<keyof Ratios, [number, number]>;
+}
+
 /**
  * Run the same workload through brokerkit and through the broker's raw client, each in its
  * own process, alternating the order each round; report medians and SDK/raw ratios.
  */
 export async function runBench(input: BenchOptions): Promise<BenchReport> {
+  const profile = PROFILES[input.backend] ?? FALLBACK_PROFILE;
   const options = {
     backend: input.backend,
     url: input.url,
-    messages: input.messages ?? DEFAULT_MESSAGES[input.backend] ?? 5_000,
+    messages: input.messages ?? profile.messages,
     sizeBytes: input.sizeBytes ?? 256,
     concurrency: input.concurrency ?? 16,
-    rounds: input.rounds ?? 2,
+    rounds: input.rounds ?? 3,
   };
   const workload: WorkloadOptions = {
     messages: options.messages,
     sizeBytes: options.sizeBytes,
     concurrency: options.concurrency,
-    singles: Math.min(options.messages, 500),
+    singles: Math.min(options.messages, 2_000),
     batchSize: 100,
-    latencyMessages: Math.min(options.messages, 300),
-    latencyRatePerSec: 100,
+    latencyMessages: Math.min(options.messages, profile.latencyMessages),
+    latencyRatePerSec: profile.latencyRatePerSec,
     phaseTimeoutMs: 180_000,
   };
   const hasRaw = RAW_BACKENDS.includes(options.backend);
   const sides: ('sdk' | 'raw')[] = hasRaw ? ['sdk', 'raw'] : ['sdk'];
+  await ensureCompiled(input.onProgress);
   const runs: BenchReport['runs'] = [];
   const total = options.rounds * sides.length;
   for (let round = 1; round <= options.rounds; round += 1) {
@@ -102,12 +190,13 @@ export async function runBench(input: BenchOptions): Promise<BenchReport> {
       const figures = await runSide(side, options, workload);
       runs.push({ side, round, figures });
       input.onProgress?.(
-        `${options.backend} [${runs.length}/${total}] ${side} round ${round}: produce ${figures.produceMsgsPerSec} msg/s (single ${figures.produceSingleMsgsPerSec}), consume ${figures.consumeMsgsPerSec} msg/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, peak RSS ${Math.round(figures.peakRssBytes / 1_048_576)} MiB`,
+        `${options.backend} [${runs.length}/${total}] ${side} round ${round}: produce ${figures.produceMsgsPerSec} msg/s (single ${figures.produceSingleMsgsPerSec}), consume ${figures.consumeMsgsPerSec} msg/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, CPU ${figures.produceCpuUsPerMsg}/${figures.consumeCpuUsPerMsg} µs per message produced/consumed, peak RSS ${Math.round(figures.peakRssBytes / 1_048_576)} MiB`,
       );
     }
   }
   const sdk = medianFigures(runs.filter((run) => run.side === 'sdk').map((run) => run.figures));
   const raw = hasRaw ? medianFigures(runs.filter((run) => run.side === 'raw').map((run) => run.figures)) : null;
+  const perRound = hasRaw ? pairedRatios(runs) : [];
   return {
     backend: options.backend,
     url: options.url,
@@ -118,14 +207,8 @@ export async function runBench(input: BenchOptions): Promise<BenchReport> {
     generatedAt: new Date().toISOString(),
     sdk,
     raw,
-    ratios: raw
-      ? {
-          produce: ratio(sdk.produceMsgsPerSec, raw.produceMsgsPerSec),
-          produceSingle: ratio(sdk.produceSingleMsgsPerSec, raw.produceSingleMsgsPerSec),
-          consume: ratio(sdk.consumeMsgsPerSec, raw.consumeMsgsPerSec),
-          p99: ratio(sdk.p99Ms, raw.p99Ms),
-        }
-      : null,
+    ratios: perRound.length > 0 ? summarise(perRound, median) : null,
+    ratioRanges: perRound.length > 0 ? rangeOf(perRound) : null,
     runs,
   };
 }

@@ -26,10 +26,21 @@ export interface RunFigures {
   p95Ms: number;
   p99Ms: number;
   peakRssBytes: number;
+  /**
+   * CPU time of this process (user + system) per message, in µs: what the client library (and
+   * brokerkit on top) costs, independent of how fast the broker answers on a shared machine.
+   */
+  produceCpuUsPerMsg: number;
+  consumeCpuUsPerMsg: number;
 }
 
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
 const round = (value: number, digits = 1): number => Math.round(value * 10 ** digits) / 10 ** digits;
+/** CPU µs (user + system) this process spent since `since`. */
+const cpuUsSince = (since: NodeJS.CpuUsage): number => {
+  const spent = process.cpuUsage(since);
+  return spent.user + spent.system;
+};
 
 /** Wait for `condition`; a phase that never completes fails the run, saying what was missing. */
 async function waitFor(condition: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
@@ -64,16 +75,18 @@ async function measure(target: BenchTarget, options: WorkloadOptions): Promise<R
   const bulk = `bench-${run}-bulk`;
   await target.setup(bulk);
   started = performance.now();
+  let cpu = process.cpuUsage();
   for (let i = 0; i < options.messages; i += options.batchSize) {
     await target.sendBatch(bulk, Array.from({ length: Math.min(options.batchSize, options.messages - i) }, body));
   }
   const batchMs = performance.now() - started;
+  const produceCpuUs = cpuUsSince(cpu);
 
   // 3. consume what the batches filled
   let consumed = 0;
   let firstAt = 0;
   let lastAt = 0;
-  started = performance.now();
+  cpu = process.cpuUsage();
   const stopBulk = await target.consume(bulk, options.concurrency, () => {
     const at = performance.now();
     firstAt ||= at;
@@ -81,6 +94,7 @@ async function measure(target: BenchTarget, options: WorkloadOptions): Promise<R
     consumed += 1;
   });
   await waitFor(() => consumed >= options.messages, options.phaseTimeoutMs, () => `${options.messages} messages to be consumed (got ${consumed})`);
+  const consumeCpuUs = cpuUsSince(cpu);
   await stopBulk();
   // From the first delivery: attaching (a group join, a stream) is not throughput.
   const consumeMs = Math.max(1, lastAt - firstAt);
@@ -113,5 +127,7 @@ async function measure(target: BenchTarget, options: WorkloadOptions): Promise<R
     p95Ms: round(percentile(latencies, 95), 2),
     p99Ms: round(percentile(latencies, 99), 2),
     peakRssBytes: process.resourceUsage().maxRSS * 1_024,
+    produceCpuUsPerMsg: round(produceCpuUs / options.messages, 2),
+    consumeCpuUsPerMsg: round(consumeCpuUs / consumed, 2),
   };
 }

@@ -1,4 +1,4 @@
-import { runBench, type BenchReport, type RunFigures } from '@brokerkit/bench';
+import { runBench, type BenchReport, type Ratios, type RunFigures } from '@brokerkit/bench';
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import { resolveHarness, write } from './compare.js';
@@ -15,32 +15,42 @@ export interface BenchCommandOptions {
 }
 
 
-const ROWS: { label: string; key: keyof RunFigures; unit: string; lowerIsBetter?: boolean }[] = [
-  { label: 'produce, batches of 100', key: 'produceMsgsPerSec', unit: 'msg/s' },
+/** `ratio`: the row's paired per-round ratio in the report (others divide the medians). */
+const ROWS: { label: string; key: keyof RunFigures; unit: string; lowerIsBetter?: boolean; ratio?: keyof Ratios }[] = [
+  { label: 'produce, batches of 100', key: 'produceMsgsPerSec', unit: 'msg/s', ratio: 'produce' },
   { label: 'produce, batches of 100', key: 'produceMBPerSec', unit: 'MB/s' },
-  { label: 'produce, single awaited sends', key: 'produceSingleMsgsPerSec', unit: 'msg/s' },
-  { label: 'consume with ack', key: 'consumeMsgsPerSec', unit: 'msg/s' },
+  { label: 'produce, single awaited sends', key: 'produceSingleMsgsPerSec', unit: 'msg/s', ratio: 'produceSingle' },
+  { label: 'consume with ack', key: 'consumeMsgsPerSec', unit: 'msg/s', ratio: 'consume' },
   { label: 'latency p50 (paced)', key: 'p50Ms', unit: 'ms', lowerIsBetter: true },
   { label: 'latency p95 (paced)', key: 'p95Ms', unit: 'ms', lowerIsBetter: true },
-  { label: 'latency p99 (paced)', key: 'p99Ms', unit: 'ms', lowerIsBetter: true },
+  { label: 'latency p99 (paced)', key: 'p99Ms', unit: 'ms', lowerIsBetter: true, ratio: 'p99' },
+  { label: 'CPU per message produced', key: 'produceCpuUsPerMsg', unit: 'µs', lowerIsBetter: true, ratio: 'produceCpu' },
+  { label: 'CPU per message consumed', key: 'consumeCpuUsPerMsg', unit: 'µs', lowerIsBetter: true, ratio: 'consumeCpu' },
   { label: 'peak memory (RSS)', key: 'peakRssBytes', unit: 'MiB', lowerIsBetter: true },
 ];
 
 const show = (value: number, unit: string): string => (unit === 'MiB' ? `${Math.round(value / 1_048_576)} MiB` : `${value} ${unit}`);
 
-/** SDK against raw client, one row per figure; the ratio is coloured against the project's bar. */
+/**
+ * SDK against raw client, one row per figure (medians over rounds); the ratio is coloured
+ * against the project's bar, with the lowest–highest per-round ratio beside it.
+ */
 export function renderBench(report: BenchReport): string {
-  const table = new Table({ head: [pc.bold(pc.cyan(`${report.backend} (${report.messages} msgs, ${report.sizeBytes} B, concurrency ${report.concurrency})`)), pc.bold('brokerkit'), pc.bold('raw client'), pc.bold('brokerkit / raw')], style: { head: [], border: [] } });
+  const head = [`${report.backend} (${report.messages} msgs, ${report.sizeBytes} B, concurrency ${report.concurrency}, ${report.rounds} rounds)`, 'brokerkit', 'raw client', 'brokerkit / raw', 'range over rounds'];
+  const table = new Table({ head: head.map((text, index) => pc.bold(index === 0 ? pc.cyan(text) : text)), style: { head: [], border: [] } });
   for (const row of ROWS) {
     const sdk = report.sdk[row.key];
     const raw = report.raw?.[row.key];
     let ratio = '—';
+    let range = '';
     if (raw !== undefined && raw > 0) {
-      const value = Math.round((sdk / raw) * 100) / 100;
+      const value = row.ratio && report.ratios ? report.ratios[row.ratio] : Math.round((sdk / raw) * 100) / 100;
       const good = row.lowerIsBetter ? value <= 1.2 : value >= 0.95;
       ratio = (good ? pc.green : pc.yellow)(value.toFixed(2));
+      const spread = row.ratio ? report.ratioRanges?.[row.ratio] : undefined;
+      if (spread) range = pc.dim(`${spread[0].toFixed(2)}–${spread[1].toFixed(2)}`);
     }
-    table.push([row.label, show(sdk, row.unit), raw === undefined ? pc.dim('no raw client') : show(raw, row.unit), ratio]);
+    table.push([row.label, show(sdk, row.unit), raw === undefined ? pc.dim('no raw client') : show(raw, row.unit), ratio, range]);
   }
   return table.toString();
 }
