@@ -19,6 +19,7 @@ export { bindingOf as cloudEventBinding, readCloudEvent, type CloudEventAttribut
 export { contextFromHeaders, messagingSystem } from './portable/telemetry.js';
 export { firstContact, OncePerKey, OpenSubscriptions } from './portable/driver-helpers.js';
 export { PushBuffer } from './portable/push-buffer.js';
+export { TurnBatcher } from './portable/turn-batcher.js';
 export { DEFAULT_ACK_TIMEOUT_MS, DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, requireName } from './portable/resolve-options.js';
 export type { RunnerStats } from './portable/runner.js';
 export { Subscriber, type Consumer, type SubscriberHealth } from './portable/subscriber.js';

@@ -1,9 +1,11 @@
-import type { Delivery, EncodedMessage } from '@brokerkit/core';
+import { TurnBatcher, type Delivery, type EncodedMessage } from '@brokerkit/core';
 import type { Redis } from 'ioredis';
 import { fromFields, publishedAtOf, toFields, type RawEntry } from './fields.js';
 import { BlockingReader } from './reader.js';
 
 const BLOCK_MS = 2_000;
+/** Ids in one XACK: a bound on one command's size, far above any consumer's concurrency. */
+const MAX_IDS_PER_XACK = 1_000;
 
 /** Extend an entry's lease only while this consumer still owns it: never steal it back. */
 const EXTEND_IF_OWNER = `
@@ -35,6 +37,9 @@ export class GroupSubscription extends BlockingReader {
   private autoclaimCursor = '0-0';
   private lastAutoclaimAt = 0;
   private keeper: NodeJS.Timeout | undefined;
+  private readonly acks = new TurnBatcher<string>(MAX_IDS_PER_XACK, async (entryIds) => {
+    await this.commands.xack(this.settings.stream, this.settings.group, ...entryIds);
+  });
 
   constructor(
     commands: Redis,
@@ -97,35 +102,38 @@ export class GroupSubscription extends BlockingReader {
   }
 
   private toDelivery(entryId: string, fields: Buffer[], attempt: number): Delivery {
+    return new GroupDelivery(this, entryId, fromFields(entryId, fields), attempt);
+  }
+
+  /** Settle an entry as done; acks of one event-loop turn share one XACK. */
+  ack(entryId: string): Promise<void> {
+    return this.acks.add(entryId);
+  }
+
+  async nack(entryId: string, delayMs: number): Promise<void> {
+    if (delayMs <= 0) {
+      await this.release(entryId);
+      return;
+    }
+    this.parked.add(entryId);
+    this.later(delayMs, () => this.redeliverParked(entryId));
+  }
+
+  async extendLease(entryId: string): Promise<void> {
     const { stream, group, consumer } = this.settings;
-    const commands = this.commands;
-    const message = fromFields(entryId, fields);
-    return {
-      message,
-      publishedAt: publishedAtOf(entryId),
-      attempt,
-      native: { stream, group, entryId },
-      ack: async () => {
-        await commands.xack(stream, group, entryId);
-      },
-      nack: async (delayMs) => {
-        if (delayMs <= 0) {
-          await this.release(entryId);
-          return;
-        }
-        this.parked.add(entryId);
-        this.later(delayMs, () => this.redeliverParked(entryId));
-      },
-      extendLease: async () => {
-        await commands.eval(EXTEND_IF_OWNER, 1, stream, group, consumer, entryId);
-      },
-      deadLetter: async (queue: string, moved: EncodedMessage) => {
-        // One transaction: the DLQ entry and the ack exist together or not at all.
-        const results = await commands.multi().xadd(queue, '*', ...toFields(moved)).xack(stream, group, entryId).exec();
-        const failed = results?.find(([error]) => error);
-        if (!results || failed) throw failed?.[0] ?? new Error('dead-letter transaction was discarded');
-      },
-    };
+    await this.commands.eval(EXTEND_IF_OWNER, 1, stream, group, consumer, entryId);
+  }
+
+  async deadLetter(entryId: string, queue: string, moved: EncodedMessage): Promise<void> {
+    const { stream, group } = this.settings;
+    // One transaction: the DLQ entry and the ack exist together or not at all.
+    const results = await this.commands.multi().xadd(queue, '*', ...toFields(moved)).xack(stream, group, entryId).exec();
+    const failed = results?.find(([error]) => error);
+    if (!results || failed) throw failed?.[0] ?? new Error('dead-letter transaction was discarded');
+  }
+
+  get where(): { stream: string; group: string } {
+    return { stream: this.settings.stream, group: this.settings.group };
   }
 
   /** Due: claim it again (counting the delivery) and hand it to the receive loop. */
@@ -147,5 +155,39 @@ export class GroupSubscription extends BlockingReader {
     if (this.parked.size === 0) return;
     const { stream, group, consumer } = this.settings;
     await this.commands.xclaim(stream, group, consumer, 0, ...this.parked, 'JUSTID');
+  }
+}
+
+/** A delivered stream entry. A class rather than closures per entry: this is made for every message. */
+class GroupDelivery implements Delivery {
+  constructor(
+    private readonly subscription: GroupSubscription,
+    private readonly entryId: string,
+    readonly message: EncodedMessage,
+    readonly attempt: number,
+  ) {}
+
+  get publishedAt(): Date {
+    return publishedAtOf(this.entryId);
+  }
+
+  get native(): { stream: string; group: string; entryId: string } {
+    return { ...this.subscription.where, entryId: this.entryId };
+  }
+
+  ack(): Promise<void> {
+    return this.subscription.ack(this.entryId);
+  }
+
+  nack(delayMs: number): Promise<void> {
+    return this.subscription.nack(this.entryId, delayMs);
+  }
+
+  extendLease(): Promise<void> {
+    return this.subscription.extendLease(this.entryId);
+  }
+
+  deadLetter(queue: string, moved: EncodedMessage): Promise<void> {
+    return this.subscription.deadLetter(this.entryId, queue, moved);
   }
 }

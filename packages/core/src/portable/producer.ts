@@ -1,13 +1,15 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { Driver, EncodedMessage } from '../contract/driver.js';
-import type { Headers, OutgoingMessage, SendReceipt } from '../contract/message.js';
+import type { OutgoingMessage, SendReceipt } from '../contract/message.js';
 import { rejectUnknownKeys } from '../config/options.js';
 import { BrokerkitError, ClosedError, ConfigError, SendError, describeError } from '../errors/index.js';
 import { resolveCloudEvent, type CloudEventOptions } from './cloud-events.js';
 import type { Codec } from './codec.js';
-import { encodeOutgoing, splitIntoBatches } from './encode.js';
+import { encodeOutgoingSized, splitIntoBatches, type EncodeExtras } from './encode.js';
 import { schemaOf, topicName, validateBody, type BodyIn, type TopicDefinition, type TopicRef } from './schema.js';
 import { SendTelemetry } from './telemetry.js';
+
+const NO_EXTRAS: EncodeExtras = {};
 
 export interface ProducerOptions {
   /** Send every message as a CloudEvent (binary mode) with these defaults; `true`: each message names its own type and source. */
@@ -63,33 +65,37 @@ export class Producer implements AsyncDisposable {
         await validateBody(schema, message.body, name, messages.length === 1 ? 'the body' : `the body of message ${index}`);
       }
     }
-    const traceHeaders: Headers[] = messages.map(() => ({}));
-    const telemetry = new SendTelemetry(this.driver.backend, name, messages.length, (index) => traceHeaders[index] as Headers);
-    let encoded: EncodedMessage[] = [];
+    const telemetry = new SendTelemetry(this.driver.backend, name, messages.length);
+    const encoded: EncodedMessage[] = [];
+    const sizes: number[] = [];
     const work = (async () => {
-      encoded = messages.map((message, index) => {
+      for (const [index, message] of messages.entries()) {
         const own = (message as Partial<OutgoingMessage> | null | undefined)?.cloudEvent;
         const cloudEvent = this.options.cloudEvents !== undefined || own !== undefined ? resolveCloudEvent(this.options.cloudEvents, own) : undefined;
-        return encodeOutgoing(message, this.codec, this.driver.limits, this.driver.backend, { headers: traceHeaders[index] as Headers, ...(cloudEvent ? { cloudEvent } : {}) });
-      });
-      return this.sendInBatches(name, encoded);
+        const traceHeaders = telemetry.headersFor(index);
+        const extras = traceHeaders === undefined && cloudEvent === undefined ? NO_EXTRAS : { ...(traceHeaders ? { headers: traceHeaders } : {}), ...(cloudEvent ? { cloudEvent } : {}) };
+        const { message: ready, sizeBytes } = encodeOutgoingSized(message, this.codec, this.driver.limits, this.driver.backend, extras);
+        encoded.push(ready);
+        sizes.push(sizeBytes);
+      }
+      return this.sendInBatches(name, encoded, sizes);
     })();
     this.pending.add(work);
     try {
       const receipts = await work;
-      telemetry.end(encoded.map((m) => m.id));
+      telemetry.end(encoded);
       return receipts;
     } catch (error) {
-      telemetry.end(encoded.map((m) => m.id), error);
+      telemetry.end(encoded, error);
       throw error;
     } finally {
       this.pending.delete(work);
     }
   }
 
-  private async sendInBatches(topic: string, encoded: EncodedMessage[]): Promise<SendReceipt[]> {
+  private async sendInBatches(topic: string, encoded: EncodedMessage[], sizes: number[]): Promise<SendReceipt[]> {
     const receipts: SendReceipt[] = [];
-    for (const batch of splitIntoBatches(encoded, this.driver.limits)) {
+    for (const batch of splitIntoBatches(encoded, this.driver.limits, sizes)) {
       try {
         receipts.push(...(await this.driver.send(topic, batch)));
       } catch (error) {

@@ -12,7 +12,7 @@ import { KeySerializer } from './key-serializer.js';
 import type { ResolvedHandlerOptions } from './resolve-options.js';
 import { validateBody } from './schema.js';
 import { ConsumeTelemetry, endSpan } from './telemetry.js';
-import { sleep } from './timing.js';
+import { sleep, yieldToIo } from './timing.js';
 
 /** Counters of one consumer or subscriber instance. */
 export interface RunnerStats {
@@ -127,10 +127,17 @@ export class SubscriptionRunner {
 
   private async receiveLoop(subscription: DriverSubscription): Promise<void> {
     while (!this.fetching.signal.aborted) {
-      const free = this.options.concurrency - this.stats.held;
+      let free = this.options.concurrency - this.stats.held;
       if (free <= 0) {
         await new Promise<void>((resolve) => (this.slotWaiter = resolve));
         continue;
+      }
+      if (free < this.options.concurrency) {
+        // Slots free up one settle at a time, often many in the same I/O turn (acks answered
+        // together). Let that turn finish first, so one receive asks for all of them: one broker
+        // round trip instead of one per slot on pull brokers, at the cost of one macrotask.
+        await yieldToIo();
+        free = this.options.concurrency - this.stats.held;
       }
       let deliveries: Delivery[];
       try {
@@ -162,17 +169,24 @@ export class SubscriptionRunner {
     this.stats.held += 1;
     const lease: Lease = { delivery, settled: false, active: false, extendedAt: performance.now() };
     this.leases.add(lease);
-    const key = this.options.ordering === 'key' ? delivery.message.key : undefined;
-    const work = this.serializer
-      .run(key, () => this.process(lease))
-      .catch((error: unknown) => this.options.onError(asBrokerkitError(error, 'handling a message failed')))
-      .finally(() => {
-        this.leases.delete(lease);
-        this.inFlight.delete(work);
-        this.stats.held -= 1;
-        this.wakeLoop();
-      });
+    const work = this.handle(lease).then(() => {
+      this.inFlight.delete(work);
+    });
     this.inFlight.add(work);
+  }
+
+  /** Process one lease (in its key's turn), then free its slot. Never rejects. */
+  private async handle(lease: Lease): Promise<void> {
+    const key = this.options.ordering === 'key' ? lease.delivery.message.key : undefined;
+    try {
+      await (key === undefined ? this.process(lease) : this.serializer.run(key, () => this.process(lease)));
+    } catch (error) {
+      this.options.onError(asBrokerkitError(error, 'handling a message failed'));
+    } finally {
+      this.leases.delete(lease);
+      this.stats.held -= 1;
+      this.wakeLoop();
+    }
   }
 
   private async process(lease: Lease): Promise<void> {

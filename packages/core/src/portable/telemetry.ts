@@ -3,6 +3,7 @@ import {
   SpanKind,
   SpanStatusCode,
   context,
+  INVALID_TRACEID,
   metrics,
   propagation,
   trace,
@@ -90,31 +91,55 @@ function instruments(): Instruments {
   return instrumentsFor.instruments;
 }
 
-/** Spans and metrics of one `sendBatch`: create them, inject, then `end()` with the outcome. */
+/**
+ * No SDK is taking spans: a span that neither records nor carries a valid context (the API's
+ * no-op tracer, with no trace active). Then per-message spans and their contexts would be
+ * allocated for nothing, and are skipped. A sampled-out span of a real SDK has a valid context
+ * and still propagates.
+ */
+const inert = (span: Span): boolean => !span.isRecording() && span.spanContext().traceId === INVALID_TRACEID;
+
+/** Spans and metrics of one `sendBatch`: create them, take each message's trace headers, then `end()` with the outcome. */
 export class SendTelemetry {
   private readonly sendSpan: Span;
   /** Per-message "create" spans of a batch; a single send injects its "send" span itself. */
   private readonly createSpans: Span[] = [];
   private readonly attributes: Attributes;
+  /** Per message, the trace context to write (spans live); else one carrier for all (inert spans). */
+  private readonly perMessage: Headers[] | undefined;
+  private readonly shared: Headers | undefined;
 
-  /** Starts the spans and writes each message's trace context into `headersOf(i)`. */
-  constructor(backend: string, topic: string, count: number, headersOf: (index: number) => Headers) {
+  /** Starts the spans and builds each message's trace context headers. */
+  constructor(backend: string, topic: string, count: number) {
     this.attributes = { 'messaging.system': messagingSystem(backend), 'messaging.destination.name': topic, 'messaging.operation.name': 'send' };
     const parent = context.active();
     if (count === 1) {
       this.sendSpan = tracer.startSpan(`send ${topic}`, { kind: SpanKind.PRODUCER, attributes: { ...this.attributes, 'messaging.operation.type': 'send' } }, parent);
-      inject(this.sendSpan, headersOf(0), parent);
+      if (inert(this.sendSpan)) {
+        this.shared = parentCarrier(parent);
+      } else {
+        this.perMessage = [{}];
+        inject(this.sendSpan, this.perMessage[0] as Headers, parent);
+      }
       return;
     }
     // A batch: one "create" span per message (its context travels with the message), linked
     // from one "send" span for the broker call, as the conventions describe for batches.
     const links: Link[] = [];
     const createOptions = { kind: SpanKind.PRODUCER, attributes: { ...this.attributes, 'messaging.operation.type': 'create', 'messaging.operation.name': 'create' } };
-    for (let index = 0; index < count; index += 1) {
-      const span = tracer.startSpan(`create ${topic}`, createOptions, parent);
-      inject(span, headersOf(index), parent);
-      this.createSpans.push(span);
-      if (span.isRecording()) links.push({ context: span.spanContext() });
+    const first = tracer.startSpan(`create ${topic}`, createOptions, parent);
+    if (inert(first)) {
+      this.shared = parentCarrier(parent);
+    } else {
+      this.perMessage = [];
+      for (let index = 0; index < count; index += 1) {
+        const span = index === 0 ? first : tracer.startSpan(`create ${topic}`, createOptions, parent);
+        const headers: Headers = {};
+        inject(span, headers, parent);
+        this.perMessage.push(headers);
+        this.createSpans.push(span);
+        if (span.isRecording()) links.push({ context: span.spanContext() });
+      }
     }
     this.sendSpan = tracer.startSpan(
       `send ${topic}`,
@@ -123,16 +148,29 @@ export class SendTelemetry {
     );
   }
 
-  /** The message ids are known once encoded; `error` when the send failed. */
-  end(ids: string[], error?: unknown): void {
-    if (ids.length === 1 && this.createSpans.length === 0) this.sendSpan.setAttribute('messaging.message.id', ids[0] as string);
+  /** Trace headers for message `index` (undefined: none to add). */
+  headersFor(index: number): Headers | undefined {
+    return this.perMessage ? this.perMessage[index] : this.shared;
+  }
+
+  /** The messages as encoded (their ids are known by then); `error` when the send failed. */
+  end(messages: readonly { id: string }[], error?: unknown): void {
+    if (messages.length === 1 && this.createSpans.length === 0) this.sendSpan.setAttribute('messaging.message.id', (messages[0] as { id: string }).id);
     this.createSpans.forEach((span, index) => {
-      if (ids[index] !== undefined) span.setAttribute('messaging.message.id', ids[index]);
+      const message = messages[index];
+      if (message !== undefined) span.setAttribute('messaging.message.id', message.id);
       endSpan(span, error);
     });
     endSpan(this.sendSpan, error);
-    instruments().sent.add(ids.length || this.createSpans.length || 1, error ? { ...this.attributes, 'error.type': errorType(error) } : this.attributes);
+    instruments().sent.add(messages.length || this.createSpans.length || 1, error ? { ...this.attributes, 'error.type': errorType(error) } : this.attributes);
   }
+}
+
+/** What a registered propagator writes for the parent context alone (baggage, say); undefined when nothing. */
+function parentCarrier(parent: Context): Headers | undefined {
+  const carrier: Headers = {};
+  propagation.inject(parent, carrier, headerSetter);
+  return Object.keys(carrier).length > 0 ? carrier : undefined;
 }
 
 /** What varies per handler attempt (the subscription's own facts are fixed at construction). */
@@ -183,7 +221,10 @@ export class ConsumeTelemetry {
     const started = performance.now();
     let error: unknown;
     try {
-      await context.with(trace.setSpan(parent, span), run);
+      // An inert span, no trace in the message and none active: the handler would see the same
+      // empty context either way, so the context switch (an allocation per message) is skipped.
+      if (parent === ROOT_CONTEXT && inert(span) && context.active() === ROOT_CONTEXT) await run();
+      else await context.with(trace.setSpan(parent, span), run);
     } catch (thrown) {
       error = thrown;
     }

@@ -26,3 +26,8 @@ export async function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout
     clearTimeout(timer);
   }
 }
+
+/** Resolves after the I/O callbacks already due have run (a `setImmediate` turn). */
+export function yieldToIo(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
