@@ -22,10 +22,12 @@ interface Fetched {
 
 const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 const JOIN_TIMEOUT_MS = 30_000;
+/** While the buffer is full, heartbeat this often (the session timeout is 10 s). */
+const HEARTBEAT_WHILE_FULL_MS = 1_000;
 
 /**
  * One consumer-group member. kafkajs pushes batches per partition; they are buffered here and
- * pulled by the portable layer's receive loop. Fetching pauses while the buffer is full.
+ * pulled by the portable layer's receive loop; a full buffer holds kafkajs' batch until it drains.
  * Offsets are committed by `PartitionTracker`s: only the finished prefix, with a mark of what
  * was handed out, so the next owner after a crash knows the attempt grew.
  */
@@ -37,11 +39,12 @@ export class KafkaSubscription implements DriverSubscription {
   /** Committed offsets per topic, read once per assignment (one admin call for all its partitions). */
   private committedNow = new OncePerKey<Map<number, { offset: string; metadata: string | null }>>();
   private readonly buffer = new PushBuffer<Fetched>();
-  private paused = false;
+  /** onBatch calls waiting for room in the buffer. */
+  private fetchers: (() => void)[] = [];
   private closing = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Per partition, something fetched from it whose tracker has a commit to send. */
-  private readonly dirty = new Map<string, Fetched>();
+  private readonly dirty = new Map<PartitionTracker, Fetched>();
   private commitRunning: Promise<void> | undefined;
   private commitQueued: Promise<void> | undefined;
   private readonly highWater: number;
@@ -113,10 +116,7 @@ export class KafkaSubscription implements DriverSubscription {
   async receive(max: number, signal: AbortSignal): Promise<Delivery[]> {
     const taken = await this.buffer.take(max, signal);
     if (this.closing) return [];
-    if (this.paused && this.buffer.length < this.highWater / 2) {
-      this.paused = false;
-      this.consumer.resume(this.topics.map((topic) => ({ topic })));
-    }
+    if (this.buffer.length < this.highWater / 2) this.wakeFetchers();
     const deliveries = taken.map((fetched) => this.toDelivery(fetched));
     // Record what is handed out, for the next owner after a crash to count. The commit is sent
     // now but not waited for (it halves end-to-end latency): requests on one connection are
@@ -132,6 +132,7 @@ export class KafkaSubscription implements DriverSubscription {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.wakeFetchers();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     for (const fetched of this.buffer.close()) fetched.tracker.release(fetched.offset);
@@ -143,14 +144,16 @@ export class KafkaSubscription implements DriverSubscription {
   /** Leave without committing anything more: what a crash looks like to the group (it leaves at once). */
   async abandon(): Promise<void> {
     this.closing = true;
+    this.wakeFetchers();
     for (const timer of this.timers) clearTimeout(timer);
     this.buffer.close();
     await this.consumer.disconnect().catch(() => undefined);
   }
 
-  private async onBatch({ batch, resolveOffset, pause, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async onBatch({ batch, resolveOffset, pause, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const tracker = await this.trackerFor(batch.topic, batch.partition, batch.messages[0]?.offset);
     for (const record of batch.messages) {
+      if (this.buffer.length >= this.highWater && !(await this.waitForRoom(heartbeat, () => isRunning() && !isStale()))) break;
       if (!isRunning() || isStale() || this.closing) break;
       const received = fromRecord(batch.topic, batch.partition, record);
       const wait = received.dueAt - Date.now();
@@ -168,10 +171,41 @@ export class KafkaSubscription implements DriverSubscription {
       if (tracker.accept(offset)) this.buffer.push({ topic: batch.topic, partition: batch.partition, offset, tracker, received });
       resolveOffset(record.offset);
     }
-    if (!this.paused && this.buffer.length >= this.highWater) {
-      this.paused = true;
-      this.consumer.pause(this.topics.map((topic) => ({ topic })));
+  }
+
+  /**
+   * Backpressure inside the batch: with the buffer full, wait here (kafkajs fetches nothing more
+   * for this partition until the batch returns), heartbeating so the group keeps this member.
+   * Pausing the consumer instead stalled it: a 512 KiB fetch overshoots the buffer many times
+   * over, and after a resume kafkajs fetches again only on a later loop (consume ran at 0.13 of
+   * a raw kafkajs loop). False: stop this batch (closing, revoked, rebalancing); the records
+   * not yet taken are fetched again.
+   */
+  private async waitForRoom(heartbeat: () => Promise<void>, current: () => boolean): Promise<boolean> {
+    while (this.buffer.length >= this.highWater) {
+      if (this.closing || !current()) return false;
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(wake, HEARTBEAT_WHILE_FULL_MS);
+        this.fetchers.push(wake);
+      });
+      if (this.closing || !current()) return false;
+      try {
+        await heartbeat();
+      } catch {
+        return false; // a rebalance is under way: let kafkajs rejoin
+      }
     }
+    return true;
+  }
+
+  private wakeFetchers(): void {
+    const waiting = this.fetchers;
+    this.fetchers = [];
+    for (const wake of waiting) wake();
   }
 
   private trackerFor(topic: string, partition: number, firstOffset: string | undefined): Promise<PartitionTracker> {
@@ -208,8 +242,9 @@ export class KafkaSubscription implements DriverSubscription {
     this.buffer.retain((fetched) => owned.has(partitionKey(fetched.topic, fetched.partition)));
   }
 
+  /** Keyed by tracker (one per partition and assignment): no key string built per message. */
   private markDirty(fetched: Fetched): void {
-    this.dirty.set(partitionKey(fetched.topic, fetched.partition), fetched);
+    this.dirty.set(fetched.tracker, fetched);
   }
 
   private owns(fetched: Fetched): boolean {
@@ -287,15 +322,15 @@ export class KafkaSubscription implements DriverSubscription {
   }
 
   private async runCommit(): Promise<void> {
-    const entries = [...this.dirty.values()];
+    // A revoked partition's tracker is not committed: its new owner commits that partition.
+    const entries = [...this.dirty.values()].filter((entry) => this.live.has(entry.tracker));
     this.dirty.clear();
     const offsets = entries.map(({ topic, partition, tracker }) => ({ topic, partition, ...tracker.mark() }));
     try {
       if (offsets.length > 0) await this.consumer.commitOffsets(offsets);
     } catch {
       for (const entry of entries) {
-        const key = partitionKey(entry.topic, entry.partition);
-        if (this.live.has(entry.tracker) && !this.dirty.has(key)) this.dirty.set(key, entry);
+        if (this.live.has(entry.tracker) && !this.dirty.has(entry.tracker)) this.dirty.set(entry.tracker, entry);
       }
     }
   }

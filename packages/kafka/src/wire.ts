@@ -36,13 +36,16 @@ export interface Received {
 
 /** A record from Kafka; one written by another client gets `<topic>/<partition>/<offset>` as its id. */
 export function fromRecord(topic: string, partition: number, record: KafkaMessage): Received {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(record.headers ?? {})) {
-    const decoded = text(value);
-    if (decoded !== undefined && !INTERNAL.has(name)) headers[name] = decoded;
-  }
   const raw = record.headers ?? {};
-  const value = record.value ?? Buffer.alloc(0);
+  const headers: Record<string, string> = {};
+  for (const name in raw) {
+    if (INTERNAL.has(name)) continue;
+    const decoded = text(raw[name]);
+    if (decoded !== undefined) headers[name] = decoded;
+  }
+  const value = record.value ?? EMPTY;
+  const attempt = raw[ATTEMPT_HEADER];
+  const due = raw[DUE_HEADER];
   return {
     message: {
       id: text(raw[ID_HEADER]) ?? `${topic}/${partition}/${record.offset}`,
@@ -50,7 +53,10 @@ export function fromRecord(topic: string, partition: number, record: KafkaMessag
       headers,
       body: new Uint8Array(value.buffer, value.byteOffset, value.byteLength),
     },
-    attempt: Math.max(1, Number(text(raw[ATTEMPT_HEADER]) ?? 1) || 1),
-    dueAt: Number(text(raw[DUE_HEADER]) ?? 0) || 0,
+    // Only retry copies carry these: originals skip the parsing.
+    attempt: attempt === undefined ? 1 : Math.max(1, Number(text(attempt) ?? 1) || 1),
+    dueAt: due === undefined ? 0 : Number(text(due) ?? 0) || 0,
   };
 }
+
+const EMPTY = Buffer.alloc(0);

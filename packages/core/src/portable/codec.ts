@@ -49,6 +49,7 @@ export const jsonCodec: Codec = {
 /** `application/json`, with parameters (`; charset=utf-8`) or as a `+json` suffix (`application/cloudevents+json`). */
 function isJson(contentType: string | undefined): boolean {
   if (contentType === undefined) return false;
+  if (contentType === CONTENT_TYPE_JSON) return true; // what brokerkit itself writes: no parsing
   const type = (contentType.split(';')[0] as string).trim().toLowerCase();
   return type === CONTENT_TYPE_JSON || (type.startsWith('application/') && type.endsWith('+json'));
 }
