@@ -12,17 +12,27 @@ const PUBLISHED_AT_HEADER = 'bk-published-at';
 /**
  * brokerkit message → AMQP: id in `messageId`, content type in `contentType`, key in the
  * routing key and a header, publish time in a header (AMQP timestamps are whole seconds).
+ * Always persistent and mandatory (the publisher refuses unroutable messages).
  */
 export function toAmqp(exchange: string, message: EncodedMessage, state: { retries?: number; publishedAt?: Date } = {}): Outgoing {
-  const { [Header.contentType]: contentType, ...headers } = message.headers;
-  const amqpHeaders: Record<string, string | number> = { ...headers, [PUBLISHED_AT_HEADER]: (state.publishedAt ?? new Date()).getTime() };
+  // Built by assignment, not rest/spread: this runs for every message sent.
+  const now = Date.now();
+  let contentType: string | undefined;
+  const amqpHeaders: Record<string, string | number> = {};
+  for (const name in message.headers) {
+    if (name === Header.contentType) contentType = message.headers[name];
+    else amqpHeaders[name] = message.headers[name] as string;
+  }
+  amqpHeaders[PUBLISHED_AT_HEADER] = state.publishedAt ? state.publishedAt.getTime() : now;
   if (message.key !== undefined) amqpHeaders[KEY_HEADER] = message.key;
   if (state.retries) amqpHeaders[RETRIES_HEADER] = state.retries;
+  const options: Outgoing['options'] = { messageId: message.id, headers: amqpHeaders, timestamp: Math.floor(now / 1_000), persistent: true, mandatory: true };
+  if (contentType !== undefined) options.contentType = contentType;
   return {
     exchange,
     routingKey: message.key ?? '',
     content: Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength),
-    options: { messageId: message.id, headers: amqpHeaders, ...(contentType ? { contentType } : {}), timestamp: Math.floor(Date.now() / 1_000) },
+    options,
   };
 }
 

@@ -11,7 +11,8 @@ export interface Outgoing {
   exchange: string;
   routingKey: string;
   content: Buffer;
-  options: Options.Publish & { messageId: string };
+  /** Persistent and mandatory: a message is durable, and refused when no queue would get it. */
+  options: Options.Publish & { messageId: string; persistent: true; mandatory: true };
 }
 
 /**
@@ -46,7 +47,7 @@ export class Publisher {
       let written = true;
       confirms.push(
         new Promise<void>((resolve, reject) => {
-          written = channel.publish(message.exchange, message.routingKey, message.content, { ...message.options, persistent: true, mandatory: true }, (error: unknown) => {
+          written = channel.publish(message.exchange, message.routingKey, message.content, message.options, (error: unknown) => {
             const id = message.options.messageId;
             if (error) reject(new SendError(`RabbitMQ refused message ${id} to ${message.exchange}: ${describeError(error)}`, { cause: error, retriable: true }));
             else if (this.returned.delete(id)) reject(new SendError(`message ${id} to ${message.exchange} is unroutable: no queue is bound to it (start a subscriber or declare the queue first)`));
