@@ -73,6 +73,20 @@ const here = fileURLToPath(import.meta.url);
 const fromSource = extname(here) === '.ts';
 const worker = fromSource ? join(dirname(here), '..', 'dist', 'worker.js') : join(dirname(here), 'worker.js');
 
+/** Run `node ARGS` to its end, collecting what it prints. */
+function runNode(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+    child.on('error', reject);
+    // 'close', not 'exit': output may still be arriving when the process exits.
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
 /** From a source checkout: bring the workspace's compiled output up to date (incremental, ~1 s when nothing changed). */
 async function ensureCompiled(onProgress?: (line: string) => void): Promise<void> {
   if (!fromSource) return;
@@ -80,30 +94,15 @@ async function ensureCompiled(onProgress?: (line: string) => void): Promise<void
   const require = createRequire(import.meta.url);
   const tsc = join(dirname(require.resolve('typescript/package.json', { paths: [root] })), 'bin', 'tsc');
   onProgress?.('compiling the workspace (tsc -b) so the bench measures the JavaScript users run…');
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, [tsc, '-b', join(root, 'tsconfig.build.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`compiling the workspace failed (tsc -b exit ${code}): ${out.trim().split('\n').slice(0, 5).join(' | ')}`))));
-  });
+  const { code, out, err } = await runNode([tsc, '-b', join(root, 'tsconfig.build.json')]);
+  if (code !== 0) throw new Error(`compiling the workspace failed (tsc -b exit ${code}): ${`${out}${err}`.trim().split('\n').slice(0, 5).join(' | ')}`);
 }
 
-function runSide(side: 'sdk' | 'raw', options: Required<Omit<BenchOptions, 'onProgress'>>, workload: WorkloadOptions): Promise<RunFigures> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [worker, side, options.backend, options.url, JSON.stringify(workload)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const line = out.trim().split('\n').pop() ?? '';
-      if (code === 0 && line.startsWith('{')) resolve(JSON.parse(line) as RunFigures);
-      else reject(new Error(`${side} run on ${options.backend} failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' | ') || out.trim()}`));
-    });
-  });
+async function runSide(side: 'sdk' | 'raw', options: Required<Omit<BenchOptions, 'onProgress'>>, workload: WorkloadOptions): Promise<RunFigures> {
+  const { code, out, err } = await runNode([worker, side, options.backend, options.url, JSON.stringify(workload)]);
+  const line = out.trim().split('\n').pop() ?? '';
+  if (code === 0 && line.startsWith('{')) return JSON.parse(line) as RunFigures;
+  throw new Error(`${side} run on ${options.backend} failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' | ') || out.trim()}`);
 }
 
 const median = (values: number[]): number => {
@@ -148,10 +147,13 @@ function summarise(perRound: Ratios[], pick: (values: number[]) => number): Rati
 }
 
 function rangeOf(perRound: Ratios[]): Record<keyof Ratios, [number, number]> {
-  const low = summarise(perRound, (values) => Math.min(...values));
-  const high = summarise(perRound, (values) => Math.max(...values));
-  const keys = Object.keys(low) as (keyof Ratios)[];
-  return Object.fromEntries(keys.map((key) => [key, [low[key], high[key]]])) as Record<keyof Ratios, [number, number]>;
+  const keys = Object.keys(perRound[0] as Ratios) as (keyof Ratios)[];
+  return Object.fromEntries(
+    keys.map((key) => {
+      const values = perRound.map((r) => r[key]);
+      return [key, [Math.min(...values), Math.max(...values)]];
+    }),
+  ) as Record<keyof Ratios, [number, number]>;
 }
 
 /**

@@ -153,8 +153,8 @@ export class KafkaSubscription implements DriverSubscription {
   private async onBatch({ batch, resolveOffset, pause, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const tracker = await this.trackerFor(batch.topic, batch.partition, batch.messages[0]?.offset);
     for (const record of batch.messages) {
-      if (this.buffer.length >= this.highWater && !(await this.waitForRoom(heartbeat, () => isRunning() && !isStale()))) break;
       if (!isRunning() || isStale() || this.closing) break;
+      if (this.buffer.length >= this.highWater && !(await this.waitForRoom(heartbeat, () => isRunning() && !isStale()))) break;
       const received = fromRecord(batch.topic, batch.partition, record);
       const wait = received.dueAt - Date.now();
       if (wait > 0) {
@@ -178,18 +178,20 @@ export class KafkaSubscription implements DriverSubscription {
    * for this partition until the batch returns), heartbeating so the group keeps this member.
    * Pausing the consumer instead stalled it: a 512 KiB fetch overshoots the buffer many times
    * over, and after a resume kafkajs fetches again only on a later loop (consume ran at 0.13 of
-   * a raw kafkajs loop). False: stop this batch (closing, revoked, rebalancing); the records
-   * not yet taken are fetched again.
+   * a raw kafkajs loop). Called with the batch still current. False: stop this batch (closing,
+   * revoked, rebalancing); the records not yet taken are fetched again.
    */
   private async waitForRoom(heartbeat: () => Promise<void>, current: () => boolean): Promise<boolean> {
     while (this.buffer.length >= this.highWater) {
-      if (this.closing || !current()) return false;
       await new Promise<void>((resolve) => {
         const wake = (): void => {
           clearTimeout(timer);
           resolve();
         };
-        const timer = setTimeout(wake, HEARTBEAT_WHILE_FULL_MS);
+        const timer = setTimeout(() => {
+          this.fetchers = this.fetchers.filter((waiting) => waiting !== wake);
+          resolve();
+        }, HEARTBEAT_WHILE_FULL_MS);
         this.fetchers.push(wake);
       });
       if (this.closing || !current()) return false;

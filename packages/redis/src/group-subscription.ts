@@ -132,8 +132,9 @@ export class GroupSubscription extends BlockingReader {
     if (!results || failed) throw failed?.[0] ?? new Error('dead-letter transaction was discarded');
   }
 
-  get where(): { stream: string; group: string } {
-    return { stream: this.settings.stream, group: this.settings.group };
+  /** What `Delivery.native` shows for an entry. */
+  nativeOf(entryId: string): { stream: string; group: string; entryId: string } {
+    return { stream: this.settings.stream, group: this.settings.group, entryId };
   }
 
   /** Due: claim it again (counting the delivery) and hand it to the receive loop. */
@@ -172,7 +173,7 @@ class GroupDelivery implements Delivery {
   }
 
   get native(): { stream: string; group: string; entryId: string } {
-    return { ...this.subscription.where, entryId: this.entryId };
+    return this.subscription.nativeOf(this.entryId);
   }
 
   ack(): Promise<void> {

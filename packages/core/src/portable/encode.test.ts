@@ -8,13 +8,14 @@ const limits = { maxMessageBytes: 100, maxBatchMessages: 3, maxBatchBytes: 150 }
 
 describe('encodeOutgoing', () => {
   it('generates an id and records the content type', () => {
-    const encoded = encodeOutgoing({ body: { a: 1 } }, jsonCodec, limits, 'test');
+    const { message: encoded, sizeBytes } = encodeOutgoing({ body: { a: 1 } }, jsonCodec, limits, 'test');
     assert.match(encoded.id, /^[0-9a-f-]{36}$/);
     assert.equal(encoded.headers['bk-content-type'], 'application/json');
+    assert.equal(sizeBytes, encodedSizeBytes(encoded));
   });
 
   it('counts body, key and headers against the size limit and names the sizes', () => {
-    const fits = encodeOutgoing({ body: new Uint8Array(100 - 15 - 24), headers: {} }, jsonCodec, limits, 'test');
+    const fits = encodeOutgoing({ body: new Uint8Array(100 - 15 - 24), headers: {} }, jsonCodec, limits, 'test').message;
     assert.equal(encodedSizeBytes(fits), 100);
     assert.throws(
       () => encodeOutgoing({ body: new Uint8Array(62) }, jsonCodec, limits, 'test'),

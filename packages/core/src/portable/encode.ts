@@ -21,13 +21,11 @@ export function encodedSizeBytes(message: EncodedMessage): number {
   return size;
 }
 
-/** Check and encode one outgoing message; throws before anything is sent. */
-export function encodeOutgoing(message: OutgoingMessage, codec: Codec, limits: DriverLimits, backend: string, extras: EncodeExtras = {}): EncodedMessage {
-  return encodeOutgoingSized(message, codec, limits, backend, extras).message;
-}
-
-/** `encodeOutgoing`, with the size it counted (batching needs it and should not count twice). */
-export function encodeOutgoingSized(
+/**
+ * Check and encode one outgoing message; throws before anything is sent. Returns the size it
+ * counted too: batching needs it and should not count twice.
+ */
+export function encodeOutgoing(
   message: OutgoingMessage,
   codec: Codec,
   limits: DriverLimits,
@@ -64,7 +62,6 @@ export function encodeOutgoingSized(
 
 /** Split into batches that respect the driver's count and byte limits, keeping order. `sizes`: each message's size, when already counted. */
 export function splitIntoBatches(messages: EncodedMessage[], limits: DriverLimits, sizes?: readonly number[]): EncodedMessage[][] {
-  if (messages.length <= limits.maxBatchMessages && sizes !== undefined && sum(sizes) <= limits.maxBatchBytes) return [messages];
   const batches: EncodedMessage[][] = [];
   let current: EncodedMessage[] = [];
   let currentBytes = 0;
@@ -80,10 +77,4 @@ export function splitIntoBatches(messages: EncodedMessage[], limits: DriverLimit
   }
   if (current.length > 0) batches.push(current);
   return batches;
-}
-
-function sum(values: readonly number[]): number {
-  let total = 0;
-  for (const value of values) total += value;
-  return total;
 }

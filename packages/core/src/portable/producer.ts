@@ -5,11 +5,9 @@ import { rejectUnknownKeys } from '../config/options.js';
 import { BrokerkitError, ClosedError, ConfigError, SendError, describeError } from '../errors/index.js';
 import { resolveCloudEvent, type CloudEventOptions } from './cloud-events.js';
 import type { Codec } from './codec.js';
-import { encodeOutgoingSized, splitIntoBatches, type EncodeExtras } from './encode.js';
+import { encodeOutgoing, splitIntoBatches } from './encode.js';
 import { schemaOf, topicName, validateBody, type BodyIn, type TopicDefinition, type TopicRef } from './schema.js';
 import { SendTelemetry } from './telemetry.js';
-
-const NO_EXTRAS: EncodeExtras = {};
 
 export interface ProducerOptions {
   /** Send every message as a CloudEvent (binary mode) with these defaults; `true`: each message names its own type and source. */
@@ -72,9 +70,8 @@ export class Producer implements AsyncDisposable {
       for (const [index, message] of messages.entries()) {
         const own = (message as Partial<OutgoingMessage> | null | undefined)?.cloudEvent;
         const cloudEvent = this.options.cloudEvents !== undefined || own !== undefined ? resolveCloudEvent(this.options.cloudEvents, own) : undefined;
-        const traceHeaders = telemetry.headersFor(index);
-        const extras = traceHeaders === undefined && cloudEvent === undefined ? NO_EXTRAS : { ...(traceHeaders ? { headers: traceHeaders } : {}), ...(cloudEvent ? { cloudEvent } : {}) };
-        const { message: ready, sizeBytes } = encodeOutgoingSized(message, this.codec, this.driver.limits, this.driver.backend, extras);
+        const extras = { headers: telemetry.headersFor(index), cloudEvent };
+        const { message: ready, sizeBytes } = encodeOutgoing(message, this.codec, this.driver.limits, this.driver.backend, extras);
         encoded.push(ready);
         sizes.push(sizeBytes);
       }
