@@ -10,16 +10,6 @@ export interface RetryRoute {
   send(delivery: Delivery, attempt: number, dueAt: number): Promise<void>;
 }
 
-interface Fetched {
-  topic: string;
-  partition: number;
-  offset: bigint;
-  tracker: PartitionTracker;
-  received: Received;
-  /** Set for an in-process retry (ephemeral subscriptions). */
-  attempt?: number;
-}
-
 const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 const JOIN_TIMEOUT_MS = 30_000;
 /** While the buffer is full, heartbeat this often (the session timeout is 10 s). */
@@ -38,13 +28,13 @@ export class KafkaSubscription implements DriverSubscription {
   private readonly live = new Set<PartitionTracker>();
   /** Committed offsets per topic, read once per assignment (one admin call for all its partitions). */
   private committedNow = new OncePerKey<Map<number, { offset: string; metadata: string | null }>>();
-  private readonly buffer = new PushBuffer<Fetched>();
+  private readonly buffer = new PushBuffer<KafkaDelivery>();
   /** onBatch calls waiting for room in the buffer. */
   private fetchers: (() => void)[] = [];
   private closing = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Per partition, something fetched from it whose tracker has a commit to send. */
-  private readonly dirty = new Map<PartitionTracker, Fetched>();
+  private readonly dirty = new Map<PartitionTracker, KafkaDelivery>();
   private commitRunning: Promise<void> | undefined;
   private commitQueued: Promise<void> | undefined;
   private readonly highWater: number;
@@ -117,16 +107,20 @@ export class KafkaSubscription implements DriverSubscription {
     const taken = await this.buffer.take(max, signal);
     if (this.closing) return [];
     if (this.buffer.length < this.highWater / 2) this.wakeFetchers();
-    const deliveries = taken.map((fetched) => this.toDelivery(fetched));
+    let marks = false;
+    for (const delivery of taken) {
+      delivery.handOut();
+      marks ||= delivery.tracker.needsMark();
+    }
     // Record what is handed out, for the next owner after a crash to count. The commit is sent
     // now but not waited for (it halves end-to-end latency): requests on one connection are
     // handled in order, so it lands before this member leaves the group; only a process killed
     // within those few milliseconds under-counts one delivery.
-    if (this.spec.durable && taken.some((fetched) => fetched.tracker.needsMark())) {
-      for (const fetched of taken) this.markDirty(fetched);
+    if (this.spec.durable && marks) {
+      for (const delivery of taken) this.dirty.set(delivery.tracker, delivery);
       void this.commit();
     }
-    return deliveries;
+    return taken;
   }
 
   async close(): Promise<void> {
@@ -135,7 +129,7 @@ export class KafkaSubscription implements DriverSubscription {
     this.wakeFetchers();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    for (const fetched of this.buffer.close()) fetched.tracker.release(fetched.offset);
+    for (const delivery of this.buffer.close()) delivery.tracker.release(delivery.offset);
     if (this.spec.durable) await this.commit().catch(() => undefined);
     await this.consumer.disconnect().catch(() => undefined);
     if (!this.spec.durable) await this.topology.deleteGroup(this.group);
@@ -167,8 +161,8 @@ export class KafkaSubscription implements DriverSubscription {
         this.timers.add(timer);
         break;
       }
-      const offset = BigInt(record.offset);
-      if (tracker.accept(offset)) this.buffer.push({ topic: batch.topic, partition: batch.partition, offset, tracker, received });
+      const offset = Number(record.offset);
+      if (tracker.accept(offset)) this.buffer.push(new KafkaDelivery(this, batch.topic, batch.partition, offset, record.offset, record.timestamp, tracker, received));
       resolveOffset(record.offset);
     }
   }
@@ -225,10 +219,10 @@ export class KafkaSubscription implements DriverSubscription {
   }
 
   private async readCommitted(topic: string, partition: number, firstOffset: string | undefined): Promise<PartitionTracker> {
-    const fallback = BigInt(firstOffset ?? 0);
+    const fallback = Number(firstOffset ?? 0);
     if (!this.spec.durable) return new PartitionTracker(fallback, null);
     const entry = (await this.committedNow.get(topic, () => this.topology.committed(this.group, topic))).get(partition);
-    const committed = entry && Number(entry.offset) >= 0 ? BigInt(entry.offset) : fallback;
+    const committed = entry && Number(entry.offset) >= 0 ? Number(entry.offset) : fallback;
     return new PartitionTracker(committed, entry?.metadata);
   }
 
@@ -241,49 +235,27 @@ export class KafkaSubscription implements DriverSubscription {
       this.trackers.delete(key);
       void tracker.then((revoked) => this.live.delete(revoked), () => undefined);
     }
-    this.buffer.retain((fetched) => owned.has(partitionKey(fetched.topic, fetched.partition)));
+    this.buffer.retain((delivery) => owned.has(partitionKey(delivery.topic, delivery.partition)));
   }
 
-  /** Keyed by tracker (one per partition and assignment): no key string built per message. */
-  private markDirty(fetched: Fetched): void {
-    this.dirty.set(fetched.tracker, fetched);
-  }
-
-  private owns(fetched: Fetched): boolean {
-    return this.live.has(fetched.tracker);
-  }
-
-  private toDelivery(fetched: Fetched): Delivery {
-    const previous = fetched.tracker.deliver(fetched.offset);
-    const attempt = fetched.attempt ?? fetched.received.attempt + previous;
-    const delivery: Delivery = {
-      message: fetched.received.message,
-      publishedAt: new Date(),
-      attempt,
-      native: { topic: fetched.topic, partition: fetched.partition, offset: String(fetched.offset) },
-      ack: async () => {
-        await this.complete(fetched);
-      },
-      nack: async (delayMs: number) => {
-        if (this.closing) {
-          fetched.tracker.release(fetched.offset);
-          return;
-        }
-        if (!this.retry) {
-          // Ephemeral: the group is deleted on close, so the retry waits in this process.
-          const timer = setTimeout(() => {
-            this.timers.delete(timer);
-            if (this.closing) return;
-            this.buffer.push({ ...fetched, attempt: attempt + 1 });
-          }, delayMs);
-          this.timers.add(timer);
-          return;
-        }
-        await this.retry.send(delivery, attempt + 1, Date.now() + delayMs);
-        await this.complete(fetched);
-      },
-    };
-    return delivery;
+  /** Give an unfinished delivery back: a retry (in this process for ephemeral groups, via the retry topic for durable ones), or a release on close. */
+  async nack(delivery: KafkaDelivery, delayMs: number): Promise<void> {
+    if (this.closing) {
+      delivery.tracker.release(delivery.offset);
+      return;
+    }
+    if (!this.retry) {
+      // Ephemeral: the group is deleted on close, so the retry waits in this process.
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (this.closing) return;
+        this.buffer.push(delivery.again());
+      }, delayMs);
+      this.timers.add(timer);
+      return;
+    }
+    await this.retry.send(delivery, delivery.attempt + 1, Date.now() + delayMs);
+    this.complete(delivery);
   }
 
   /**
@@ -292,10 +264,11 @@ export class KafkaSubscription implements DriverSubscription {
    * in order, and close() waits for the last. A crash before it lands re-delivers the message:
    * at least once, as ever on Kafka.
    */
-  private async complete(fetched: Fetched): Promise<void> {
-    if (!this.owns(fetched)) return; // revoked: the new owner re-reads it
-    if (fetched.tracker.complete(fetched.offset) && this.spec.durable) {
-      this.markDirty(fetched);
+  complete(delivery: KafkaDelivery): void {
+    if (!this.live.has(delivery.tracker)) return; // revoked: the new owner re-reads it
+    if (delivery.tracker.complete(delivery.offset) && this.spec.durable) {
+      // Keyed by tracker (one per partition and assignment): no key string built per message.
+      this.dirty.set(delivery.tracker, delivery);
       void this.commit();
     }
   }
@@ -335,5 +308,64 @@ export class KafkaSubscription implements DriverSubscription {
         if (this.live.has(entry.tracker) && !this.dirty.has(entry.tracker)) this.dirty.set(entry.tracker, entry);
       }
     }
+  }
+}
+
+const SETTLED = Promise.resolve();
+
+/**
+ * One fetched record, from the buffer to its settlement: a class, not closures, since kafkajs
+ * hands out records by the hundred thousand a second. `attempt` is fixed when handed out.
+ */
+class KafkaDelivery implements Delivery {
+  attempt = 0;
+  /** An in-process retry's attempt (ephemeral groups); 0: count from the record and the tracker. */
+  private retryAttempt = 0;
+
+  constructor(
+    private readonly subscription: KafkaSubscription,
+    readonly topic: string,
+    readonly partition: number,
+    readonly offset: number,
+    private readonly offsetText: string,
+    private readonly timestamp: string,
+    readonly tracker: PartitionTracker,
+    private readonly received: Received,
+  ) {}
+
+  get message(): Received['message'] {
+    return this.received.message;
+  }
+
+  /** When the record was written (a retry copy: when the copy was). */
+  get publishedAt(): Date {
+    return new Date(Number(this.timestamp));
+  }
+
+  get native(): { topic: string; partition: number; offset: string } {
+    return { topic: this.topic, partition: this.partition, offset: this.offsetText };
+  }
+
+  /** Handed to the portable layer: count the attempt (earlier owners' deliveries included). */
+  handOut(): void {
+    const previous = this.tracker.deliver(this.offset);
+    this.attempt = this.retryAttempt || this.received.attempt + previous;
+  }
+
+  /** The same record for an in-process retry. */
+  again(): KafkaDelivery {
+    const copy = new KafkaDelivery(this.subscription, this.topic, this.partition, this.offset, this.offsetText, this.timestamp, this.tracker, this.received);
+    copy.retryAttempt = this.attempt + 1;
+    return copy;
+  }
+
+  /** Done: the commit is sent, not awaited (see KafkaSubscription.complete). */
+  ack(): Promise<void> {
+    this.subscription.complete(this);
+    return SETTLED;
+  }
+
+  nack(delayMs: number): Promise<void> {
+    return this.subscription.nack(this, delayMs);
   }
 }

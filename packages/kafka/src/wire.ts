@@ -10,7 +10,6 @@ import type { EncodedMessage } from '@brokerkit/core';
 export const ID_HEADER = 'bk-id';
 export const ATTEMPT_HEADER = 'bk-attempt';
 export const DUE_HEADER = 'bk-due';
-const INTERNAL = new Set([ID_HEADER, ATTEMPT_HEADER, DUE_HEADER]);
 
 export function toRecord(message: EncodedMessage, extra: Record<string, string> = {}): Message {
   return {
@@ -36,26 +35,34 @@ export interface Received {
 
 /** A record from Kafka; one written by another client gets `<topic>/<partition>/<offset>` as its id. */
 export function fromRecord(topic: string, partition: number, record: KafkaMessage): Received {
-  const raw = record.headers ?? {};
+  const raw = record.headers;
   const headers: Record<string, string> = {};
-  for (const name in raw) {
-    if (INTERNAL.has(name)) continue;
-    const decoded = text(raw[name]);
-    if (decoded !== undefined) headers[name] = decoded;
+  let id: string | undefined;
+  let attempt = 1;
+  let dueAt = 0;
+  if (raw !== undefined) {
+    for (const name of Object.keys(raw)) {
+      const value = raw[name];
+      // kafkajs decodes each header value to one Buffer (an array when a name repeats).
+      const decoded = Buffer.isBuffer(value) ? value.toString('utf8') : text(value);
+      if (decoded === undefined) continue;
+      if (name === ID_HEADER) id = decoded;
+      // Only retry copies carry these two.
+      else if (name === ATTEMPT_HEADER) attempt = Math.max(1, Number(decoded) || 1);
+      else if (name === DUE_HEADER) dueAt = Number(decoded) || 0;
+      else headers[name] = decoded;
+    }
   }
   const value = record.value ?? EMPTY;
-  const attempt = raw[ATTEMPT_HEADER];
-  const due = raw[DUE_HEADER];
   return {
     message: {
-      id: text(raw[ID_HEADER]) ?? `${topic}/${partition}/${record.offset}`,
+      id: id ?? `${topic}/${partition}/${record.offset}`,
       key: record.key === null || record.key === undefined ? undefined : record.key.toString('utf8'),
       headers,
       body: new Uint8Array(value.buffer, value.byteOffset, value.byteLength),
     },
-    // Only retry copies carry these: originals skip the parsing.
-    attempt: attempt === undefined ? 1 : Math.max(1, Number(text(attempt) ?? 1) || 1),
-    dueAt: due === undefined ? 0 : Number(text(due) ?? 0) || 0,
+    attempt,
+    dueAt,
   };
 }
 

@@ -120,6 +120,17 @@ describe('SubscriptionRunner', () => {
     assert.ok(driver.log.indexOf('send s.dlq c max-attempts attempts=3') < driver.log.indexOf('ack c'), 'DLQ write must precede the ack');
   });
 
+  it('a handler that throws a non-error (even undefined) failed: retried, not acked', async () => {
+    const { driver, runner } = await start(async (message) => {
+      throw message.id === 'u' ? undefined : 'a string';
+    });
+    driver.push('u');
+    driver.push('s');
+    await until(() => driver.log.length >= 2);
+    await runner.close();
+    assert.deepEqual(driver.log.filter((l) => l !== 'detach').sort(), ['nack s 100', 'nack u 100']);
+  });
+
   it('honours an explicit retry delay and an explicit dead-letter', async () => {
     const { driver, runner } = await start(async (message, context) => {
       if (message.id === 'r') context.retry(1234);

@@ -11,7 +11,7 @@ import { decideAfterFailure, withDeadLetterHeaders } from './dead-letter.js';
 import { KeySerializer } from './key-serializer.js';
 import type { ResolvedHandlerOptions } from './resolve-options.js';
 import { validateBody } from './schema.js';
-import { ConsumeTelemetry, endSpan } from './telemetry.js';
+import { ConsumeTelemetry, endSpan, type AttemptTrace } from './telemetry.js';
 import { sleep, yieldToIo } from './timing.js';
 
 /** Counters of one consumer or subscriber instance. */
@@ -35,9 +35,13 @@ interface Lease {
   settled: boolean;
   /** Being processed (not waiting for its key's turn): its lease is kept. */
   active: boolean;
-  /** When its lease was last granted or extended (ms, monotonic). */
+  /** When its lease was last granted or extended (ms, monotonic; 0 where the driver cannot extend). */
   extendedAt: number;
 }
+
+const ACKED: HandlerOutcome = Object.freeze({ kind: 'ack' });
+const ack = (delivery: Delivery): Promise<void> => delivery.ack();
+const release = (delivery: Delivery): Promise<void> => delivery.nack(0);
 
 /** Smallest wait after a failed receive; doubles up to 30 s while the broker stays unreachable. */
 const RECEIVE_RETRY_MS = 100;
@@ -54,7 +58,8 @@ export class SubscriptionRunner {
   private readonly handlersSignal = new AbortController();
   private readonly serializer = new KeySerializer();
   private readonly leases = new Set<Lease>();
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Resolves close()'s wait once no handler is at work. */
+  private whenIdle: (() => void) | undefined;
   /** One timer per instance extends every active lease that is due (not one timer per message). */
   private leaseClock: NodeJS.Timeout | undefined;
   private slotWaiter: (() => void) | undefined;
@@ -111,7 +116,7 @@ export class SubscriptionRunner {
     this.wakeLoop();
     await this.loopDone;
     const timeout = new AbortController();
-    const drained = Promise.allSettled([...this.inFlight]).then(() => true);
+    const drained = this.stats.held === 0 ? Promise.resolve(true) : new Promise<boolean>((resolve) => (this.whenIdle = () => resolve(true)));
     const finished = await Promise.race([drained, sleep(this.options.closeTimeoutMs, timeout.signal).then(() => false)]);
     timeout.abort();
     if (!finished) {
@@ -119,7 +124,7 @@ export class SubscriptionRunner {
       this.stopped = true;
       this.stopKeepingLeases();
       // Unfinished work goes back to the broker at once; a handler finishing later settles nothing.
-      await Promise.allSettled([...this.leases].filter((l) => !l.settled).map((l) => this.settle(l, () => l.delivery.nack(0), true)));
+      await Promise.allSettled([...this.leases].filter((l) => !l.settled).map((l) => this.settle(l, release, true)));
     }
     this.stopKeepingLeases();
     await this.subscription?.close();
@@ -167,12 +172,9 @@ export class SubscriptionRunner {
     if (this.crashed) return;
     this.stats.received += 1;
     this.stats.held += 1;
-    const lease: Lease = { delivery, settled: false, active: false, extendedAt: performance.now() };
+    const lease: Lease = { delivery, settled: false, active: false, extendedAt: delivery.extendLease ? performance.now() : 0 };
     this.leases.add(lease);
-    const work = this.handle(lease).then(() => {
-      this.inFlight.delete(work);
-    });
-    this.inFlight.add(work);
+    void this.handle(lease);
   }
 
   /** Process one lease (in its key's turn), then free its slot. Never rejects. */
@@ -185,6 +187,7 @@ export class SubscriptionRunner {
     } finally {
       this.leases.delete(lease);
       this.stats.held -= 1;
+      if (this.stats.held === 0) this.whenIdle?.();
       this.wakeLoop();
     }
   }
@@ -192,7 +195,7 @@ export class SubscriptionRunner {
   private async process(lease: Lease): Promise<void> {
     const { delivery } = lease;
     if (this.stopped) {
-      await this.settle(lease, () => delivery.nack(0));
+      await this.settle(lease, release);
       return;
     }
     lease.active = true;
@@ -230,14 +233,17 @@ export class SubscriptionRunner {
   private async attemptUntilSettled(lease: Lease, body: unknown, cloudEvent: CloudEventAttributes | undefined): Promise<void> {
     const { delivery } = lease;
     const retryInPlace = this.options.ordering === 'key' && delivery.message.key !== undefined && !this.driver.traits.retryKeepsKeyOrder;
+    const traced: AttemptTrace = { span: undefined, failed: false, thrown: undefined };
     for (let attempt = delivery.attempt; ; attempt += 1) {
-      const { outcome, span, thrown } = await this.runHandler(delivery, body, cloudEvent, attempt);
+      const outcome = await this.runHandler(delivery, body, cloudEvent, attempt, traced);
+      const span = traced.span as Span;
+      const thrown = traced.failed ? traced.thrown : undefined;
       if (this.stopped) {
         this.telemetry.settled(span, 'release', thrown);
         return;
       }
       if (outcome.kind === 'ack') {
-        await this.settle(lease, () => delivery.ack());
+        await this.settle(lease, ack);
         this.stats.acked += 1;
         this.telemetry.settled(span, 'ack');
         return;
@@ -260,13 +266,13 @@ export class SubscriptionRunner {
       const delayMs = outcome.delayMs ?? backoffDelayMs(attempt, this.options.retry.backoff);
       this.stats.retried += 1;
       if (!retryInPlace) {
-        await this.settle(lease, () => delivery.nack(delayMs));
+        await this.settle(lease, (held) => held.nack(delayMs));
         return;
       }
       // The broker would let later messages of this key overtake a delayed one: hold the key
       // here. A close cuts the wait short and hands the message back.
       if (!(await sleep(delayMs, this.fetching.signal))) {
-        await this.settle(lease, () => delivery.nack(0));
+        await this.settle(lease, release);
         return;
       }
     }
@@ -278,7 +284,8 @@ export class SubscriptionRunner {
     body: unknown,
     cloudEvent: CloudEventAttributes | undefined,
     attempt: number,
-  ): Promise<{ outcome: HandlerOutcome; span: Span; thrown?: unknown }> {
+    traced: AttemptTrace,
+  ): Promise<HandlerOutcome> {
     let explicit: HandlerOutcome | undefined;
     const context: HandlerContext = {
       signal: this.handlersSignal.signal,
@@ -304,12 +311,9 @@ export class SubscriptionRunner {
       cloudEvent,
       native: delivery.native,
     };
-    const { error, span } = await this.telemetry.process(
-      { messageId: message.id, attempt, headers: message.headers, bodySize: delivery.message.body.byteLength },
-      () => this.handler(message, context),
-    );
-    if (error !== undefined) return { outcome: { kind: 'failed', error: describeError(error) }, span, thrown: error };
-    return { outcome: explicit ?? { kind: 'ack' }, span };
+    await this.telemetry.process(delivery.message, attempt, () => this.handler(message, context), traced);
+    if (traced.failed) return { kind: 'failed', error: describeError(traced.thrown) };
+    return explicit ?? ACKED;
   }
 
   private async deadLetter(lease: Lease, attempts: number, reason: DeadLetterReason, lastError: string | undefined): Promise<void> {
@@ -336,7 +340,7 @@ export class SubscriptionRunner {
   }
 
   private async discard(lease: Lease, attempts: number, lastError: string | undefined): Promise<void> {
-    await this.settle(lease, () => lease.delivery.ack());
+    await this.settle(lease, ack);
     this.stats.discarded += 1;
     this.options.onError(
       new BrokerkitError('UNSUPPORTED', `message ${lease.delivery.message.id} on ${this.spec.subscription} discarded after ${attempts} attempts with dead-lettering off; last error: ${lastError ?? 'none'}`),
@@ -344,11 +348,11 @@ export class SubscriptionRunner {
   }
 
   /** Settle once; errors (a lost connection) go to onError and the broker redelivers. Resolves with the error, if any. */
-  private async settle(lease: Lease, action: () => Promise<void>, evenIfStopped = false): Promise<unknown> {
+  private async settle(lease: Lease, action: (delivery: Delivery) => Promise<void>, evenIfStopped = false): Promise<unknown> {
     if (lease.settled || this.crashed || (this.stopped && !evenIfStopped)) return undefined;
     lease.settled = true;
     try {
-      await action();
+      await action(lease.delivery);
       return undefined;
     } catch (error) {
       this.options.onError(asBrokerkitError(error, `settling message ${lease.delivery.message.id} failed; the broker will redeliver it`));

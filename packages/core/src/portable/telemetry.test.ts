@@ -1,11 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { metrics } from '@opentelemetry/api';
+import { metrics, type Span } from '@opentelemetry/api';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { Driver, EncodedMessage } from '../contract/driver.js';
 import { jsonCodec } from './codec.js';
 import { Producer } from './producer.js';
-import { ConsumeTelemetry } from './telemetry.js';
+import { ConsumeTelemetry, type AttemptTrace } from './telemetry.js';
 
 /** Sum of a counter's points (or a histogram's count) whose attributes include `where`. */
 async function read(reader: PeriodicExportingMetricReader, name: string, where: Record<string, string> = {}): Promise<number> {
@@ -39,13 +39,18 @@ describe('metrics (an SDK registered after brokerkit was loaded)', () => {
 
       const consume = new ConsumeTelemetry('kafka', 'orders', 'billing');
       consume.received(2);
-      const ok = await consume.process({ messageId: 'a', attempt: 1, headers: {}, bodySize: 1 }, () => undefined);
-      consume.settled(ok.span, 'ack');
-      const failed = await consume.process({ messageId: 'b', attempt: 1, headers: {}, bodySize: 1 }, () => {
+      const message = (id: string): EncodedMessage => ({ id, key: undefined, headers: {}, body: new Uint8Array(1) });
+      const ok: AttemptTrace = { span: undefined, failed: false, thrown: undefined };
+      await consume.process(message('a'), 1, () => undefined, ok);
+      assert.equal(ok.failed, false);
+      consume.settled(ok.span as Span, 'ack');
+      const failed: AttemptTrace = { span: undefined, failed: false, thrown: undefined };
+      await consume.process(message('b'), 1, () => {
         throw new Error('boom');
-      });
-      assert.equal((failed.error as Error).message, 'boom');
-      consume.settled(failed.span, 'retry', failed.error);
+      }, failed);
+      assert.equal(failed.failed, true);
+      assert.equal((failed.thrown as Error).message, 'boom');
+      consume.settled(failed.span as Span, 'retry', failed.thrown);
       consume.deadLetterSend({}, 'billing.dlq', 'max-attempts').end();
       assert.equal(await read(reader, 'messaging.client.consumed.messages', { 'messaging.consumer.group.name': 'billing' }), 2);
       assert.equal(await read(reader, 'brokerkit.messages.handled'), 1);

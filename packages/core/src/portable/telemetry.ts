@@ -17,6 +17,7 @@ import {
   type TextMapGetter,
   type TextMapSetter,
 } from '@opentelemetry/api';
+import type { EncodedMessage } from '../contract/driver.js';
 import type { Headers } from '../contract/message.js';
 
 /**
@@ -173,12 +174,11 @@ function parentCarrier(parent: Context): Headers | undefined {
   return Object.keys(carrier).length > 0 ? carrier : undefined;
 }
 
-/** What varies per handler attempt (the subscription's own facts are fixed at construction). */
-export interface ProcessFacts {
-  messageId: string;
-  attempt: number;
-  headers: Readonly<Headers>;
-  bodySize: number;
+/** The span of a handler attempt and whether (and what) its handler threw; one per message, reused across attempts. */
+export interface AttemptTrace {
+  span: Span | undefined;
+  failed: boolean;
+  thrown: unknown;
 }
 
 /** The consumer side of one subscription: a span per handler attempt and the counters. */
@@ -210,27 +210,30 @@ export class ConsumeTelemetry {
 
   /**
    * Run one handler attempt inside a CONSUMER span whose parent is the context the message
-   * carries (so producer and consumer share a trace id). Resolves with the handler's error, if any.
+   * carries (so producer and consumer share a trace id). Writes the span (the caller ends it
+   * with `settled()`) and the handler's error, if any, into `into`: no result object per attempt.
    */
-  async process(facts: ProcessFacts, run: () => Promise<void> | void): Promise<{ error?: unknown; span: Span }> {
-    const parent = contextFromHeaders(facts.headers);
+  async process(message: EncodedMessage, attempt: number, run: () => Promise<void> | void, into: AttemptTrace): Promise<void> {
+    const parent = contextFromHeaders(message.headers);
     const span = tracer.startSpan(this.spanName, this.spanOptions, parent);
     if (span.isRecording()) {
-      span.setAttributes({ 'messaging.message.id': facts.messageId, 'messaging.message.body.size': facts.bodySize, 'brokerkit.message.attempt': facts.attempt });
+      span.setAttributes({ 'messaging.message.id': message.id, 'messaging.message.body.size': message.body.byteLength, 'brokerkit.message.attempt': attempt });
     }
+    into.span = span;
+    into.failed = false;
+    into.thrown = undefined;
     const started = performance.now();
-    let error: unknown;
     try {
       // An inert span, no trace in the message and none active: the handler would see the same
       // empty context either way, so the context switch (an allocation per message) is skipped.
       if (parent === ROOT_CONTEXT && inert(span) && context.active() === ROOT_CONTEXT) await run();
       else await context.with(trace.setSpan(parent, span), run);
     } catch (thrown) {
-      error = thrown;
+      into.failed = true;
+      into.thrown = thrown;
     }
-    const attributes = error === undefined ? this.processMetricAttributes : { ...this.processMetricAttributes, 'error.type': errorType(error) };
+    const attributes = into.failed ? { ...this.processMetricAttributes, 'error.type': errorType(into.thrown) } : this.processMetricAttributes;
     instruments().processDuration.record((performance.now() - started) / 1000, attributes);
-    return error === undefined ? { span } : { error, span };
   }
 
   /** Close the attempt's span with what became of the message. */
