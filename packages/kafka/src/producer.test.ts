@@ -13,10 +13,14 @@ describe('stablePartitioner', () => {
     assert.equal(new Set(tries).size, 1, `tries went to ${tries.join(',')}`);
   });
 
-  it('spreads keyless messages by id and keeps key hashing for keyed ones', () => {
+  it('spreads keyless messages round-robin and keeps key hashing for keyed ones', () => {
     const partition = stablePartitioner();
-    const used = new Set(Array.from({ length: 200 }, (_, i) => partition({ topic: 't', partitionMetadata, message: { value: 'x', headers: { 'bk-id': `m-${i}` } } })));
-    assert.equal(used.size, 6, 'all partitions used');
+    const counts = new Map<number, number>();
+    for (let i = 0; i < 60; i += 1) {
+      const chosen = partition({ topic: 't', partitionMetadata, message: { value: 'x', headers: { 'bk-id': `m-${i}` } } });
+      counts.set(chosen, (counts.get(chosen) ?? 0) + 1);
+    }
+    assert.deepEqual([...counts.values()], [10, 10, 10, 10, 10, 10], 'every partition gets its share');
     const keyed = (key: string, id: string): number => partition({ topic: 't', partitionMetadata, message: { key, value: 'x', headers: { 'bk-id': id } } });
     assert.equal(keyed('customer-7', 'a'), keyed('customer-7', 'b'), 'the key decides, not the id');
   });

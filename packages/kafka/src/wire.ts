@@ -11,12 +11,14 @@ export const ID_HEADER = 'bk-id';
 export const ATTEMPT_HEADER = 'bk-attempt';
 export const DUE_HEADER = 'bk-due';
 
-export function toRecord(message: EncodedMessage, extra: Record<string, string> = {}): Message {
-  return {
-    key: message.key ?? null,
-    value: Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength),
-    headers: { ...message.headers, ...extra, [ID_HEADER]: message.id },
-  };
+export function toRecord(message: EncodedMessage, extra?: Record<string, string>): Message {
+  // Built by assignment: this runs once per record sent.
+  const headers: Record<string, string> = {};
+  for (const name in message.headers) headers[name] = message.headers[name] as string;
+  if (extra !== undefined) for (const name in extra) headers[name] = extra[name] as string;
+  headers[ID_HEADER] = message.id;
+  const { body } = message;
+  return { key: message.key ?? null, value: Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength), headers };
 }
 
 const text = (value: IHeaders[string]): string | undefined => {
