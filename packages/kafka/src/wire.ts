@@ -61,7 +61,7 @@ export function fromRecord(topic: string, partition: number, record: KafkaMessag
       id: id ?? `${topic}/${partition}/${record.offset}`,
       key: record.key === null || record.key === undefined ? undefined : record.key.toString('utf8'),
       headers,
-      body: new Uint8Array(value.buffer, value.byteOffset, value.byteLength),
+      body: value,
     },
     attempt,
     dueAt,

@@ -30,6 +30,6 @@ export function fromAttributes(messageId: string, data: Buffer, attributes: Reco
     id: id ?? messageId,
     key: key ?? (orderingKey ? orderingKey : undefined),
     headers,
-    body: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    body: data,
   };
 }

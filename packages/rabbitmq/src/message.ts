@@ -68,7 +68,7 @@ export function fromAmqp(delivery: ConsumeMessage): Decoded {
       id: typeof properties.messageId === 'string' && properties.messageId !== '' ? properties.messageId : `${fields.exchange || 'amq.default'}:${fields.deliveryTag}`,
       key,
       headers,
-      body: new Uint8Array(content.buffer, content.byteOffset, content.byteLength),
+      body: content,
     },
     publishedAt: new Date(publishedMs),
     retries,

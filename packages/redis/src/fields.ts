@@ -30,7 +30,7 @@ export function fromFields(entryId: string, raw: Buffer[]): EncodedMessage {
     const field = raw[index] as Buffer;
     const value = raw[index + 1] as Buffer;
     // Field names compared as bytes: this runs for every field of every entry read.
-    if (sameBytes(field, BODY_BYTES)) body = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    if (sameBytes(field, BODY_BYTES)) body = value;
     else if (sameBytes(field, ID_BYTES)) id = value.toString();
     else if (sameBytes(field, KEY_BYTES)) key = value.toString();
     else if (field[0] === PREFIX_FIRST && field[1] === PREFIX_SECOND) headers[field.toString('utf8', 2)] = value.toString();

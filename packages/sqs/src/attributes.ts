@@ -69,5 +69,5 @@ export function fromWire(messageId: string, body: string, attributes: Record<str
   if (contentType) headers[Header.contentType] = contentType;
   const encoding = value(ENCODING);
   const bytes = encoding === 'empty' ? new Uint8Array(0) : encoding === 'base64' ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
-  return { id: value(ID) ?? messageId, key: value(KEY), headers, body: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+  return { id: value(ID) ?? messageId, key: value(KEY), headers, body: bytes };
 }

@@ -4,8 +4,9 @@ import { decode, encode, type BenchTarget } from '../target.js';
 
 /**
  * kafkajs alone, with brokerkit's settings: 6-partition topics, idempotent producer with
- * acks=all and one request in flight; a consumer group reading 4 partitions at once with
- * kafkajs' own commits after each batch.
+ * acks=all and one request in flight; a consumer group reading 4 partitions at once, fetching
+ * as brokerkit's does (512 KiB per partition, 250 ms wait), with kafkajs' own commits after each
+ * batch. Records carry no headers: what a plain kafkajs user sends.
  */
 export async function kafkaRaw(url: string): Promise<BenchTarget> {
   const { host } = new URL(url);
@@ -24,7 +25,7 @@ export async function kafkaRaw(url: string): Promise<BenchTarget> {
       await producer.send({ topic: queue, acks: -1, messages: bodies.map((body) => ({ value: encode(body) })) });
     },
     consume: async (queue, concurrency, handler) => {
-      const consumer = kafka.consumer({ groupId: `${queue}-raw-${randomBytes(3).toString('hex')}`, maxWaitTimeInMs: 250, heartbeatInterval: 1_000 });
+      const consumer = kafka.consumer({ groupId: `${queue}-raw-${randomBytes(3).toString('hex')}`, maxWaitTimeInMs: 250, maxBytesPerPartition: 512 * 1024, heartbeatInterval: 1_000 });
       await consumer.connect();
       await consumer.subscribe({ topics: [queue], fromBeginning: true });
       await consumer.run({

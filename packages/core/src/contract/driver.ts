@@ -14,6 +14,7 @@ export interface EncodedMessage {
   key: string | undefined;
   /** User headers plus brokerkit's `bk-*` headers (content type, dead-letter metadata). */
   headers: Headers;
+  /** On receive, drivers may pass their client's Buffer as is; handlers get a plain `Uint8Array` from the codec. */
   body: Uint8Array;
   /**
    * The same body as UTF-8 text, when the codec produced text (JSON). Clients that write

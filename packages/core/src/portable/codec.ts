@@ -21,6 +21,14 @@ function utf8Text(bytes: Uint8Array): string {
   return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('utf8');
 }
 
+/**
+ * Drivers pass the client's Buffer as the body (no view object per message); a handler gets a
+ * plain `Uint8Array` from every backend alike.
+ */
+function plainBytes(bytes: Uint8Array): Uint8Array {
+  return Buffer.isBuffer(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
+}
+
 /** JSON for values, untouched bytes for `Uint8Array` (and Node Buffers). */
 export const jsonCodec: Codec = {
   encode(body) {
@@ -36,7 +44,7 @@ export const jsonCodec: Codec = {
     return { bytes: Buffer.from(text, 'utf8'), contentType: CONTENT_TYPE_JSON, text };
   },
   decode(bytes, contentType) {
-    if (!isJson(contentType)) return bytes;
+    if (!isJson(contentType)) return plainBytes(bytes);
     const text = utf8Text(bytes);
     try {
       return JSON.parse(text) as unknown;

@@ -30,13 +30,16 @@ type HandlerOutcome =
   | { kind: 'failed'; error: string; delayMs?: number }
   | { kind: 'dead-letter'; reason: string };
 
-interface Lease {
+/** One received message while this instance holds it; also the record of its current attempt. */
+interface Lease extends AttemptTrace {
   delivery: Delivery;
   settled: boolean;
   /** Being processed (not waiting for its key's turn): its lease is kept. */
   active: boolean;
   /** When its lease was last granted or extended (ms, monotonic; 0 where the driver cannot extend). */
   extendedAt: number;
+  /** What the handler asked for with `context.retry()` / `context.deadLetter()` in the current attempt. */
+  explicit: HandlerOutcome | undefined;
 }
 
 const ACKED: HandlerOutcome = Object.freeze({ kind: 'ack' });
@@ -172,34 +175,23 @@ export class SubscriptionRunner {
     if (this.crashed) return;
     this.stats.received += 1;
     this.stats.held += 1;
-    const lease: Lease = { delivery, settled: false, active: false, extendedAt: delivery.extendLease ? performance.now() : 0 };
+    const lease: Lease = { delivery, settled: false, active: false, extendedAt: delivery.extendLease ? performance.now() : 0, explicit: undefined, span: undefined, failed: false, thrown: undefined };
     this.leases.add(lease);
-    void this.handle(lease);
+    const key = this.options.ordering === 'key' ? delivery.message.key : undefined;
+    // Its slot is taken from now, also while it waits for its key's turn.
+    if (key === undefined) void this.handle(lease);
+    else void this.serializer.run(key, () => this.handle(lease));
   }
 
   /** Process one lease (in its key's turn), then free its slot. Never rejects. */
   private async handle(lease: Lease): Promise<void> {
-    const key = this.options.ordering === 'key' ? lease.delivery.message.key : undefined;
-    try {
-      await (key === undefined ? this.process(lease) : this.serializer.run(key, () => this.process(lease)));
-    } catch (error) {
-      this.options.onError(asBrokerkitError(error, 'handling a message failed'));
-    } finally {
-      this.leases.delete(lease);
-      this.stats.held -= 1;
-      if (this.stats.held === 0) this.whenIdle?.();
-      this.wakeLoop();
-    }
-  }
-
-  private async process(lease: Lease): Promise<void> {
     const { delivery } = lease;
-    if (this.stopped) {
-      await this.settle(lease, release);
-      return;
-    }
-    lease.active = true;
     try {
+      if (this.stopped) {
+        await this.settle(lease, release);
+        return;
+      }
+      lease.active = true;
       if (delivery.attempt > this.options.retry.maxAttempts) {
         // Delivered more often than allowed without ever being settled: whatever handles it
         // dies first (a crash loop). Stop the loop here, on every backend.
@@ -225,19 +217,25 @@ export class SubscriptionRunner {
         }
       }
       await this.attemptUntilSettled(lease, body, cloudEvent);
+    } catch (error) {
+      this.options.onError(asBrokerkitError(error, 'handling a message failed'));
     } finally {
       lease.active = false;
+      this.leases.delete(lease);
+      this.stats.held -= 1;
+      if (this.stats.held === 0) this.whenIdle?.();
+      this.wakeLoop();
     }
   }
 
   private async attemptUntilSettled(lease: Lease, body: unknown, cloudEvent: CloudEventAttributes | undefined): Promise<void> {
     const { delivery } = lease;
     const retryInPlace = this.options.ordering === 'key' && delivery.message.key !== undefined && !this.driver.traits.retryKeepsKeyOrder;
-    const traced: AttemptTrace = { span: undefined, failed: false, thrown: undefined };
     for (let attempt = delivery.attempt; ; attempt += 1) {
-      const outcome = await this.runHandler(delivery, body, cloudEvent, attempt, traced);
-      const span = traced.span as Span;
-      const thrown = traced.failed ? traced.thrown : undefined;
+      await this.runHandler(lease, body, cloudEvent, attempt);
+      const outcome: HandlerOutcome = lease.failed ? { kind: 'failed', error: describeError(lease.thrown) } : (lease.explicit ?? ACKED);
+      const span = lease.span as Span;
+      const thrown = lease.failed ? lease.thrown : undefined;
       if (this.stopped) {
         this.telemetry.settled(span, 'release', thrown);
         return;
@@ -278,25 +276,24 @@ export class SubscriptionRunner {
     }
   }
 
-  /** One handler attempt inside its consumer span (ended by the caller once the outcome is settled). */
-  private async runHandler(
-    delivery: Delivery,
-    body: unknown,
-    cloudEvent: CloudEventAttributes | undefined,
-    attempt: number,
-    traced: AttemptTrace,
-  ): Promise<HandlerOutcome> {
-    let explicit: HandlerOutcome | undefined;
+  /**
+   * One handler attempt inside its consumer span (ended by the caller once the outcome is
+   * settled). Its outcome is left in the lease: `failed`/`thrown`, or `explicit` when the handler
+   * called `retry()` or `deadLetter()`.
+   */
+  private runHandler(lease: Lease, body: unknown, cloudEvent: CloudEventAttributes | undefined, attempt: number): Promise<void> {
+    const { delivery } = lease;
+    lease.explicit = undefined;
     const context: HandlerContext = {
       signal: this.handlersSignal.signal,
       retry: (delayMs?: number) => {
         if (delayMs !== undefined && !(Number.isFinite(delayMs) && delayMs >= 0)) {
           throw new BrokerkitError('CONFIG', `context.retry(delayMs): expected a delay ≥ 0 in ms, got ${delayMs}`);
         }
-        explicit = { kind: 'failed', error: 'retry requested by the handler', ...(delayMs === undefined ? {} : { delayMs }) };
+        lease.explicit = { kind: 'failed', error: 'retry requested by the handler', ...(delayMs === undefined ? {} : { delayMs }) };
       },
       deadLetter: (reason?: string) => {
-        explicit = { kind: 'dead-letter', reason: reason ?? 'dead-lettered by the handler' };
+        lease.explicit = { kind: 'dead-letter', reason: reason ?? 'dead-lettered by the handler' };
       },
     };
     const message: ReceivedMessage = {
@@ -311,9 +308,7 @@ export class SubscriptionRunner {
       cloudEvent,
       native: delivery.native,
     };
-    await this.telemetry.process(delivery.message, attempt, () => this.handler(message, context), traced);
-    if (traced.failed) return { kind: 'failed', error: describeError(traced.thrown) };
-    return explicit ?? ACKED;
+    return this.telemetry.process(delivery.message, attempt, () => this.handler(message, context), lease);
   }
 
   private async deadLetter(lease: Lease, attempts: number, reason: DeadLetterReason, lastError: string | undefined): Promise<void> {

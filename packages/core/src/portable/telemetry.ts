@@ -3,6 +3,7 @@ import {
   SpanKind,
   SpanStatusCode,
   context,
+  createNoopMeter,
   INVALID_TRACEID,
   metrics,
   propagation,
@@ -71,12 +72,16 @@ interface Instruments {
   retried: Counter;
   deadLettered: Counter;
   processDuration: Histogram;
+  /** The API's no-op histogram (no meter provider registered): handler attempts are not timed. */
+  durationIsNoop: boolean;
 }
+const NOOP_HISTOGRAM = createNoopMeter().createHistogram('noop').constructor;
 let instrumentsFor: { provider: MeterProvider; instruments: Instruments } | undefined;
 function instruments(): Instruments {
   const provider = metrics.getMeterProvider();
   if (instrumentsFor?.provider !== provider) {
     const meter = provider.getMeter(SCOPE);
+    const processDuration = meter.createHistogram('messaging.process.duration', { unit: 's', description: 'Duration of one handler attempt' });
     instrumentsFor = {
       provider,
       instruments: {
@@ -85,7 +90,8 @@ function instruments(): Instruments {
         handled: meter.createCounter('brokerkit.messages.handled', { unit: '{message}', description: 'Messages whose handler succeeded and that were acknowledged' }),
         retried: meter.createCounter('brokerkit.messages.retried', { unit: '{message}', description: 'Failed attempts scheduled for another delivery' }),
         deadLettered: meter.createCounter('brokerkit.messages.dead_lettered', { unit: '{message}', description: 'Messages moved to a dead-letter queue (brokerkit.dead_letter.reason)' }),
-        processDuration: meter.createHistogram('messaging.process.duration', { unit: 's', description: 'Duration of one handler attempt' }),
+        processDuration,
+        durationIsNoop: processDuration.constructor === NOOP_HISTOGRAM,
       },
     };
   }
@@ -222,7 +228,8 @@ export class ConsumeTelemetry {
     into.span = span;
     into.failed = false;
     into.thrown = undefined;
-    const started = performance.now();
+    const timing = instruments();
+    const started = timing.durationIsNoop ? 0 : performance.now();
     try {
       // An inert span, no trace in the message and none active: the handler would see the same
       // empty context either way, so the context switch (an allocation per message) is skipped.
@@ -232,8 +239,9 @@ export class ConsumeTelemetry {
       into.failed = true;
       into.thrown = thrown;
     }
+    if (timing.durationIsNoop) return;
     const attributes = into.failed ? { ...this.processMetricAttributes, 'error.type': errorType(into.thrown) } : this.processMetricAttributes;
-    instruments().processDuration.record((performance.now() - started) / 1000, attributes);
+    timing.processDuration.record((performance.now() - started) / 1000, attributes);
   }
 
   /** Close the attempt's span with what became of the message. */
