@@ -1,7 +1,7 @@
 import { PushBuffer, type Delivery, type DriverSubscription, type SubscriptionSpec } from '@brokerkit/core';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { RabbitConnection } from './connection.js';
-import { fromAmqp, toAmqp } from './message.js';
+import { fromAmqp, toAmqp, type Decoded } from './message.js';
 import type { Publisher } from './publisher.js';
 import { declare, retryBucketMs, retryQueueArguments, retryQueueName } from './topology.js';
 
@@ -14,7 +14,7 @@ import { declare, retryBucketMs, retryQueueArguments, retryQueueName } from './t
 export class RabbitSubscription implements DriverSubscription {
   private channel: Channel | undefined;
   private queue: string;
-  private readonly buffer = new PushBuffer<Delivery>();
+  private readonly buffer = new PushBuffer<RabbitDelivery>();
   private closed = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly retryQueues = new Set<string>();
@@ -62,34 +62,31 @@ export class RabbitSubscription implements DriverSubscription {
     this.channel = undefined;
   }
 
-  private toDelivery(channel: Channel, raw: ConsumeMessage): Delivery {
-    const decoded = fromAmqp(raw);
-    // Settle only on the channel that delivered it, while it is the live one.
-    const live = (): boolean => this.channel === channel;
-    return {
-      message: decoded.message,
-      publishedAt: decoded.publishedAt,
-      attempt: decoded.attempt,
-      native: raw,
-      ack: async () => {
-        if (live()) channel.ack(raw);
-      },
-      nack: async (delayMs) => {
-        if (!live()) return;
-        if (delayMs <= 0) {
-          channel.nack(raw, false, true);
-        } else if (!this.spec.durable) {
-          this.redeliverLocally(channel, raw, delayMs);
-        } else {
-          await this.retryLater(decoded, delayMs);
-          if (live()) channel.ack(raw);
-        }
-      },
-    };
+  private toDelivery(channel: Channel, raw: ConsumeMessage): RabbitDelivery {
+    return new RabbitDelivery(this, channel, raw, fromAmqp(raw));
+  }
+
+  /** Settle only on the channel that delivered it, while it is the live one (a dead channel's deliveries are requeued by the broker). */
+  isLive(channel: Channel): boolean {
+    return this.channel === channel;
+  }
+
+  /** Give a delivery back: at once (requeue), held here (ephemeral queues), or via a retry queue (durable). */
+  async nack(delivery: RabbitDelivery, delayMs: number): Promise<void> {
+    const { channel, raw } = delivery;
+    if (!this.isLive(channel)) return;
+    if (delayMs <= 0) {
+      channel.nack(raw, false, true);
+    } else if (!this.spec.durable) {
+      this.redeliverLocally(channel, raw, delayMs);
+    } else {
+      await this.retryLater(delivery.decoded, delayMs);
+      if (this.isLive(channel)) channel.ack(raw);
+    }
   }
 
   /** Publish a copy to the retry queue of this delay's bucket (confirmed), which dead-letters it back after its TTL. */
-  private async retryLater(decoded: ReturnType<typeof fromAmqp>, delayMs: number): Promise<void> {
+  private async retryLater(decoded: Decoded, delayMs: number): Promise<void> {
     const bucketMs = retryBucketMs(delayMs);
     const name = retryQueueName(this.queue, bucketMs);
     if (!this.retryQueues.has(name)) {
@@ -106,7 +103,8 @@ export class RabbitSubscription implements DriverSubscription {
       this.timers.delete(timer);
       if (this.channel !== channel) return;
       const again = this.toDelivery(channel, raw);
-      this.buffer.push({ ...again, attempt: again.attempt + 1 + this.localRetries(raw) });
+      again.attempt += 1 + this.localRetries(raw);
+      this.buffer.push(again);
     }, delayMs);
     this.timers.add(timer);
   }
@@ -115,5 +113,43 @@ export class RabbitSubscription implements DriverSubscription {
     const state = raw as ConsumeMessage & { bkLocalRetries?: number };
     state.bkLocalRetries = (state.bkLocalRetries ?? 0) + 1;
     return state.bkLocalRetries - 1;
+  }
+}
+
+const SETTLED = Promise.resolve();
+
+/** One AMQP delivery: a class, not closures per message. */
+class RabbitDelivery implements Delivery {
+  attempt: number;
+
+  constructor(
+    private readonly subscription: RabbitSubscription,
+    readonly channel: Channel,
+    readonly raw: ConsumeMessage,
+    readonly decoded: Decoded,
+  ) {
+    this.attempt = decoded.attempt;
+  }
+
+  get message(): Decoded['message'] {
+    return this.decoded.message;
+  }
+
+  get publishedAt(): Date {
+    return this.decoded.publishedAt;
+  }
+
+  get native(): ConsumeMessage {
+    return this.raw;
+  }
+
+  /** amqplib writes the ack at once and the broker does not answer it (no confirm for acks). */
+  ack(): Promise<void> {
+    if (this.subscription.isLive(this.channel)) this.channel.ack(this.raw);
+    return SETTLED;
+  }
+
+  nack(delayMs: number): Promise<void> {
+    return this.subscription.nack(this, delayMs);
   }
 }
