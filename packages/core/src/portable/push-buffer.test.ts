@@ -20,6 +20,19 @@ describe('PushBuffer', () => {
     assert.ok(Date.now() - started >= 25);
   });
 
+  it('every wait gets the full idle time, although waits share one timer', async () => {
+    const buffer = new PushBuffer<string>(80);
+    const signal = new AbortController().signal;
+    const first = buffer.take(1, signal);
+    setTimeout(() => buffer.push('x'), 30);
+    assert.deepEqual(await first, ['x']);
+    const started = performance.now();
+    assert.deepEqual(await buffer.take(1, signal), []);
+    const waited = performance.now() - started;
+    assert.ok(waited >= 75, `the second wait ended after ${waited.toFixed(0)} ms, before its own 80 ms`);
+    buffer.close();
+  });
+
   it('abort and close end a wait at once; close hands back what was never taken', async () => {
     const buffer = new PushBuffer<number>(60_000);
     const controller = new AbortController();

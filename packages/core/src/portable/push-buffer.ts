@@ -10,6 +10,13 @@ const DEFAULT_IDLE_WAIT_MS = 1_000;
 export class PushBuffer<T> {
   private items: T[] = [];
   private wake: (() => void) | undefined;
+  /**
+   * One timer per buffer, re-armed with refresh() at each wait, and one abort listener per
+   * signal: a consumer that keeps up waits once per message or so, and a timer plus a listener
+   * made and removed per wait cost more than the rest of take().
+   */
+  private idleTimer: NodeJS.Timeout | undefined;
+  private listening: AbortSignal | undefined;
   private failure: Error | undefined;
   private closed = false;
 
@@ -22,13 +29,13 @@ export class PushBuffer<T> {
   push(item: T): void {
     if (this.closed) return;
     this.items.push(item);
-    this.wake?.();
+    this.wakeUp();
   }
 
   /** Remember a failure for the next `take()`, and wake it. */
   fail(error: Error): void {
     this.failure = error;
-    this.wake?.();
+    this.wakeUp();
   }
 
   /** Up to `max` items; waits up to the idle time for the first. Empty once closed or aborted. */
@@ -39,16 +46,15 @@ export class PushBuffer<T> {
       throw failure;
     }
     if (this.items.length === 0 && !signal.aborted && !this.closed) {
+      if (signal !== this.listening) {
+        this.listening = signal;
+        signal.addEventListener('abort', () => this.wakeUp(), { once: true });
+      }
       await new Promise<void>((resolve) => {
-        const done = (): void => {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', done);
-          this.wake = undefined;
-          resolve();
-        };
-        const timer = setTimeout(done, this.idleWaitMs);
-        signal.addEventListener('abort', done, { once: true });
-        this.wake = done;
+        this.wake = resolve;
+        // Fires idleWaitMs after the latest wait began; a firing with nobody waiting does nothing.
+        if (this.idleTimer === undefined) this.idleTimer = setTimeout(() => this.wakeUp(), this.idleWaitMs);
+        else this.idleTimer.refresh();
       });
     }
     if (signal.aborted || this.closed) return [];
@@ -65,7 +71,8 @@ export class PushBuffer<T> {
   /** Stop: wake a waiting `take()`, refuse further pushes, and hand back what was never taken. */
   close(): T[] {
     this.closed = true;
-    this.wake?.();
+    clearTimeout(this.idleTimer);
+    this.wakeUp();
     const left = this.items;
     this.items = [];
     return left;
@@ -77,5 +84,10 @@ export class PushBuffer<T> {
     this.items = [];
     return left;
   }
-}
 
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}
