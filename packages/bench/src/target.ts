@@ -15,6 +15,11 @@ export interface BenchTarget {
   sendBatch(queue: string, bodies: BenchBody[]): Promise<void>;
   /** Start consuming with at most `concurrency` messages in flight; the handler's return acks. Resolves to a stop function. */
   consume(queue: string, concurrency: number, handler: (body: BenchBody) => void): Promise<() => Promise<void>>;
+  /**
+   * Delete what a run left on the broker (names starting with `prefix`, brokerkit's `.dlq` and
+   * retry companions included). Raw targets only: they know the broker's admin calls.
+   */
+  cleanup?(prefix: string, names: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 

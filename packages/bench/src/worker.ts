@@ -7,19 +7,27 @@ import { driverFactory as pubsub } from '@brokerkit/pubsub';
 import { driverFactory as rabbitmq } from '@brokerkit/rabbitmq';
 import { driverFactory as redis } from '@brokerkit/redis';
 import { driverFactory as sqs } from '@brokerkit/sqs';
-import { rawTarget } from './raw/index.js';
+import { randomBytes } from 'node:crypto';
+import { RAW_BACKENDS, rawTarget } from './raw/index.js';
 import { sdkTarget } from './sdk.js';
-import { runWorkload, type WorkloadOptions } from './workload.js';
+import type { BenchTarget } from './target.js';
+import { runWorkload, workloadQueues, type WorkloadOptions } from './workload.js';
 
 for (const factory of [memory, redis, rabbitmq, kafka, sqs, pubsub]) registerDriver(factory);
 
 const [side, backend, url, optionsJson] = process.argv.slice(2) as [string, string, string, string];
 const options = JSON.parse(optionsJson) as WorkloadOptions;
 const target = side === 'raw' ? await rawTarget(backend, url) : await sdkTarget(url);
+const prefix = `bench-${randomBytes(4).toString('hex')}`;
 try {
-  const figures = await runWorkload(target, options);
+  const figures = await runWorkload(target, options, prefix);
   process.stdout.write(`${JSON.stringify(figures)}\n`);
 } finally {
+  // Leave nothing behind: an emulator keeps scanning every subscription it holds (pstest used
+  // 60 % of a core, idle, after a few bench runs), which slows every later run and test.
+  const cleaner: BenchTarget | undefined = side === 'raw' ? target : RAW_BACKENDS.includes(backend) ? await rawTarget(backend, url) : undefined;
+  await cleaner?.cleanup?.(prefix, workloadQueues(prefix)).catch((error: unknown) => process.stderr.write(`cleaning up ${prefix} failed: ${String(error)}\n`));
+  if (cleaner !== target) await cleaner?.close();
   await target.close();
 }
 // Client libraries may keep timers after close; the figures are out.

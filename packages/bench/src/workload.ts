@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { waitUntil } from '@brokerkit/conformance';
 import { now, type BenchBody, type BenchTarget } from './target.js';
 
@@ -53,26 +52,28 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: () => 
  * batched sends, consumption of what the batches filled (with ack), and end-to-end latency at
  * a paced, sustainable rate. Every phase uses fresh queues.
  */
-export async function runWorkload(target: BenchTarget, options: WorkloadOptions): Promise<RunFigures> {
+export async function runWorkload(target: BenchTarget, options: WorkloadOptions, prefix: string): Promise<RunFigures> {
   const fifth = (n: number): number => Math.max(1, Math.floor(n / 5));
-  await measure(target, { ...options, messages: fifth(options.messages), singles: fifth(options.singles), latencyMessages: fifth(options.latencyMessages) });
-  return measure(target, options);
+  await measure(target, { ...options, messages: fifth(options.messages), singles: fifth(options.singles), latencyMessages: fifth(options.latencyMessages) }, `${prefix}-warm`);
+  return measure(target, options, `${prefix}-main`);
 }
 
-async function measure(target: BenchTarget, options: WorkloadOptions): Promise<RunFigures> {
-  const run = randomBytes(4).toString('hex');
+/** Every queue name a run with this prefix uses (what a broker without name listing must be told to delete). */
+export const workloadQueues = (prefix: string): string[] => ['warm', 'main'].flatMap((stage) => ['single', 'bulk', 'paced'].map((phase) => `${prefix}-${stage}-${phase}`));
+
+async function measure(target: BenchTarget, options: WorkloadOptions, run: string): Promise<RunFigures> {
   const pad = 'x'.repeat(Math.max(0, options.sizeBytes - 40));
   const body = (): BenchBody => ({ sentAt: now(), pad });
 
   // 1. single sends, each awaited
-  const singles = `bench-${run}-single`;
+  const singles = `${run}-single`;
   await target.setup(singles);
   let started = performance.now();
   for (let i = 0; i < options.singles; i += 1) await target.send(singles, body());
   const singleMs = performance.now() - started;
 
   // 2. batches
-  const bulk = `bench-${run}-bulk`;
+  const bulk = `${run}-bulk`;
   await target.setup(bulk);
   started = performance.now();
   let cpu = process.cpuUsage();
@@ -100,7 +101,7 @@ async function measure(target: BenchTarget, options: WorkloadOptions): Promise<R
   const consumeMs = Math.max(1, lastAt - firstAt);
 
   // 4. paced end-to-end latency
-  const paced = `bench-${run}-paced`;
+  const paced = `${run}-paced`;
   await target.setup(paced);
   const latencies: number[] = [];
   const stopPaced = await target.consume(paced, options.concurrency, (received) => {

@@ -24,6 +24,13 @@ export async function kafkaRaw(url: string): Promise<BenchTarget> {
     sendBatch: async (queue, bodies) => {
       await producer.send({ topic: queue, acks: -1, messages: bodies.map((body) => ({ value: encode(body) })) });
     },
+    cleanup: async (prefix) => {
+      const topics = (await admin.listTopics()).filter((name) => name.startsWith(prefix));
+      const { groups } = await admin.listGroups();
+      const mine = groups.map((group) => group.groupId).filter((id) => id.startsWith(prefix));
+      if (mine.length > 0) await admin.deleteGroups(mine);
+      if (topics.length > 0) await admin.deleteTopics({ topics });
+    },
     consume: async (queue, concurrency, handler) => {
       const consumer = kafka.consumer({ groupId: `${queue}-raw-${randomBytes(3).toString('hex')}`, maxWaitTimeInMs: 250, maxBytesPerPartition: 512 * 1024, heartbeatInterval: 1_000 });
       await consumer.connect();

@@ -30,6 +30,13 @@ export async function pubsubRaw(url: string): Promise<BenchTarget> {
     sendBatch: async (queue, bodies) => {
       await Promise.all(bodies.map((body) => topic(queue).publishMessage({ data: encode(body) })));
     },
+    cleanup: async (prefix) => {
+      const mine = (name: string): boolean => (name.split('/').pop() ?? '').startsWith(prefix);
+      const [subscriptions] = await pubsub.getSubscriptions();
+      await Promise.all(subscriptions.filter((s) => mine(s.name)).map((s) => s.delete()));
+      const [topics] = await pubsub.getTopics();
+      await Promise.all(topics.filter((t) => mine(t.name)).map((t) => t.delete()));
+    },
     consume: async (queue, concurrency, handler) => {
       const deadline = Duration.from({ seconds: 10 });
       const subscription = pubsub.subscription(queue, { flowControl: { maxMessages: concurrency, allowExcessMessages: false }, minAckDeadline: deadline, maxAckDeadline: deadline, batching: { maxMessages: 1_000, maxMilliseconds: 5 } });

@@ -23,6 +23,16 @@ export async function rabbitmqRaw(url: string): Promise<BenchTarget> {
     sendBatch: async (queue, bodies) => {
       await Promise.all(bodies.map((body) => publish(queue, encode(body))));
     },
+    cleanup: async (_prefix, names) => {
+      // AMQP cannot list queues: delete the run's names and brokerkit's dead-letter companions.
+      const admin = await connection.createChannel();
+      admin.on('error', () => undefined);
+      for (const name of names.flatMap((n) => [n, `${n}.dlq`])) {
+        await admin.deleteQueue(name);
+        await admin.deleteExchange(name);
+      }
+      await admin.close();
+    },
     consume: async (queue, concurrency, handler) => {
       const consumerChannel = await connection.createChannel();
       await consumerChannel.prefetch(concurrency);

@@ -21,6 +21,14 @@ export async function redisRaw(url: string): Promise<BenchTarget> {
       for (const body of bodies) pipeline.xadd(queue, '*', 'body', encode(body));
       await pipeline.exec();
     },
+    cleanup: async (prefix) => {
+      let cursor = '0';
+      do {
+        const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1_000);
+        if (keys.length > 0) await client.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    },
     consume: async (queue, concurrency, handler) => {
       const reader = client.duplicate();
       readers.push(reader);

@@ -1,5 +1,5 @@
-import { CreateTopicCommand, PublishBatchCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DeleteMessageBatchCommand, GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateTopicCommand, DeleteTopicCommand, ListTopicsCommand, PublishBatchCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { DeleteMessageBatchCommand, DeleteQueueCommand, GetQueueUrlCommand, ListQueuesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { connect } from '@brokerkit/core';
 import { awsName } from '@brokerkit/sqs';
 import { decode, encode, type BenchTarget } from '../target.js';
@@ -43,6 +43,19 @@ export async function sqsRaw(url: string): Promise<BenchTarget> {
         const reply = await sns.send(new PublishBatchCommand({ TopicArn: arn, PublishBatchRequestEntries: entries }));
         if (reply.Failed?.length) throw new Error(`${reply.Failed.length} entries refused`);
       }
+    },
+    cleanup: async (prefix) => {
+      const awsPrefix = awsName(prefix, false);
+      const { QueueUrls = [] } = await sqs.send(new ListQueuesCommand({ QueueNamePrefix: awsPrefix, MaxResults: 1_000 }));
+      for (const queueUrl of QueueUrls) await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
+      let next: string | undefined;
+      do {
+        const page = await sns.send(new ListTopicsCommand({ NextToken: next }));
+        for (const { TopicArn } of page.Topics ?? []) {
+          if (TopicArn?.split(':').pop()?.startsWith(awsPrefix)) await sns.send(new DeleteTopicCommand({ TopicArn }));
+        }
+        next = page.NextToken;
+      } while (next);
     },
     consume: async (queue, concurrency, handler) => {
       const queueUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: awsName(queue, false) }))).QueueUrl as string;
