@@ -17,7 +17,7 @@ export { Producer, type ProducerOptions } from './portable/producer.js';
 export { defineTopic, type BodyIn, type BodyOut, type TopicDefinition, type TopicRef } from './portable/schema.js';
 export { bindingOf as cloudEventBinding, readCloudEvent, type CloudEventAttributes, type CloudEventOptions } from './portable/cloud-events.js';
 export { contextFromHeaders, messagingSystem } from './portable/telemetry.js';
-export { firstContact, OncePerKey, OpenSubscriptions } from './portable/driver-helpers.js';
+export { asBuffer, firstContact, OncePerKey, OpenSubscriptions } from './portable/driver-helpers.js';
 export { PushBuffer } from './portable/push-buffer.js';
 export { TurnBatcher } from './portable/turn-batcher.js';
 export { DEFAULT_ACK_TIMEOUT_MS, DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, requireName } from './portable/resolve-options.js';

@@ -22,7 +22,7 @@ export const stablePartitioner: ICustomPartitioner = () => {
       // Partitions are only ever added to a topic, so a partition once chosen stays valid.
       const { partitionMetadata } = args;
       partition = (partitionMetadata[next % partitionMetadata.length] as { partitionId: number }).partitionId;
-      next = (next + 1) % 1_000_000_007;
+      next = (next + 1) % partitionMetadata.length;
       chosen.set(args.message, partition);
     }
     return partition;

@@ -1,5 +1,5 @@
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
-import type { EncodedMessage } from '@brokerkit/core';
+import { asBuffer, type EncodedMessage } from '@brokerkit/core';
 
 /**
  * How a message travels as a Kafka record: key as the record key, body as the value bytes
@@ -17,8 +17,7 @@ export function toRecord(message: EncodedMessage, extra?: Record<string, string>
   for (const name in message.headers) headers[name] = message.headers[name] as string;
   if (extra !== undefined) for (const name in extra) headers[name] = extra[name] as string;
   headers[ID_HEADER] = message.id;
-  const { body } = message;
-  return { key: message.key ?? null, value: Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength), headers };
+  return { key: message.key ?? null, value: asBuffer(message.body), headers };
 }
 
 const text = (value: IHeaders[string]): string | undefined => {
@@ -44,9 +43,7 @@ export function fromRecord(topic: string, partition: number, record: KafkaMessag
   let dueAt = 0;
   if (raw !== undefined) {
     for (const name of Object.keys(raw)) {
-      const value = raw[name];
-      // kafkajs decodes each header value to one Buffer (an array when a name repeats).
-      const decoded = Buffer.isBuffer(value) ? value.toString('utf8') : text(value);
+      const decoded = text(raw[name]);
       if (decoded === undefined) continue;
       if (name === ID_HEADER) id = decoded;
       // Only retry copies carry these two.

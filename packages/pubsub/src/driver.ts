@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { PubSub, type Topic } from '@google-cloud/pubsub';
 import {
+  asBuffer,
   ConfigError,
   describeError,
   firstContact,
@@ -65,7 +66,7 @@ class PubSubDriver implements Driver {
     const prepared = messages.map((message) => ({ message, attributes: toAttributes(message) }));
     const results = await Promise.allSettled(
       prepared.map(({ message, attributes }) => {
-        const data = Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength);
+        const data = asBuffer(message.body);
         return message.key ? publishers.ordered.publishMessage({ data, attributes, orderingKey: message.key }) : publishers.unordered.publishMessage({ data, attributes });
       }),
     );

@@ -1,4 +1,4 @@
-import { Header, type EncodedMessage } from '@brokerkit/core';
+import { Header, asBuffer, type EncodedMessage } from '@brokerkit/core';
 import type { ConsumeMessage } from 'amqplib';
 import type { Outgoing } from './publisher.js';
 
@@ -31,7 +31,7 @@ export function toAmqp(exchange: string, message: EncodedMessage, state: { retri
   return {
     exchange,
     routingKey: message.key ?? '',
-    content: Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength),
+    content: asBuffer(message.body),
     options,
   };
 }

@@ -1,4 +1,4 @@
-import type { EncodedMessage } from '@brokerkit/core';
+import { asBuffer, type EncodedMessage } from '@brokerkit/core';
 
 /**
  * How a message is laid out as stream entry fields, readable with `redis-cli XRANGE`:
@@ -13,7 +13,7 @@ const HEADER_PREFIX = 'h:';
 
 export function toFields(message: EncodedMessage): (string | Buffer)[] {
   // Text bodies go as strings: ioredis writes an all-string command in one piece, ~1.4× faster.
-  const body = message.text ?? Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength);
+  const body = message.text ?? asBuffer(message.body);
   const fields: (string | Buffer)[] = [BODY_FIELD, body, ID_FIELD, message.id];
   if (message.key !== undefined) fields.push(KEY_FIELD, message.key);
   for (const [name, value] of Object.entries(message.headers)) fields.push(`${HEADER_PREFIX}${name}`, value);

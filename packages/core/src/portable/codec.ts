@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { DecodingError, EncodingError } from '../errors/index.js';
+import { asBuffer } from './driver-helpers.js';
 
 /** Turns bodies into bytes and back; the content type travels with the message. */
 export interface Codec {
@@ -18,7 +19,7 @@ export const CONTENT_TYPE_BINARY = 'application/octet-stream';
  */
 function utf8Text(bytes: Uint8Array): string {
   if (!isUtf8(bytes)) throw new DecodingError('body is not valid UTF-8 text, so it cannot be JSON');
-  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('utf8');
+  return asBuffer(bytes).toString('utf8');
 }
 
 /**

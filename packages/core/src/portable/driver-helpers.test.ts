@@ -2,7 +2,19 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import type { Delivery, DriverSubscription } from '../contract/driver.js';
 import { ConnectionError } from '../errors/index.js';
-import { OncePerKey, OpenSubscriptions, firstContact } from './driver-helpers.js';
+import { OncePerKey, OpenSubscriptions, asBuffer, firstContact } from './driver-helpers.js';
+
+describe('asBuffer', () => {
+  it('returns a Buffer as is and views other bytes without copying', () => {
+    const buffer = Buffer.from('abc');
+    assert.equal(asBuffer(buffer), buffer);
+    const backing = new Uint8Array([0, 104, 105, 0]);
+    const view = asBuffer(backing.subarray(1, 3));
+    assert.equal(view.toString('utf8'), 'hi');
+    backing[1] = 72;
+    assert.equal(view.toString('utf8'), 'Hi', 'same memory, not a copy');
+  });
+});
 
 describe('OncePerKey', () => {
   it('creates once per key however many ask at once, and retries after a failure', async () => {

@@ -2,6 +2,11 @@ import type { DriverSubscription } from '../contract/driver.js';
 import { ConnectionError, describeError } from '../errors/index.js';
 import { withDeadline } from './timing.js';
 
+/** `bytes` as a Buffer over the same memory, for clients that take Buffers; a Buffer is returned as is. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 /**
  * One in-flight or finished creation per key (a topic declared once per process, however many
  * callers ask at once); a failed creation is forgotten so the next caller tries again.
