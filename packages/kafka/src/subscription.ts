@@ -146,9 +146,15 @@ export class KafkaSubscription implements DriverSubscription {
 
   private async onBatch({ batch, resolveOffset, pause, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const tracker = await this.trackerFor(batch.topic, batch.partition, batch.messages[0]?.offset);
+    // The group's state (running, a seek, a close) changes only across an await: checked before
+    // the loop and after each wait, not per record (each check builds kafkajs' partition key).
+    const current = (): boolean => !this.closing && isRunning() && !isStale();
+    if (!current()) return;
+    // The offset to resolve when the loop ends: resolving once per batch, not per record, spares
+    // kafkajs a Long parse and add per record; what is not resolved is fetched again.
+    let resolved: string | undefined;
     for (const record of batch.messages) {
-      if (!isRunning() || isStale() || this.closing) break;
-      if (this.buffer.length >= this.highWater && !(await this.waitForRoom(heartbeat, () => isRunning() && !isStale()))) break;
+      if (this.buffer.length >= this.highWater && !((await this.waitForRoom(heartbeat, current)) && current())) break;
       const received = fromRecord(batch.topic, batch.partition, record);
       const wait = received.dueAt - Date.now();
       if (wait > 0) {
@@ -163,8 +169,9 @@ export class KafkaSubscription implements DriverSubscription {
       }
       const offset = Number(record.offset);
       if (tracker.accept(offset)) this.buffer.push(new KafkaDelivery(this, batch.topic, batch.partition, offset, record.offset, record.timestamp, tracker, received));
-      resolveOffset(record.offset);
+      resolved = record.offset;
     }
+    if (resolved !== undefined) resolveOffset(resolved);
   }
 
   /**

@@ -25,8 +25,8 @@ export interface RunnerStats {
   held: number;
 }
 
+/** What an attempt asked for other than an ack: a retry (it failed, or asked) or the DLQ. */
 type HandlerOutcome =
-  | { kind: 'ack' }
   | { kind: 'failed'; error: string; delayMs?: number }
   | { kind: 'dead-letter'; reason: string };
 
@@ -42,7 +42,6 @@ interface Lease extends AttemptTrace {
   explicit: HandlerOutcome | undefined;
 }
 
-const ACKED: HandlerOutcome = Object.freeze({ kind: 'ack' });
 const ack = (delivery: Delivery): Promise<void> => delivery.ack();
 const release = (delivery: Delivery): Promise<void> => delivery.nack(0);
 
@@ -175,7 +174,7 @@ export class SubscriptionRunner {
     if (this.crashed) return;
     this.stats.received += 1;
     this.stats.held += 1;
-    const lease: Lease = { delivery, settled: false, active: false, extendedAt: delivery.extendLease ? performance.now() : 0, explicit: undefined, span: undefined, failed: false, thrown: undefined };
+    const lease: Lease = { delivery, settled: false, active: false, extendedAt: delivery.extendLease ? performance.now() : 0, explicit: undefined, span: undefined, failed: false, thrown: undefined, startedAt: 0 };
     this.leases.add(lease);
     const key = this.options.ordering === 'key' ? delivery.message.key : undefined;
     // Its slot is taken from now, also while it waits for its key's turn.
@@ -183,7 +182,11 @@ export class SubscriptionRunner {
     else void this.serializer.run(key, () => this.handle(lease));
   }
 
-  /** Process one lease (in its key's turn), then free its slot. Never rejects. */
+  /**
+   * Process one lease (in its key's turn), then free its slot. Never rejects. Attempts follow
+   * one another here until the message is settled (a retry in place loops); the common path —
+   * one attempt, then an ack — runs in this one async frame, since it runs once per message.
+   */
   private async handle(lease: Lease): Promise<void> {
     const { delivery } = lease;
     try {
@@ -216,7 +219,37 @@ export class SubscriptionRunner {
           return;
         }
       }
-      await this.attemptUntilSettled(lease, body, cloudEvent);
+      for (let attempt = delivery.attempt; ; attempt += 1) {
+        const pending = this.beginAttempt(lease, body, cloudEvent, attempt);
+        if (pending !== undefined) {
+          try {
+            await pending;
+          } catch (thrown) {
+            lease.failed = true;
+            lease.thrown = thrown;
+          }
+        }
+        this.telemetry.end(lease);
+        const span = lease.span as Span;
+        if (this.stopped) {
+          this.telemetry.settled(span, 'release', lease.failed ? lease.thrown : undefined);
+          return;
+        }
+        if (!lease.failed && lease.explicit === undefined) {
+          // Settled here rather than through settle(): the same steps without its frame.
+          if (this.claim(lease)) {
+            try {
+              await delivery.ack();
+            } catch (error) {
+              this.settleFailed(lease, error);
+            }
+          }
+          this.stats.acked += 1;
+          this.telemetry.settled(span, 'ack');
+          return;
+        }
+        if (!(await this.afterFailure(lease, attempt))) return;
+      }
     } catch (error) {
       this.options.onError(asBrokerkitError(error, 'handling a message failed'));
     } finally {
@@ -228,60 +261,49 @@ export class SubscriptionRunner {
     }
   }
 
-  private async attemptUntilSettled(lease: Lease, body: unknown, cloudEvent: CloudEventAttributes | undefined): Promise<void> {
-    const { delivery } = lease;
-    const retryInPlace = this.options.ordering === 'key' && delivery.message.key !== undefined && !this.driver.traits.retryKeepsKeyOrder;
-    for (let attempt = delivery.attempt; ; attempt += 1) {
-      await this.runHandler(lease, body, cloudEvent, attempt);
-      const outcome: HandlerOutcome = lease.failed ? { kind: 'failed', error: describeError(lease.thrown) } : (lease.explicit ?? ACKED);
-      const span = lease.span as Span;
-      const thrown = lease.failed ? lease.thrown : undefined;
-      if (this.stopped) {
-        this.telemetry.settled(span, 'release', thrown);
-        return;
-      }
-      if (outcome.kind === 'ack') {
-        await this.settle(lease, ack);
-        this.stats.acked += 1;
-        this.telemetry.settled(span, 'ack');
-        return;
-      }
-      if (outcome.kind === 'dead-letter') {
-        this.telemetry.settled(span, 'dead-letter', thrown);
-        await this.deadLetter(lease, attempt, 'explicit', outcome.reason);
-        return;
-      }
-      const decision = decideAfterFailure(attempt, this.options.retry.maxAttempts, this.options.deadLetterQueue !== undefined);
-      this.telemetry.settled(span, decision, thrown);
-      if (decision === 'dead-letter') {
-        await this.deadLetter(lease, attempt, 'max-attempts', outcome.error);
-        return;
-      }
-      if (decision === 'discard') {
-        await this.discard(lease, attempt, outcome.error);
-        return;
-      }
-      const delayMs = outcome.delayMs ?? backoffDelayMs(attempt, this.options.retry.backoff);
-      this.stats.retried += 1;
-      if (!retryInPlace) {
-        await this.settle(lease, (held) => held.nack(delayMs));
-        return;
-      }
-      // The broker would let later messages of this key overtake a delayed one: hold the key
-      // here. A close cuts the wait short and hands the message back.
-      if (!(await sleep(delayMs, this.fetching.signal))) {
-        await this.settle(lease, release);
-        return;
-      }
+  /**
+   * After an attempt that failed, or asked for a retry or the DLQ: dead-letter, discard or
+   * hand back for a delayed retry. True: retry in place now (ordering by key on a broker that
+   * would let later messages of the key overtake a delayed one).
+   */
+  private async afterFailure(lease: Lease, attempt: number): Promise<boolean> {
+    const outcome: HandlerOutcome = lease.failed ? { kind: 'failed', error: describeError(lease.thrown) } : (lease.explicit as HandlerOutcome);
+    const span = lease.span as Span;
+    const thrown = lease.failed ? lease.thrown : undefined;
+    if (outcome.kind === 'dead-letter') {
+      this.telemetry.settled(span, 'dead-letter', thrown);
+      await this.deadLetter(lease, attempt, 'explicit', outcome.reason);
+      return false;
     }
+    const decision = decideAfterFailure(attempt, this.options.retry.maxAttempts, this.options.deadLetterQueue !== undefined);
+    this.telemetry.settled(span, decision, thrown);
+    if (decision === 'dead-letter') {
+      await this.deadLetter(lease, attempt, 'max-attempts', outcome.error);
+      return false;
+    }
+    if (decision === 'discard') {
+      await this.discard(lease, attempt, outcome.error);
+      return false;
+    }
+    const delayMs = outcome.delayMs ?? backoffDelayMs(attempt, this.options.retry.backoff);
+    this.stats.retried += 1;
+    const retryInPlace = this.options.ordering === 'key' && lease.delivery.message.key !== undefined && !this.driver.traits.retryKeepsKeyOrder;
+    if (!retryInPlace) {
+      await this.settle(lease, (held) => held.nack(delayMs));
+      return false;
+    }
+    // Hold the key here. A close cuts the wait short and hands the message back.
+    if (await sleep(delayMs, this.fetching.signal)) return true;
+    await this.settle(lease, release);
+    return false;
   }
 
   /**
-   * One handler attempt inside its consumer span (ended by the caller once the outcome is
-   * settled). Its outcome is left in the lease: `failed`/`thrown`, or `explicit` when the handler
-   * called `retry()` or `deadLetter()`.
+   * Begin one handler attempt inside its consumer span (ended by the caller once the outcome
+   * is settled). Its outcome goes into the lease: `failed`/`thrown`, or `explicit` when the
+   * handler called `retry()` or `deadLetter()`. Returns the handler's promise, if it returned one.
    */
-  private runHandler(lease: Lease, body: unknown, cloudEvent: CloudEventAttributes | undefined, attempt: number): Promise<void> {
+  private beginAttempt(lease: Lease, body: unknown, cloudEvent: CloudEventAttributes | undefined, attempt: number): PromiseLike<void> | undefined {
     const { delivery } = lease;
     lease.explicit = undefined;
     const context: HandlerContext = {
@@ -308,7 +330,7 @@ export class SubscriptionRunner {
       cloudEvent,
       native: delivery.native,
     };
-    return this.telemetry.process(delivery.message, attempt, () => this.handler(message, context), lease);
+    return this.telemetry.begin(delivery.message, attempt, () => this.handler(message, context), lease);
   }
 
   private async deadLetter(lease: Lease, attempts: number, reason: DeadLetterReason, lastError: string | undefined): Promise<void> {
@@ -344,15 +366,25 @@ export class SubscriptionRunner {
 
   /** Settle once; errors (a lost connection) go to onError and the broker redelivers. Resolves with the error, if any. */
   private async settle(lease: Lease, action: (delivery: Delivery) => Promise<void>, evenIfStopped = false): Promise<unknown> {
-    if (lease.settled || this.crashed || (this.stopped && !evenIfStopped)) return undefined;
-    lease.settled = true;
+    if (!this.claim(lease, evenIfStopped)) return undefined;
     try {
       await action(lease.delivery);
       return undefined;
     } catch (error) {
-      this.options.onError(asBrokerkitError(error, `settling message ${lease.delivery.message.id} failed; the broker will redeliver it`));
+      this.settleFailed(lease, error);
       return error;
     }
+  }
+
+  /** Take the right to settle a lease: once, and not after a crash (nor after a stop, unless `evenIfStopped`). */
+  private claim(lease: Lease, evenIfStopped = false): boolean {
+    if (lease.settled || this.crashed || (this.stopped && !evenIfStopped)) return false;
+    lease.settled = true;
+    return true;
+  }
+
+  private settleFailed(lease: Lease, error: unknown): void {
+    this.options.onError(asBrokerkitError(error, `settling message ${lease.delivery.message.id} failed; the broker will redeliver it`));
   }
 
   /**

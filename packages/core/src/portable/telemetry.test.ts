@@ -40,14 +40,28 @@ describe('metrics (an SDK registered after brokerkit was loaded)', () => {
       const consume = new ConsumeTelemetry('kafka', 'orders', 'billing');
       consume.received(2);
       const message = (id: string): EncodedMessage => ({ id, key: undefined, headers: {}, body: new Uint8Array(1) });
-      const ok: AttemptTrace = { span: undefined, failed: false, thrown: undefined };
-      await consume.process(message('a'), 1, () => undefined, ok);
+      // What the runner does around one attempt.
+      const attempt = async (id: string, run: () => Promise<void> | void, into: AttemptTrace): Promise<void> => {
+        try {
+          await consume.begin(message(id), 1, run, into);
+        } catch (thrown) {
+          into.failed = true;
+          into.thrown = thrown;
+        }
+        consume.end(into);
+      };
+      const ok: AttemptTrace = { span: undefined, failed: false, thrown: undefined, startedAt: 0 };
+      await attempt('a', () => undefined, ok);
       assert.equal(ok.failed, false);
       consume.settled(ok.span as Span, 'ack');
-      const failed: AttemptTrace = { span: undefined, failed: false, thrown: undefined };
-      await consume.process(message('b'), 1, () => {
+      const failed: AttemptTrace = { span: undefined, failed: false, thrown: undefined, startedAt: 0 };
+      await attempt('b', () => {
         throw new Error('boom');
       }, failed);
+      const rejected: AttemptTrace = { span: undefined, failed: false, thrown: undefined, startedAt: 0 };
+      await attempt('c', () => Promise.reject(new TypeError('later')), rejected);
+      assert.equal(rejected.failed, true);
+      assert.ok(rejected.thrown instanceof TypeError);
       assert.equal(failed.failed, true);
       assert.equal((failed.thrown as Error).message, 'boom');
       consume.settled(failed.span as Span, 'retry', failed.thrown);
@@ -56,8 +70,9 @@ describe('metrics (an SDK registered after brokerkit was loaded)', () => {
       assert.equal(await read(reader, 'brokerkit.messages.handled'), 1);
       assert.equal(await read(reader, 'brokerkit.messages.retried'), 1);
       assert.equal(await read(reader, 'brokerkit.messages.dead_lettered', { 'brokerkit.dead_letter.reason': 'max-attempts' }), 1);
-      assert.equal(await read(reader, 'messaging.process.duration'), 2);
+      assert.equal(await read(reader, 'messaging.process.duration'), 3);
       assert.equal(await read(reader, 'messaging.process.duration', { 'error.type': 'Error' }), 1);
+      assert.equal(await read(reader, 'messaging.process.duration', { 'error.type': 'TypeError' }), 1);
     } finally {
       metrics.disable();
     }

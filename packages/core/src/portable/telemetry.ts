@@ -185,6 +185,8 @@ export interface AttemptTrace {
   span: Span | undefined;
   failed: boolean;
   thrown: unknown;
+  /** When the attempt began (ms, monotonic), for `messaging.process.duration`; 0 while that histogram is the API's no-op. */
+  startedAt: number;
 }
 
 /** The consumer side of one subscription: a span per handler attempt and the counters. */
@@ -215,11 +217,15 @@ export class ConsumeTelemetry {
   }
 
   /**
-   * Run one handler attempt inside a CONSUMER span whose parent is the context the message
-   * carries (so producer and consumer share a trace id). Writes the span (the caller ends it
-   * with `settled()`) and the handler's error, if any, into `into`: no result object per attempt.
+   * Begin one handler attempt: call `run` inside a CONSUMER span whose parent is the context
+   * the message carries (so producer and consumer share a trace id). The span goes into `into`
+   * (the caller ends it with `settled()`), and so does a synchronous throw. Returns what `run`
+   * returned when it is a promise: the caller awaits it (a throw there is the handler's error
+   * too, the caller records it in `into`), then calls `end()`. Split in two so that the caller's
+   * own async frame does the waiting: an async function here cost a frame and a promise per
+   * message.
    */
-  async process(message: EncodedMessage, attempt: number, run: () => Promise<void> | void, into: AttemptTrace): Promise<void> {
+  begin(message: EncodedMessage, attempt: number, run: () => Promise<void> | void, into: AttemptTrace): PromiseLike<void> | undefined {
     const parent = contextFromHeaders(message.headers);
     const span = tracer.startSpan(this.spanName, this.spanOptions, parent);
     if (span.isRecording()) {
@@ -228,20 +234,24 @@ export class ConsumeTelemetry {
     into.span = span;
     into.failed = false;
     into.thrown = undefined;
-    const timing = instruments();
-    const started = timing.durationIsNoop ? 0 : performance.now();
+    into.startedAt = instruments().durationIsNoop ? 0 : performance.now();
     try {
       // An inert span, no trace in the message and none active: the handler would see the same
       // empty context either way, so the context switch (an allocation per message) is skipped.
-      if (parent === ROOT_CONTEXT && inert(span) && context.active() === ROOT_CONTEXT) await run();
-      else await context.with(trace.setSpan(parent, span), run);
+      const result = parent === ROOT_CONTEXT && inert(span) && context.active() === ROOT_CONTEXT ? run() : context.with(trace.setSpan(parent, span), run);
+      return isPromiseLike(result) ? result : undefined;
     } catch (thrown) {
       into.failed = true;
       into.thrown = thrown;
+      return undefined;
     }
-    if (timing.durationIsNoop) return;
+  }
+
+  /** The attempt's handler has finished (`into.failed` says how): record its duration. */
+  end(into: AttemptTrace): void {
+    if (into.startedAt === 0) return;
     const attributes = into.failed ? { ...this.processMetricAttributes, 'error.type': errorType(into.thrown) } : this.processMetricAttributes;
-    timing.processDuration.record((performance.now() - started) / 1000, attributes);
+    instruments().processDuration.record((performance.now() - into.startedAt) / 1000, attributes);
   }
 
   /** Close the attempt's span with what became of the message. */
@@ -267,6 +277,10 @@ export class ConsumeTelemetry {
     inject(span, headers, parent);
     return span;
   }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<void> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
 }
 
 export function endSpan(span: Span, error?: unknown): void {
