@@ -1,8 +1,8 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { ConnectionError, OncePerKey, PushBuffer, describeError, type Delivery, type DriverSubscription, type SubscriptionSpec } from '@brokerkit/core';
+import { ConnectionError, OncePerKey, PushBuffer, describeError, type Delivery, type DriverSubscription, type EncodedMessage, type SubscriptionSpec } from '@brokerkit/core';
 import { PartitionTracker } from './tracker.js';
 import type { KafkaTopology } from './topology.js';
-import { fromRecord, type Received } from './wire.js';
+import { fromRecord, type CopyInfo } from './wire.js';
 
 /** Where a durable subscription's delayed retries go: the retry topic it also reads, and how to write a copy there. */
 export interface RetryRoute {
@@ -153,10 +153,11 @@ export class KafkaSubscription implements DriverSubscription {
     // The offset to resolve when the loop ends: resolving once per batch, not per record, spares
     // kafkajs a Long parse and add per record; what is not resolved is fetched again.
     let resolved: string | undefined;
+    const copy: CopyInfo = { attempt: 1, dueAt: 0 };
     for (const record of batch.messages) {
       if (this.buffer.length >= this.highWater && !((await this.waitForRoom(heartbeat, current)) && current())) break;
-      const received = fromRecord(batch.topic, batch.partition, record);
-      const wait = received.dueAt - Date.now();
+      const message = fromRecord(batch.topic, batch.partition, record, copy);
+      const wait = copy.dueAt === 0 ? 0 : copy.dueAt - Date.now();
       if (wait > 0) {
         // A retry copy not due yet: stop this partition here (unresolved, so it is fetched again) until it is.
         const resume = pause();
@@ -168,7 +169,7 @@ export class KafkaSubscription implements DriverSubscription {
         break;
       }
       const offset = Number(record.offset);
-      if (tracker.accept(offset)) this.buffer.push(new KafkaDelivery(this, batch.topic, batch.partition, offset, record.offset, record.timestamp, tracker, received));
+      if (tracker.accept(offset)) this.buffer.push(new KafkaDelivery(this, batch.topic, batch.partition, offset, record.offset, record.timestamp, tracker, message, copy.attempt));
       resolved = record.offset;
     }
     if (resolved !== undefined) resolveOffset(resolved);
@@ -337,12 +338,10 @@ class KafkaDelivery implements Delivery {
     private readonly offsetText: string,
     private readonly timestamp: string,
     readonly tracker: PartitionTracker,
-    private readonly received: Received,
+    readonly message: EncodedMessage,
+    /** The attempt a retry copy carries; 1 for an original record. */
+    private readonly recordAttempt: number,
   ) {}
-
-  get message(): Received['message'] {
-    return this.received.message;
-  }
 
   /** When the record was written (a retry copy: when the copy was). */
   get publishedAt(): Date {
@@ -356,12 +355,12 @@ class KafkaDelivery implements Delivery {
   /** Handed to the portable layer: count the attempt (earlier owners' deliveries included). */
   handOut(): void {
     const previous = this.tracker.deliver(this.offset);
-    this.attempt = this.retryAttempt || this.received.attempt + previous;
+    this.attempt = this.retryAttempt || this.recordAttempt + previous;
   }
 
   /** The same record for an in-process retry. */
   again(): KafkaDelivery {
-    const copy = new KafkaDelivery(this.subscription, this.topic, this.partition, this.offset, this.offsetText, this.timestamp, this.tracker, this.received);
+    const copy = new KafkaDelivery(this.subscription, this.topic, this.partition, this.offset, this.offsetText, this.timestamp, this.tracker, this.message, this.recordAttempt);
     copy.retryAttempt = this.attempt + 1;
     return copy;
   }

@@ -21,47 +21,46 @@ export function toRecord(message: EncodedMessage, extra?: Record<string, string>
 }
 
 const text = (value: IHeaders[string]): string | undefined => {
+  if (Buffer.isBuffer(value)) return value.toString('utf8'); // what kafkajs decodes a header to
   if (value === undefined) return undefined;
   const first = Array.isArray(value) ? value[0] : value;
   return first === undefined ? undefined : Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
 };
 
-export interface Received {
-  message: EncodedMessage;
+/** What a retry copy carries besides the message; the caller's object, filled per record (no object per record). */
+export interface CopyInfo {
   /** Attempt carried by a retry copy; 1 for an original. */
   attempt: number;
   /** Epoch ms before which a retry copy must not run; 0 for an original. */
   dueAt: number;
 }
 
-/** A record from Kafka; one written by another client gets `<topic>/<partition>/<offset>` as its id. */
-export function fromRecord(topic: string, partition: number, record: KafkaMessage): Received {
+/**
+ * A record from Kafka; one written by another client gets `<topic>/<partition>/<offset>` as
+ * its id. A retry copy's attempt and due time go into `copy`.
+ */
+export function fromRecord(topic: string, partition: number, record: KafkaMessage, copy: CopyInfo): EncodedMessage {
   const raw = record.headers;
   const headers: Record<string, string> = {};
   let id: string | undefined;
-  let attempt = 1;
-  let dueAt = 0;
+  copy.attempt = 1;
+  copy.dueAt = 0;
   if (raw !== undefined) {
-    for (const name of Object.keys(raw)) {
+    for (const name in raw) {
       const decoded = text(raw[name]);
       if (decoded === undefined) continue;
       if (name === ID_HEADER) id = decoded;
       // Only retry copies carry these two.
-      else if (name === ATTEMPT_HEADER) attempt = Math.max(1, Number(decoded) || 1);
-      else if (name === DUE_HEADER) dueAt = Number(decoded) || 0;
+      else if (name === ATTEMPT_HEADER) copy.attempt = Math.max(1, Number(decoded) || 1);
+      else if (name === DUE_HEADER) copy.dueAt = Number(decoded) || 0;
       else headers[name] = decoded;
     }
   }
-  const value = record.value ?? EMPTY;
   return {
-    message: {
-      id: id ?? `${topic}/${partition}/${record.offset}`,
-      key: record.key === null || record.key === undefined ? undefined : record.key.toString('utf8'),
-      headers,
-      body: value,
-    },
-    attempt,
-    dueAt,
+    id: id ?? `${topic}/${partition}/${record.offset}`,
+    key: record.key === null || record.key === undefined ? undefined : record.key.toString('utf8'),
+    headers,
+    body: record.value ?? EMPTY,
   };
 }
 
