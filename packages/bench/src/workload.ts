@@ -54,26 +54,31 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: () => 
  */
 export async function runWorkload(target: BenchTarget, options: WorkloadOptions, prefix: string): Promise<RunFigures> {
   const fifth = (n: number): number => Math.max(1, Math.floor(n / 5));
-  await measure(target, { ...options, messages: fifth(options.messages), singles: fifth(options.singles), latencyMessages: fifth(options.latencyMessages) }, `${prefix}-warm`);
-  return measure(target, options, `${prefix}-main`);
+  await measure(target, { ...options, messages: fifth(options.messages), singles: fifth(options.singles), latencyMessages: fifth(options.latencyMessages) }, queuesOf(prefix, 'warm'));
+  return measure(target, options, queuesOf(prefix, 'main'));
+}
+
+/** The queues of one stage of a run: one per phase, named here only. */
+function queuesOf(prefix: string, stage: 'warm' | 'main'): { single: string; bulk: string; paced: string } {
+  return { single: `${prefix}-${stage}-single`, bulk: `${prefix}-${stage}-bulk`, paced: `${prefix}-${stage}-paced` };
 }
 
 /** Every queue name a run with this prefix uses (what a broker without name listing must be told to delete). */
-export const workloadQueues = (prefix: string): string[] => ['warm', 'main'].flatMap((stage) => ['single', 'bulk', 'paced'].map((phase) => `${prefix}-${stage}-${phase}`));
+export const workloadQueues = (prefix: string): string[] => (['warm', 'main'] as const).flatMap((stage) => Object.values(queuesOf(prefix, stage)));
 
-async function measure(target: BenchTarget, options: WorkloadOptions, run: string): Promise<RunFigures> {
+async function measure(target: BenchTarget, options: WorkloadOptions, queues: { single: string; bulk: string; paced: string }): Promise<RunFigures> {
   const pad = 'x'.repeat(Math.max(0, options.sizeBytes - 40));
   const body = (): BenchBody => ({ sentAt: now(), pad });
 
   // 1. single sends, each awaited
-  const singles = `${run}-single`;
+  const singles = queues.single;
   await target.setup(singles);
   let started = performance.now();
   for (let i = 0; i < options.singles; i += 1) await target.send(singles, body());
   const singleMs = performance.now() - started;
 
   // 2. batches
-  const bulk = `${run}-bulk`;
+  const { bulk } = queues;
   await target.setup(bulk);
   started = performance.now();
   let cpu = process.cpuUsage();
@@ -101,7 +106,7 @@ async function measure(target: BenchTarget, options: WorkloadOptions, run: strin
   const consumeMs = Math.max(1, lastAt - firstAt);
 
   // 4. paced end-to-end latency
-  const paced = `${run}-paced`;
+  const { paced } = queues;
   await target.setup(paced);
   const latencies: number[] = [];
   const stopPaced = await target.consume(paced, options.concurrency, (received) => {

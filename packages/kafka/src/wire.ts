@@ -21,7 +21,6 @@ export function toRecord(message: EncodedMessage, extra?: Record<string, string>
 }
 
 const text = (value: IHeaders[string]): string | undefined => {
-  if (Buffer.isBuffer(value)) return value.toString('utf8'); // what kafkajs decodes a header to
   if (value === undefined) return undefined;
   const first = Array.isArray(value) ? value[0] : value;
   return first === undefined ? undefined : Buffer.isBuffer(first) ? first.toString('utf8') : String(first);

@@ -184,8 +184,8 @@ export class SubscriptionRunner {
 
   /**
    * Process one lease (in its key's turn), then free its slot. Never rejects. Attempts follow
-   * one another here until the message is settled (a retry in place loops); the common path —
-   * one attempt, then an ack — runs in this one async frame, since it runs once per message.
+   * one another here until the message is settled (a retry in place loops); the handler's
+   * promise is awaited in this frame, not in a wrapper per message.
    */
   private async handle(lease: Lease): Promise<void> {
     const { delivery } = lease;
@@ -236,14 +236,7 @@ export class SubscriptionRunner {
           return;
         }
         if (!lease.failed && lease.explicit === undefined) {
-          // Settled here rather than through settle(): the same steps without its frame.
-          if (this.claim(lease)) {
-            try {
-              await delivery.ack();
-            } catch (error) {
-              this.settleFailed(lease, error);
-            }
-          }
+          await this.settle(lease, ack);
           this.stats.acked += 1;
           this.telemetry.settled(span, 'ack');
           return;
@@ -366,25 +359,15 @@ export class SubscriptionRunner {
 
   /** Settle once; errors (a lost connection) go to onError and the broker redelivers. Resolves with the error, if any. */
   private async settle(lease: Lease, action: (delivery: Delivery) => Promise<void>, evenIfStopped = false): Promise<unknown> {
-    if (!this.claim(lease, evenIfStopped)) return undefined;
+    if (lease.settled || this.crashed || (this.stopped && !evenIfStopped)) return undefined;
+    lease.settled = true;
     try {
       await action(lease.delivery);
       return undefined;
     } catch (error) {
-      this.settleFailed(lease, error);
+      this.options.onError(asBrokerkitError(error, `settling message ${lease.delivery.message.id} failed; the broker will redeliver it`));
       return error;
     }
-  }
-
-  /** Take the right to settle a lease: once, and not after a crash (nor after a stop, unless `evenIfStopped`). */
-  private claim(lease: Lease, evenIfStopped = false): boolean {
-    if (lease.settled || this.crashed || (this.stopped && !evenIfStopped)) return false;
-    lease.settled = true;
-    return true;
-  }
-
-  private settleFailed(lease: Lease, error: unknown): void {
-    this.options.onError(asBrokerkitError(error, `settling message ${lease.delivery.message.id} failed; the broker will redeliver it`));
   }
 
   /**
