@@ -46,6 +46,23 @@ describe('kafka: interop with kcat, SIGKILL mid-batch', () => {
     assert.match(metadata, /with 6 partitions/);
   });
 
+  it('a message sent without an id carries no bk-id: its receipt names its partition and offset, as kcat reads them', { skip: hasKcat ? false : 'kcat is not installed' }, async () => {
+    const topic = `bk-kcat-${randomBytes(4).toString('hex')}`;
+    await broker!.ensureQueue(topic);
+    const receipts = await broker!.producer().sendBatch(topic, [{ body: { n: 1 } }, { body: { n: 2 } }, { body: { n: 3 } }]);
+    const { stdout } = await run('kcat', ['-b', bootstrap, '-C', '-t', topic, '-o', 'beginning', '-c', '3', '-e', '-q', '-f', '%p/%o %h|%s\n'], { timeout: 30_000 });
+    const seen = new Map(stdout.trim().split('\n').map((line) => {
+      const [position, rest] = line.split(' ') as [string, string];
+      return [`${topic}/${position}`, rest];
+    }));
+    for (const [index, receipt] of receipts.entries()) {
+      assert.equal(receipt.brokerId, receipt.id);
+      const record = seen.get(receipt.id);
+      assert.ok(record !== undefined, `kcat has no record at ${receipt.id} (it read ${[...seen.keys()].join(', ')})`);
+      assert.equal(record, `bk-content-type=application/json|{"n":${index + 1}}`, 'no bk-id header, the body as sent');
+    }
+  });
+
   it('a message produced by kcat is consumed with its key and headers', { skip: hasKcat ? false : 'kcat is not installed' }, async () => {
     const topic = `bk-kcat-${randomBytes(4).toString('hex')}`;
     await broker!.ensureQueue(topic);

@@ -41,6 +41,16 @@ describe('redis interop with redis-cli', () => {
     assert.equal(field('h:bk-content-type'), 'application/json');
   });
 
+  it('a message sent without an id has no id field: its receipt names the stream and entry id', async () => {
+    const stream = `bk-interop-${randomBytes(4).toString('hex')}`;
+    const receipt = await broker!.producer().send(stream, { body: { total: 1 } });
+    const { stdout } = await cli('XRANGE', stream, '-', '+');
+    const [entryId, ...fields] = stdout.trim().split('\n');
+    assert.equal(receipt.id, `${stream}/${entryId}`);
+    assert.equal(receipt.brokerId, entryId);
+    assert.deepEqual(fields, ['body', '{"total":1}', 'h:bk-content-type', 'application/json']);
+  });
+
   it('an entry added by redis-cli XADD with just a body field is consumed, attempt 1', async () => {
     const queue = `bk-interop-${randomBytes(4).toString('hex')}`;
     const { stdout: entryId } = await cli('XADD', queue, '*', 'body', 'hello from redis-cli');
@@ -50,7 +60,7 @@ describe('redis interop with redis-cli', () => {
     });
     assert.ok(await waitUntil(() => received.length > 0, 10_000));
     const [message] = received;
-    assert.equal(message?.id, entryId.trim(), 'without an id field, the entry id is the message id');
+    assert.equal(message?.id, `${queue}/${entryId.trim()}`, 'without an id field, the message is named by its stream and entry id');
     assert.equal(message?.attempt, 1);
     assert.ok(message?.body instanceof Uint8Array);
     assert.equal(Buffer.from(message.body).toString(), 'hello from redis-cli');

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel, type Admin, type LogEntry, type Producer as KafkaProducer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type LogEntry, type Producer as KafkaProducer, type RecordMetadata } from 'kafkajs';
 import {
   describeError,
   firstContact,
@@ -19,7 +19,7 @@ import {
 } from '@brokerkit/core';
 import { kafkaCapabilities } from './capabilities.js';
 import { KafkaSubscription } from './subscription.js';
-import { RenewingProducer, producerOptions } from './producer.js';
+import { RenewingProducer, positionsOf, producerOptions, type PlacedRecord } from './producer.js';
 import { KafkaTopology } from './topology.js';
 import { ATTEMPT_HEADER, DUE_HEADER, toRecord } from './wire.js';
 
@@ -51,7 +51,7 @@ class KafkaDriver implements Driver {
   readonly capabilities: Capabilities;
   readonly limits: DriverLimits;
   // A delayed retry would let later messages of the key pass: with ordering 'key', core retries in place.
-  readonly traits = { retryKeepsKeyOrder: false };
+  readonly traits = { retryKeepsKeyOrder: false, idsFromBroker: true };
   private readonly subscriptions = new OpenSubscriptions<KafkaSubscription>();
 
   constructor(
@@ -76,8 +76,12 @@ class KafkaDriver implements Driver {
 
   async send(topic: string, messages: EncodedMessage[]): Promise<SendReceipt[]> {
     await this.topology.ensureTopic(topic);
-    await this.produce(topic, messages.map((message) => toRecord(message)));
-    return messages.map((message) => ({ id: message.id }));
+    const records = messages.map((message) => toRecord(message));
+    const positions = positionsOf(topic, records, await this.produce(topic, records));
+    return messages.map((message, index) => {
+      const position = positions[index] as string;
+      return { id: message.id === '' ? position : message.id, brokerId: position };
+    });
   }
 
   async subscribe(spec: SubscriptionSpec): Promise<DriverSubscription> {
@@ -123,9 +127,9 @@ class KafkaDriver implements Driver {
     await this.produce(topic, [toRecord(delivery.message, { [ATTEMPT_HEADER]: String(attempt), [DUE_HEADER]: String(dueAt) })]);
   }
 
-  private async produce(topic: string, records: ReturnType<typeof toRecord>[]): Promise<void> {
+  private async produce(topic: string, records: PlacedRecord[]): Promise<RecordMetadata[]> {
     try {
-      await this.producer.send({ topic, acks: -1, messages: records });
+      return await this.producer.send({ topic, acks: -1, messages: records });
     } catch (error) {
       const retriable = (error as { retriable?: boolean }).retriable === true;
       throw new SendError(`Kafka did not accept ${records.length} message(s) to ${topic}: ${describeError(error)}`, { cause: error, retriable });

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import type { Kafka, PartitionMetadata, Producer } from 'kafkajs';
-import { RenewingProducer, stablePartitioner } from './producer.js';
+import { SendError } from '@brokerkit/core';
+import { PARTITION, RenewingProducer, positionsOf, stablePartitioner, type PlacedRecord } from './producer.js';
 
 const partitionMetadata: PartitionMetadata[] = Array.from({ length: 6 }, (_, partitionId) => ({ partitionId, leader: 1, replicas: [1], isr: [1], partitionErrorCode: 0, offlineReplicas: [] }));
 
@@ -23,6 +24,36 @@ describe('stablePartitioner', () => {
     assert.deepEqual([...counts.values()], [10, 10, 10, 10, 10, 10], 'every partition gets its share');
     const keyed = (key: string, id: string): number => partition({ topic: 't', partitionMetadata, message: { key, value: 'x', headers: { 'bk-id': id } } });
     assert.equal(keyed('customer-7', 'a'), keyed('customer-7', 'b'), 'the key decides, not the id');
+  });
+});
+
+describe('positionsOf', () => {
+  const reply = (partition: number, baseOffset: string) => ({ topicName: 't', partition, errorCode: 0, baseOffset });
+  const placed = (partition: number): PlacedRecord => ({ value: 'x', [PARTITION]: partition });
+
+  it("numbers each partition's records from the offset the reply names, in the order sent", () => {
+    const records = [placed(2), placed(0), placed(2), placed(2), placed(0)];
+    assert.deepEqual(positionsOf('t', records, [reply(0, '7'), reply(2, '40')]), ['t/2/40', 't/0/7', 't/2/41', 't/2/42', 't/0/8']);
+  });
+
+  it('counts exactly past 2^53', () => {
+    assert.deepEqual(positionsOf('t', [placed(1), placed(1)], [reply(1, '9007199254740992')]), ['t/1/9007199254740992', 't/1/9007199254740993']);
+  });
+
+  it('refuses to name records the reply says nothing of (and does not call that retriable: Kafka has them)', () => {
+    assert.throws(
+      () => positionsOf('t', [placed(3)], [reply(0, '1')]),
+      (error: unknown) => error instanceof SendError && !error.retriable && /partition 3/.test(error.message),
+    );
+  });
+
+  it('reads the partition the partitioner wrote on the record', () => {
+    const partition = stablePartitioner();
+    const records: PlacedRecord[] = [{ value: 'a' }, { value: 'b' }, { key: 'k', value: 'c' }];
+    const chosen = records.map((message) => partition({ topic: 't', partitionMetadata, message }));
+    assert.deepEqual(records.map((record) => record[PARTITION]), chosen);
+    const keyed = records[2] as PlacedRecord;
+    assert.equal(partition({ topic: 't', partitionMetadata: partitionMetadata.slice(0, 1), message: keyed }), chosen[2], 'a retry keeps the partition even when the count changed');
   });
 });
 

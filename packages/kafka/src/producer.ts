@@ -1,4 +1,10 @@
-import { Partitioners, type ICustomPartitioner, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners, type ICustomPartitioner, type Kafka, type Message, type Producer, type RecordMetadata } from 'kafkajs';
+import { SendError } from '@brokerkit/core';
+
+/** Where the partitioner put a record: set on its first try, read on retries and for its receipt. */
+export const PARTITION = Symbol('brokerkit.partition');
+/** A record as brokerkit hands it to kafkajs, with the partition it went to once chosen. */
+export type PlacedRecord = Message & { [PARTITION]?: number };
 
 /**
  * The partition of a record is chosen once per message, not once per try: kafkajs calls the
@@ -6,28 +12,56 @@ import { Partitioners, type ICustomPartitioner, type Kafka, type Producer } from
  * so a retry after a lost reply went to another partition — the record was written twice, and
  * the first partition's idempotence sequence, never advanced, made the broker drop the next
  * record sent there as a "duplicate" (seen under a network cut: one confirmed message missing
- * from the log). Keyed records hash their key as before; keyless ones go round-robin, and the
- * partition a record got is remembered for its retries (kafkajs passes the same record object
- * each try). Hashing the message id did the same job at about 2 µs of CPU per record, mostly
- * kafkajs' murmur2 on 64-bit arithmetic emulated in JavaScript.
+ * from the log). Keyed records hash their key as before; keyless ones go round-robin. The
+ * partition is written on the record itself (kafkajs passes the same object each try), where
+ * its retries and its receipt find it. Hashing the message id did the same job at about 2 µs
+ * of CPU per record, mostly kafkajs' murmur2 on 64-bit arithmetic emulated in JavaScript.
  */
 export const stablePartitioner: ICustomPartitioner = () => {
   const byKey = Partitioners.DefaultPartitioner();
-  const chosen = new WeakMap<object, number>();
   let next = 0;
   return (args) => {
-    if (args.message.key !== null && args.message.key !== undefined) return byKey(args);
-    let partition = chosen.get(args.message);
-    if (partition === undefined) {
+    const record = args.message as PlacedRecord;
+    let partition = record[PARTITION];
+    if (partition !== undefined) return partition;
+    if (record.key !== null && record.key !== undefined) {
+      partition = byKey(args);
+    } else {
       // Partitions are only ever added to a topic, so a partition once chosen stays valid.
       const { partitionMetadata } = args;
       partition = (partitionMetadata[next % partitionMetadata.length] as { partitionId: number }).partitionId;
       next = (next + 1) % partitionMetadata.length;
-      chosen.set(args.message, partition);
     }
+    record[PARTITION] = partition;
     return partition;
   };
 };
+
+/**
+ * Each record's position, `<topic>/<partition>/<offset>`, in the order sent: Kafka's reply
+ * names the first offset it gave each partition's records, and gives them consecutive offsets
+ * in the order they were sent. This is the id of a message sent without one, the same id a
+ * record written by any other client gets on receive.
+ */
+export function positionsOf(topic: string, records: readonly PlacedRecord[], replies: readonly RecordMetadata[]): string[] {
+  const next = new Map<number, bigint | number>();
+  for (const reply of replies) {
+    if (reply.topicName !== topic || reply.baseOffset === undefined) continue;
+    const base = Number(reply.baseOffset);
+    // Offsets are 64-bit; past 2^53 (not reached at a million records a second for 280 years) they are counted exactly.
+    next.set(reply.partition, Number.isSafeInteger(base + records.length) ? base : BigInt(reply.baseOffset));
+  }
+  return records.map((record) => {
+    const partition = record[PARTITION];
+    const offset = partition === undefined ? undefined : next.get(partition);
+    if (offset === undefined) {
+      // Not retriable: Kafka accepted the records, so sending them again would write them twice.
+      throw new SendError(`Kafka accepted ${records.length} record(s) to ${topic} but its reply names no offset for partition ${String(partition)}`, { retriable: false });
+    }
+    next.set(partition as number, typeof offset === 'bigint' ? offset + 1n : offset + 1);
+    return `${topic}/${partition}/${offset}`;
+  });
+}
 
 export const producerOptions = {
   // Idempotent, acks=all, one request in flight: no duplicates from producer retries, order kept.
@@ -58,10 +92,10 @@ export class RenewingProducer {
     return this.current;
   }
 
-  async send(record: Parameters<Producer['send']>[0]): Promise<void> {
+  async send(record: Parameters<Producer['send']>[0]): Promise<RecordMetadata[]> {
     const producer = await this.current;
     try {
-      await producer.send(record);
+      return await producer.send(record);
     } catch (error) {
       this.renew(producer);
       throw error;

@@ -3,7 +3,10 @@ import { asBuffer, type EncodedMessage } from '@brokerkit/core';
 
 /**
  * How a message travels as a Kafka record: key as the record key, body as the value bytes
- * (JSON stays readable), headers as record headers plus `bk-id`. Retry copies carry
+ * (JSON stays readable), headers as record headers. A message sent without an id carries
+ * none: its position (`<topic>/<partition>/<offset>`) is its id, as for a record any other
+ * client wrote. One with an id of its own (given by the caller, a CloudEvent's, or a retry or
+ * dead-letter copy keeping the original's) carries it as `bk-id`. Retry copies carry
  * `bk-attempt` (the attempt they will be) and `bk-due` (epoch ms before which they must not
  * run); both are stripped on receive.
  */
@@ -16,7 +19,7 @@ export function toRecord(message: EncodedMessage, extra?: Record<string, string>
   const headers: Record<string, string> = {};
   for (const name in message.headers) headers[name] = message.headers[name] as string;
   if (extra !== undefined) for (const name in extra) headers[name] = extra[name] as string;
-  headers[ID_HEADER] = message.id;
+  if (message.id !== '') headers[ID_HEADER] = message.id;
   return { key: message.key ?? null, value: asBuffer(message.body), headers };
 }
 

@@ -36,7 +36,7 @@ class MemoryDriver implements Driver {
   readonly backend = 'memory';
   readonly capabilities: Capabilities;
   readonly limits: DriverLimits;
-  readonly traits = { retryKeepsKeyOrder: true };
+  readonly traits = { retryKeepsKeyOrder: true, idsFromBroker: false };
   /** Identifies this connection's leases, released at once if it is destroyed. */
   private readonly owner = Symbol('memory-connection');
   private closed = false;

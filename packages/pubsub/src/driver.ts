@@ -37,7 +37,7 @@ class PubSubDriver implements Driver {
   readonly limits: DriverLimits;
   // A nacked message of an ordering key comes back ahead of the rest of its key only if held:
   // with ordering 'key', core retries in place.
-  readonly traits = { retryKeepsKeyOrder: false };
+  readonly traits = { retryKeepsKeyOrder: false, idsFromBroker: false };
   private readonly topology: PubSubTopology;
   /** Per topic: a publisher with message ordering (keyed messages) and one without (the rest batch freely). */
   private readonly publishers = new Map<string, { ordered: Topic; unordered: Topic }>();

@@ -30,7 +30,7 @@ class RabbitDriver implements Driver {
   readonly backend = 'rabbitmq';
   readonly capabilities: Capabilities;
   readonly limits: DriverLimits;
-  readonly traits = { retryKeepsKeyOrder: false };
+  readonly traits = { retryKeepsKeyOrder: false, idsFromBroker: false };
   private readonly publisher: Publisher;
   private readonly subscriptions = new OpenSubscriptions<RabbitSubscription>();
   private readonly queues = new Set<string>();

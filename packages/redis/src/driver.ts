@@ -21,7 +21,7 @@ import {
 import { Redis, type RedisOptions } from 'ioredis';
 import { redisCapabilities } from './capabilities.js';
 import { EphemeralSubscription } from './ephemeral-subscription.js';
-import { toFields } from './fields.js';
+import { positionOf, toFields } from './fields.js';
 import { GroupSubscription } from './group-subscription.js';
 import type { BlockingReader } from './reader.js';
 
@@ -37,7 +37,7 @@ class RedisDriver implements Driver {
   readonly backend = 'redis';
   readonly capabilities: Capabilities;
   readonly limits: DriverLimits;
-  readonly traits = { retryKeepsKeyOrder: false };
+  readonly traits = { retryKeepsKeyOrder: false, idsFromBroker: true };
   private readonly readers = new OpenSubscriptions<BlockingReader>();
   /** Unique per connection: a consumer name in every group it joins. */
   private readonly consumerName = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -66,10 +66,9 @@ class RedisDriver implements Driver {
       // One message: a plain XADD, without a pipeline's bookkeeping.
       const message = messages[0] as EncodedMessage;
       try {
-        const entryId = await this.client.xadd(topic, ...(trim as ['MAXLEN', '~', number]), '*', ...toFields(message));
-        return [{ id: message.id, brokerId: String(entryId) }];
+        return [receiptOf(topic, message, String(await this.client.xadd(topic, ...(trim as ['MAXLEN', '~', number]), '*', ...toFields(message))))];
       } catch (error) {
-        throw xaddFailed(topic, message.id, error as Error);
+        throw xaddFailed(topic, message, 0, 1, error as Error);
       }
     }
     const pipeline = this.client.pipeline();
@@ -78,8 +77,8 @@ class RedisDriver implements Driver {
     if (!results) throw new SendError(`XADD to ${topic} was discarded`, { retriable: true });
     return messages.map((message, index) => {
       const [error, entryId] = results[index] ?? [new Error('no reply')];
-      if (error) throw xaddFailed(topic, message.id, error);
-      return { id: message.id, brokerId: String(entryId) };
+      if (error) throw xaddFailed(topic, message, index, messages.length, error);
+      return receiptOf(topic, message, String(entryId));
     });
   }
 
@@ -162,4 +161,10 @@ export const driverFactory: DriverFactory = {
   },
 };
 
-const xaddFailed = (topic: string, id: string, error: Error): SendError => new SendError(`XADD to ${topic} failed for message ${id}: ${error.message}`, { cause: error, retriable: true });
+/** A message sent without an id is named by its entry. */
+const receiptOf = (stream: string, message: EncodedMessage, entryId: string): SendReceipt => ({ id: message.id === '' ? positionOf(stream, entryId) : message.id, brokerId: entryId });
+
+const xaddFailed = (topic: string, message: EncodedMessage, index: number, count: number, error: Error): SendError => {
+  const which = message.id !== '' ? `message ${message.id}` : count === 1 ? 'the message' : `message ${index + 1} of ${count}`;
+  return new SendError(`XADD to ${topic} failed for ${which}: ${error.message}`, { cause: error, retriable: true });
+};

@@ -38,7 +38,7 @@ export class EphemeralSubscription extends BlockingReader {
 
   private toDelivery(entryId: string, fields: Buffer[], attempt: number): Delivery {
     return {
-      message: fromFields(entryId, fields),
+      message: fromFields(this.stream, entryId, fields),
       publishedAt: publishedAtOf(entryId),
       attempt,
       native: { stream: this.stream, entryId },

@@ -3,8 +3,10 @@ import { asBuffer, type EncodedMessage } from '@brokerkit/core';
 /**
  * How a message is laid out as stream entry fields, readable with `redis-cli XRANGE`:
  * `body` (the encoded body as is), `id`, `key`, and one `h:<name>` field per header.
- * An entry with only a `body` field (written by another tool) is a message too: its id is
- * the entry id and it has no key or headers.
+ * A message sent without an id has no `id` field: its position `<stream>/<entry id>` is its
+ * id, unique in the server, and kept through every redelivery (a redelivery is the same
+ * entry). An entry with only a `body` field (written by another tool) is a message too, named
+ * the same way, with no key or headers.
  */
 export const BODY_FIELD = 'body';
 const ID_FIELD = 'id';
@@ -14,16 +16,20 @@ const HEADER_PREFIX = 'h:';
 export function toFields(message: EncodedMessage): (string | Buffer)[] {
   // Text bodies go as strings: ioredis writes an all-string command in one piece, ~1.4× faster.
   const body = message.text ?? asBuffer(message.body);
-  const fields: (string | Buffer)[] = [BODY_FIELD, body, ID_FIELD, message.id];
+  const fields: (string | Buffer)[] = [BODY_FIELD, body];
+  if (message.id !== '') fields.push(ID_FIELD, message.id);
   if (message.key !== undefined) fields.push(KEY_FIELD, message.key);
   for (const [name, value] of Object.entries(message.headers)) fields.push(`${HEADER_PREFIX}${name}`, value);
   return fields;
 }
 
+/** The id of a message that has no `id` field: where it is. */
+export const positionOf = (stream: string, entryId: string): string => `${stream}/${entryId}`;
+
 /** Read an entry's flat [field, value, …] list, as returned by ioredis' *Buffer commands. */
-export function fromFields(entryId: string, raw: Buffer[]): EncodedMessage {
+export function fromFields(stream: string, entryId: string, raw: Buffer[]): EncodedMessage {
   let body: Uint8Array = EMPTY;
-  let id = entryId;
+  let id: string | undefined;
   let key: string | undefined;
   const headers: Record<string, string> = {};
   for (let index = 0; index + 1 < raw.length; index += 2) {
@@ -35,7 +41,7 @@ export function fromFields(entryId: string, raw: Buffer[]): EncodedMessage {
     else if (sameBytes(field, KEY_BYTES)) key = value.toString();
     else if (field[0] === PREFIX_FIRST && field[1] === PREFIX_SECOND) headers[field.toString('utf8', 2)] = value.toString();
   }
-  return { id, key, headers, body };
+  return { id: id ?? positionOf(stream, entryId), key, headers, body };
 }
 
 /** Byte equality of short field names in plain JavaScript: cheaper than a native call or a string. */

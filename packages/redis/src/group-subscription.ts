@@ -102,7 +102,7 @@ export class GroupSubscription extends BlockingReader {
   }
 
   private toDelivery(entryId: string, fields: Buffer[], attempt: number): Delivery {
-    return new GroupDelivery(this, entryId, fromFields(entryId, fields), attempt);
+    return new GroupDelivery(this, entryId, fromFields(this.settings.stream, entryId, fields), attempt);
   }
 
   /** Settle an entry as done; acks of one event-loop turn share one XACK. */

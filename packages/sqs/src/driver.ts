@@ -45,7 +45,7 @@ class SqsDriver implements Driver {
   readonly capabilities: Capabilities;
   readonly limits: DriverLimits;
   // An in-flight FIFO message blocks its group, so a delayed retry keeps same-key order.
-  readonly traits = { retryKeepsKeyOrder: true };
+  readonly traits = { retryKeepsKeyOrder: true, idsFromBroker: false };
   private readonly topology: Topology;
   private readonly subscriptions = new OpenSubscriptions<SqsSubscription>();
 

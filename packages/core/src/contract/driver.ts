@@ -10,6 +10,10 @@ import type { Headers, SendReceipt } from './message.js';
 
 /** A message as bytes on the wire: what drivers store and deliver. */
 export interface EncodedMessage {
+  /**
+   * On receive, always set. On send, '' when the driver has `traits.idsFromBroker` and the
+   * caller gave no id: the broker's position names the message, and the receipt tells it.
+   */
   id: string;
   key: string | undefined;
   /** User headers plus brokerkit's `bk-*` headers (content type, dead-letter metadata). */
@@ -83,6 +87,13 @@ export interface DriverTraits {
    * place, holding the key, so order is never broken.
    */
   retryKeepsKeyOrder: boolean;
+  /**
+   * True when the broker names each message it accepts by a position that stays with it
+   * through every redelivery (Kafka: topic/partition/offset; Redis: the stream entry id).
+   * A message sent without an id then travels without one (`EncodedMessage.id` is ''),
+   * and the driver's receipt names it. False: core generates a UUID, which the driver carries.
+   */
+  idsFromBroker: boolean;
 }
 
 export interface Driver {

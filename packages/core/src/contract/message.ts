@@ -11,7 +11,11 @@ export interface OutgoingMessage<TBody = unknown> {
   key?: string;
   /** String pairs delivered with the message. Names starting with `bk-` are reserved. */
   headers?: Headers;
-  /** Stable id; generated (UUID) when absent. Redeliveries keep it. */
+  /**
+   * Stable id; redeliveries and retry and dead-letter copies keep it. When absent, the send's
+   * receipt names one: the broker's position where it names messages for good (Kafka
+   * `<topic>/<partition>/<offset>`, Redis `<stream>/<entry id>`), a generated UUID elsewhere.
+   */
   id?: string;
   /** Send as a CloudEvent (binary mode; merged over the producer's `cloudEvents` defaults). */
   cloudEvent?: CloudEventOptions;
@@ -36,7 +40,7 @@ export interface ReceivedMessage<TBody = unknown> {
 
 /** What the broker returned once it durably accepted a message. */
 export interface SendReceipt {
-  /** Our message id. */
+  /** The message id: the one given, else the one it was named by (what handlers see as `message.id`). */
   id: string;
   /** The broker's position or id for it (offset, XADD id, MessageId, …), where it tells one. */
   brokerId?: string;

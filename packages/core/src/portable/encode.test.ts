@@ -5,29 +5,39 @@ import { jsonCodec } from './codec.js';
 import { encodeOutgoing, encodedSizeBytes, splitIntoBatches } from './encode.js';
 
 const limits = { maxMessageBytes: 100, maxBatchMessages: 3, maxBatchBytes: 150 };
+const driver = { backend: 'test', limits, traits: { retryKeepsKeyOrder: false, idsFromBroker: false } };
+const naming = { backend: 'test', limits: { ...limits, maxMessageBytes: 1_000 }, traits: { retryKeepsKeyOrder: false, idsFromBroker: true } };
 
 describe('encodeOutgoing', () => {
   it('generates an id and records the content type', () => {
-    const { message: encoded, sizeBytes } = encodeOutgoing({ body: { a: 1 } }, jsonCodec, limits, 'test');
+    const { message: encoded, sizeBytes } = encodeOutgoing({ body: { a: 1 } }, jsonCodec, driver);
     assert.match(encoded.id, /^[0-9a-f-]{36}$/);
     assert.equal(encoded.headers['bk-content-type'], 'application/json');
     assert.equal(sizeBytes, encodedSizeBytes(encoded));
   });
 
+  it('leaves the id to a broker that names messages, unless the caller or a CloudEvent needs one first', () => {
+    assert.equal(encodeOutgoing({ body: 1 }, jsonCodec, naming).message.id, '');
+    assert.equal(encodeOutgoing({ body: 1, id: 'mine' }, jsonCodec, naming).message.id, 'mine');
+    const event = encodeOutgoing({ body: 1 }, jsonCodec, naming, { cloudEvent: { type: 't', source: '/s' } }).message;
+    assert.match(event.id, /^[0-9a-f-]{36}$/);
+    assert.equal(event.headers['ce-id'], event.id);
+  });
+
   it('counts body, key and headers against the size limit and names the sizes', () => {
-    const fits = encodeOutgoing({ body: new Uint8Array(100 - 15 - 24), headers: {} }, jsonCodec, limits, 'test').message;
+    const fits = encodeOutgoing({ body: new Uint8Array(100 - 15 - 24), headers: {} }, jsonCodec, driver).message;
     assert.equal(encodedSizeBytes(fits), 100);
     assert.throws(
-      () => encodeOutgoing({ body: new Uint8Array(62) }, jsonCodec, limits, 'test'),
+      () => encodeOutgoing({ body: new Uint8Array(62) }, jsonCodec, driver),
       (error: unknown) => error instanceof MessageTooLargeError && error.sizeBytes === 101 && error.maxBytes === 100 && /101 bytes.*100 bytes/.test(error.message),
     );
-    assert.throws(() => encodeOutgoing({ body: new Uint8Array(1), key: 'k'.repeat(90) }, jsonCodec, limits, 'test'), MessageTooLargeError);
+    assert.throws(() => encodeOutgoing({ body: new Uint8Array(1), key: 'k'.repeat(90) }, jsonCodec, driver), MessageTooLargeError);
   });
 
   it('rejects malformed messages naming the field', () => {
     const field = (message: unknown) => {
       try {
-        encodeOutgoing(message as never, jsonCodec, limits, 'test');
+        encodeOutgoing(message as never, jsonCodec, driver);
       } catch (error) {
         assert.ok(error instanceof ConfigError);
         return error.field;

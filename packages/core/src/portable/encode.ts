@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EncodedMessage, DriverLimits } from '../contract/driver.js';
+import type { Driver, DriverLimits, EncodedMessage } from '../contract/driver.js';
 import { Header, RESERVED_HEADER_PREFIX, type Headers, type OutgoingMessage } from '../contract/message.js';
 import { ConfigError, MessageTooLargeError } from '../errors/index.js';
 import { cloudEventHeaders, type CloudEventOptions } from './cloud-events.js';
@@ -28,10 +28,10 @@ export function encodedSizeBytes(message: EncodedMessage): number {
 export function encodeOutgoing(
   message: OutgoingMessage,
   codec: Codec,
-  limits: DriverLimits,
-  backend: string,
+  driver: Pick<Driver, 'backend' | 'limits' | 'traits'>,
   extras: EncodeExtras = {},
 ): { message: EncodedMessage; sizeBytes: number } {
+  const { backend, limits } = driver;
   if (message === null || typeof message !== 'object' || !('body' in message)) {
     throw new ConfigError('message', 'expected an object with a body, e.g. { body: { orderId: 1 } }');
   }
@@ -39,7 +39,9 @@ export function encodeOutgoing(
   if (key !== undefined && typeof key !== 'string') throw new ConfigError('message.key', `expected a string, got ${typeof key}`);
   if (id !== undefined && (typeof id !== 'string' || id === '')) throw new ConfigError('message.id', 'expected a non-empty string');
   const { bytes, contentType, text } = codec.encode(message.body);
-  const messageId = id ?? randomUUID();
+  // Where the broker names messages, one sent without an id needs none of its own; a
+  // CloudEvent does, as its `id` attribute is written before the broker has seen it.
+  const messageId = id ?? (driver.traits.idsFromBroker && !extras.cloudEvent ? '' : randomUUID());
   // Built by assignment, not spreads: this runs once per message sent.
   const headers: Headers = {};
   if (own !== undefined) {

@@ -71,7 +71,7 @@ export class Producer implements AsyncDisposable {
         const own = (message as Partial<OutgoingMessage> | null | undefined)?.cloudEvent;
         const cloudEvent = this.options.cloudEvents !== undefined || own !== undefined ? resolveCloudEvent(this.options.cloudEvents, own) : undefined;
         const extras = { headers: telemetry.headersFor(index), cloudEvent };
-        const { message: ready, sizeBytes } = encodeOutgoing(message, this.codec, this.driver.limits, this.driver.backend, extras);
+        const { message: ready, sizeBytes } = encodeOutgoing(message, this.codec, this.driver, extras);
         encoded.push(ready);
         sizes.push(sizeBytes);
       }
@@ -80,7 +80,8 @@ export class Producer implements AsyncDisposable {
     this.pending.add(work);
     try {
       const receipts = await work;
-      telemetry.end(encoded);
+      // The receipts name every message, also those the broker named.
+      telemetry.end(receipts);
       return receipts;
     } catch (error) {
       telemetry.end(encoded, error);

@@ -17,7 +17,7 @@ class ScriptedDriver implements Driver {
     exactlyOnce: false, replay: false, maxMessageBytes: 1_000, ephemeralSubscriptions: 'none', notes: [],
   };
   readonly limits = { maxMessageBytes: 1_000, maxBatchMessages: 10, maxBatchBytes: 10_000 };
-  readonly traits = { retryKeepsKeyOrder: false };
+  readonly traits = { retryKeepsKeyOrder: false, idsFromBroker: false };
   readonly log: string[] = [];
   readonly requestedMax: number[] = [];
   private queue: Delivery[] = [];

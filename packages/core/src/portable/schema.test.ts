@@ -16,6 +16,7 @@ function recordingProducer(): { producer: Producer; sent: EncodedMessage[] } {
   const driver = {
     backend: 'recording',
     limits: { maxMessageBytes: 10_000, maxBatchMessages: 10, maxBatchBytes: 100_000 },
+    traits: { retryKeepsKeyOrder: false, idsFromBroker: false },
     send: async (_topic: string, batch: EncodedMessage[]) => {
       sent.push(...batch);
       return batch.map((m) => ({ id: m.id }));

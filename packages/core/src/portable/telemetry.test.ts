@@ -31,6 +31,7 @@ describe('metrics (an SDK registered after brokerkit was loaded)', () => {
       const driver = {
         backend: 'kafka',
         limits: { maxMessageBytes: 10_000, maxBatchMessages: 10, maxBatchBytes: 100_000 },
+        traits: { retryKeepsKeyOrder: false, idsFromBroker: false },
         send: async (_topic: string, batch: EncodedMessage[]) => batch.map((m) => ({ id: m.id })),
       } as unknown as Driver;
       const producer = new Producer(driver, jsonCodec);

@@ -160,12 +160,16 @@ export class SendTelemetry {
     return this.perMessage ? this.perMessage[index] : this.shared;
   }
 
-  /** The messages as encoded (their ids are known by then); `error` when the send failed. */
+  /**
+   * The receipts, or on failure the messages as encoded; `error` when the send failed. An id
+   * is '' when the broker was to name the message and did not.
+   */
   end(messages: readonly { id: string }[], error?: unknown): void {
-    if (messages.length === 1 && this.createSpans.length === 0) this.sendSpan.setAttribute('messaging.message.id', (messages[0] as { id: string }).id);
+    const only = messages.length === 1 && this.createSpans.length === 0 ? (messages[0] as { id: string }).id : '';
+    if (only !== '') this.sendSpan.setAttribute('messaging.message.id', only);
     this.createSpans.forEach((span, index) => {
       const message = messages[index];
-      if (message !== undefined) span.setAttribute('messaging.message.id', message.id);
+      if (message !== undefined && message.id !== '') span.setAttribute('messaging.message.id', message.id);
       endSpan(span, error);
     });
     endSpan(this.sendSpan, error);
