@@ -49,6 +49,21 @@ describe('pubsub: interop with a Go gRPC client, ordering keys, dead-lettering',
     assert.equal(got.attributes[Header.contentType], 'application/json');
   });
 
+  it("a receipt's brokerId is the server's message id, as the subscriber sees it", async () => {
+    const queue = `bk-receipt-${randomBytes(4).toString('hex')}`;
+    await broker!.ensureQueue(queue);
+    const receipt = await broker!.producer().send(queue, { body: { n: 1 } });
+    const received: ReceivedMessage[] = [];
+    await broker!.consumer(queue, (message) => {
+      received.push(message);
+    });
+    assert.ok(await waitUntil(() => received.length > 0, 30_000), 'brokerkit received it');
+    const [message] = received;
+    assert.equal(message?.id, receipt.id);
+    assert.ok(receipt.brokerId, 'the receipt names the server id');
+    assert.equal((message?.native as { id: string }).id, receipt.brokerId);
+  });
+
   it('a message published by the Go client is consumed with its attributes as headers', interop, async () => {
     const queue = `bk-interop-${randomBytes(4).toString('hex')}`;
     const received: ReceivedMessage[] = [];

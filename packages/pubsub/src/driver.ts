@@ -77,7 +77,9 @@ class PubSubDriver implements Driver {
       const detail = failed.map(({ message, error }) => `${message.id} (${describeError(error)})`).join(', ');
       throw new SendError(`Pub/Sub refused ${failed.length} of ${messages.length} messages to ${topic}: ${detail}`, { cause: failed[0]?.error, retriable: true });
     }
-    return messages.map((message) => ({ id: message.id }));
+    // The server's message id, as the subscriber's native message shows it. Not the message id:
+    // a copy Pub/Sub's dead-letter policy forwards gets a new one, and `bk-id` keeps ours.
+    return messages.map((message, index) => ({ id: message.id, brokerId: (results[index] as PromiseFulfilledResult<string>).value }));
   }
 
   async subscribe(spec: SubscriptionSpec): Promise<DriverSubscription> {
