@@ -1,5 +1,6 @@
 import { PushBuffer, type Delivery, type DriverSubscription, type SubscriptionSpec } from '@brokerkit/core';
 import type { Channel, ConsumeMessage } from 'amqplib';
+import { ChannelAcks } from './acks.js';
 import type { RabbitConnection } from './connection.js';
 import { fromAmqp, toAmqp, type Decoded } from './message.js';
 import type { Publisher } from './publisher.js';
@@ -13,6 +14,8 @@ import { declare, retryBucketMs, retryQueueArguments, retryQueueName } from './t
  */
 export class RabbitSubscription implements DriverSubscription {
   private channel: Channel | undefined;
+  /** The live channel's acks. */
+  private acks: ChannelAcks | undefined;
   private queue: string;
   private readonly buffer = new PushBuffer<RabbitDelivery>();
   private closed = false;
@@ -43,9 +46,12 @@ export class RabbitSubscription implements DriverSubscription {
     }
     this.buffer.clear();
     this.channel = channel;
+    const acks = new ChannelAcks(channel, () => this.isLive(channel));
+    this.acks = acks;
     await channel.consume(this.queue, (message) => {
       if (!message) return; // consumer cancelled by the broker (queue deleted)
-      this.buffer.push(this.toDelivery(channel, message));
+      acks.delivered(message.fields.deliveryTag);
+      this.buffer.push(this.toDelivery(channel, acks, message));
     });
   }
 
@@ -58,12 +64,14 @@ export class RabbitSubscription implements DriverSubscription {
     this.stopListening();
     for (const timer of this.timers) clearTimeout(timer);
     this.buffer.close();
+    // Acks asked for this turn go out before the channel closes.
+    this.acks?.flush();
     await this.channel?.close().catch(() => undefined);
     this.channel = undefined;
   }
 
-  private toDelivery(channel: Channel, raw: ConsumeMessage): RabbitDelivery {
-    return new RabbitDelivery(this, channel, raw, fromAmqp(raw));
+  private toDelivery(channel: Channel, acks: ChannelAcks, raw: ConsumeMessage): RabbitDelivery {
+    return new RabbitDelivery(this, channel, acks, raw, fromAmqp(raw));
   }
 
   /** Settle only on the channel that delivered it, while it is the live one (a dead channel's deliveries are requeued by the broker). */
@@ -73,15 +81,16 @@ export class RabbitSubscription implements DriverSubscription {
 
   /** Give a delivery back: at once (requeue), held here (ephemeral queues), or via a retry queue (durable). */
   async nack(delivery: RabbitDelivery, delayMs: number): Promise<void> {
-    const { channel, raw } = delivery;
+    const { channel, acks, raw } = delivery;
     if (!this.isLive(channel)) return;
     if (delayMs <= 0) {
       channel.nack(raw, false, true);
+      acks.released(raw.fields.deliveryTag);
     } else if (!this.spec.durable) {
-      this.redeliverLocally(channel, raw, delayMs);
+      this.redeliverLocally(channel, acks, raw, delayMs);
     } else {
       await this.retryLater(delivery.decoded, delayMs);
-      if (this.isLive(channel)) channel.ack(raw);
+      await acks.ack(raw.fields.deliveryTag);
     }
   }
 
@@ -98,11 +107,11 @@ export class RabbitSubscription implements DriverSubscription {
   }
 
   /** Ephemeral queues die with the connection: hold the message and hand it out again when due. */
-  private redeliverLocally(channel: Channel, raw: ConsumeMessage, delayMs: number): void {
+  private redeliverLocally(channel: Channel, acks: ChannelAcks, raw: ConsumeMessage, delayMs: number): void {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       if (this.channel !== channel) return;
-      const again = this.toDelivery(channel, raw);
+      const again = this.toDelivery(channel, acks, raw);
       again.attempt += 1 + this.localRetries(raw);
       this.buffer.push(again);
     }, delayMs);
@@ -116,8 +125,6 @@ export class RabbitSubscription implements DriverSubscription {
   }
 }
 
-const SETTLED = Promise.resolve();
-
 /** One AMQP delivery: a class, not closures per message. */
 class RabbitDelivery implements Delivery {
   attempt: number;
@@ -125,6 +132,7 @@ class RabbitDelivery implements Delivery {
   constructor(
     private readonly subscription: RabbitSubscription,
     readonly channel: Channel,
+    readonly acks: ChannelAcks,
     readonly raw: ConsumeMessage,
     readonly decoded: Decoded,
   ) {
@@ -143,10 +151,9 @@ class RabbitDelivery implements Delivery {
     return this.raw;
   }
 
-  /** amqplib writes the ack at once and the broker does not answer it (no confirm for acks). */
+  /** Written with the other acks of this turn; the broker does not answer acks (no confirm for them). */
   ack(): Promise<void> {
-    if (this.subscription.isLive(this.channel)) this.channel.ack(this.raw);
-    return SETTLED;
+    return this.acks.ack(this.raw.fields.deliveryTag);
   }
 
   nack(delayMs: number): Promise<void> {
