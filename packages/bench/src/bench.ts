@@ -13,6 +13,12 @@ export interface BenchOptions {
   concurrency?: number;
   /** SDK/raw pairs; the order alternates each round. */
   rounds?: number;
+  /**
+   * Also run the raw client sending the metadata brokerkit sends (its content type, and an id
+   * where the broker does not name messages): what the portable layer costs apart from what it
+   * carries.
+   */
+  sameMetadata?: boolean;
   onProgress?: (line: string) => void;
 }
 
@@ -35,8 +41,15 @@ export interface BenchReport {
   ratios: Ratios | null;
   /** Lowest and highest per-round ratio: how far one run can be trusted on this machine. */
   ratioRanges: Record<keyof Ratios, [number, number]> | null;
-  runs: { side: 'sdk' | 'raw'; round: number; figures: RunFigures }[];
+  /** With `sameMetadata`: the raw client sending brokerkit's metadata too, and SDK / that. */
+  rawSameMetadata?: RunFigures;
+  ratiosSameMetadata?: Ratios;
+  ratioRangesSameMetadata?: Record<keyof Ratios, [number, number]>;
+  runs: { side: Side; round: number; figures: RunFigures }[];
 }
+
+/** brokerkit; the raw client as a plain user runs it; the raw client carrying brokerkit's metadata. */
+export type Side = 'sdk' | 'raw' | 'raw-meta';
 
 export interface Ratios {
   produce: number;
@@ -101,7 +114,7 @@ async function ensureCompiled(onProgress?: (line: string) => void): Promise<void
   if (code !== 0) throw new Error(`compiling the workspace failed (tsc -b exit ${code}): ${`${out}${err}`.trim().split('\n').slice(0, 5).join(' | ')}`);
 }
 
-async function runSide(side: 'sdk' | 'raw', options: Required<Omit<BenchOptions, 'onProgress'>>, workload: WorkloadOptions): Promise<RunFigures> {
+async function runSide(side: Side, options: Required<Omit<BenchOptions, 'onProgress'>>, workload: WorkloadOptions): Promise<RunFigures> {
   const { code, out, err } = await runNode([worker, side, options.backend, options.url, JSON.stringify(workload)]);
   const line = out.trim().split('\n').pop() ?? '';
   if (code === 0 && line.startsWith('{')) return JSON.parse(line) as RunFigures;
@@ -124,12 +137,12 @@ function medianFigures(runs: RunFigures[]): RunFigures {
 
 const ratio = (a: number, b: number): number => (b > 0 ? Math.round((a / b) * 100) / 100 : Number.NaN);
 
-/** Each round's SDK/raw ratios. */
-function pairedRatios(runs: BenchReport['runs']): Ratios[] {
+/** Each round's SDK/baseline ratios. */
+function pairedRatios(runs: BenchReport['runs'], baseline: Side): Ratios[] {
   const rounds = new Set(runs.map((run) => run.round));
   return [...rounds].flatMap((round) => {
     const sdk = runs.find((run) => run.round === round && run.side === 'sdk')?.figures;
-    const raw = runs.find((run) => run.round === round && run.side === 'raw')?.figures;
+    const raw = runs.find((run) => run.round === round && run.side === baseline)?.figures;
     if (!sdk || !raw) return [];
     return [
       {
@@ -172,6 +185,7 @@ export async function runBench(input: BenchOptions): Promise<BenchReport> {
     sizeBytes: input.sizeBytes ?? 256,
     concurrency: input.concurrency ?? 16,
     rounds: input.rounds ?? 3,
+    sameMetadata: input.sameMetadata ?? false,
   };
   const workload: WorkloadOptions = {
     messages: options.messages,
@@ -184,7 +198,7 @@ export async function runBench(input: BenchOptions): Promise<BenchReport> {
     phaseTimeoutMs: 180_000,
   };
   const hasRaw = RAW_BACKENDS.includes(options.backend);
-  const sides: ('sdk' | 'raw')[] = hasRaw ? ['sdk', 'raw'] : ['sdk'];
+  const sides: Side[] = hasRaw ? (options.sameMetadata ? ['sdk', 'raw', 'raw-meta'] : ['sdk', 'raw']) : ['sdk'];
   await ensureCompiled(input.onProgress);
   const runs: BenchReport['runs'] = [];
   const total = options.rounds * sides.length;
@@ -201,7 +215,14 @@ export async function runBench(input: BenchOptions): Promise<BenchReport> {
   }
   const sdk = medianFigures(runs.filter((run) => run.side === 'sdk').map((run) => run.figures));
   const raw = hasRaw ? medianFigures(runs.filter((run) => run.side === 'raw').map((run) => run.figures)) : null;
-  const perRound = hasRaw ? pairedRatios(runs) : [];
+  const perRound = hasRaw ? pairedRatios(runs, 'raw') : [];
+  const sameMetadata = sides.includes('raw-meta')
+    ? {
+        rawSameMetadata: medianFigures(runs.filter((run) => run.side === 'raw-meta').map((run) => run.figures)),
+        ratiosSameMetadata: summarise(pairedRatios(runs, 'raw-meta'), median),
+        ratioRangesSameMetadata: rangeOf(pairedRatios(runs, 'raw-meta')),
+      }
+    : {};
   return {
     backend: options.backend,
     url: options.url,
@@ -214,6 +235,7 @@ export async function runBench(input: BenchOptions): Promise<BenchReport> {
     raw,
     ratios: perRound.length > 0 ? summarise(perRound, median) : null,
     ratioRanges: perRound.length > 0 ? rangeOf(perRound) : null,
+    ...sameMetadata,
     runs,
   };
 }

@@ -1,3 +1,3 @@
-export { runBench, type BenchOptions, type BenchReport, type Ratios } from './bench.js';
+export { runBench, type BenchOptions, type BenchReport, type Ratios, type Side } from './bench.js';
 export { RAW_BACKENDS } from './raw/index.js';
 export type { RunFigures } from './workload.js';

@@ -1,3 +1,5 @@
+import { CONTENT_TYPE_JSON, Header } from '@brokerkit/core';
+
 /** A message body of the bench: when it was sent, and padding to the wanted size. */
 export interface BenchBody {
   sentAt: number;
@@ -22,6 +24,14 @@ export interface BenchTarget {
   cleanup?(prefix: string, names: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * What brokerkit writes besides the body for the bench's messages (JSON, no id, key or headers
+ * of their own), for the raw side that carries it too (`--same-metadata`): the content type, and
+ * an id on the backends where the broker does not name messages. Each raw target writes these
+ * the way brokerkit's adapter does.
+ */
+export const METADATA = { contentTypeHeader: Header.contentType, contentType: CONTENT_TYPE_JSON, idHeader: 'bk-id' } as const;
 
 export const now = (): number => performance.timeOrigin + performance.now();
 export const encode = (body: BenchBody): Buffer => Buffer.from(JSON.stringify(body));

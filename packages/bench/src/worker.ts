@@ -17,7 +17,7 @@ for (const factory of [memory, redis, rabbitmq, kafka, sqs, pubsub]) registerDri
 
 const [side, backend, url, optionsJson] = process.argv.slice(2) as [string, string, string, string];
 const options = JSON.parse(optionsJson) as WorkloadOptions;
-const target = side === 'raw' ? await rawTarget(backend, url) : await sdkTarget(url);
+const target = side === 'sdk' ? await sdkTarget(url) : await rawTarget(backend, url, side === 'raw-meta');
 const prefix = `bench-${randomBytes(4).toString('hex')}`;
 try {
   const figures = await runWorkload(target, options, prefix);
@@ -25,7 +25,7 @@ try {
 } finally {
   // Leave nothing behind: an emulator keeps scanning every subscription it holds (pstest used
   // 60 % of a core, idle, after a few bench runs), which slows every later run and test.
-  const cleaner: BenchTarget | undefined = side === 'raw' ? target : RAW_BACKENDS.includes(backend) ? await rawTarget(backend, url) : undefined;
+  const cleaner: BenchTarget | undefined = side !== 'sdk' ? target : RAW_BACKENDS.includes(backend) ? await rawTarget(backend, url) : undefined;
   await cleaner?.cleanup?.(prefix, workloadQueues(prefix)).catch((error: unknown) => process.stderr.write(`cleaning up ${prefix} failed: ${String(error)}\n`));
   if (cleaner !== target) await cleaner?.close();
   await target.close();

@@ -5,7 +5,8 @@ import { rabbitmqRaw } from './rabbitmq.js';
 import { redisRaw } from './redis.js';
 import { sqsRaw } from './sqs.js';
 
-const RAW: Record<string, (url: string) => Promise<BenchTarget>> = {
+/** Each takes the URL, and whether to send brokerkit's metadata with each message too. */
+const RAW: Record<string, (url: string, metadata: boolean) => Promise<BenchTarget>> = {
   redis: redisRaw,
   rabbitmq: rabbitmqRaw,
   kafka: kafkaRaw,
@@ -16,8 +17,8 @@ const RAW: Record<string, (url: string) => Promise<BenchTarget>> = {
 /** Backends with a raw client to compare against (memory has none: it is brokerkit's own). */
 export const RAW_BACKENDS = Object.keys(RAW);
 
-export function rawTarget(backend: string, url: string): Promise<BenchTarget> {
+export function rawTarget(backend: string, url: string, metadata = false): Promise<BenchTarget> {
   const make = RAW[backend];
   if (!make) throw new Error(`no raw client for backend "${backend}"`);
-  return make(url);
+  return make(url, metadata);
 }

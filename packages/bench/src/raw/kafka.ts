@@ -1,14 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
-import { decode, encode, type BenchTarget } from '../target.js';
+import { METADATA, decode, encode, type BenchBody, type BenchTarget } from '../target.js';
 
 /**
  * kafkajs alone, with brokerkit's settings: 6-partition topics, idempotent producer with
  * acks=all and one request in flight; a consumer group reading 4 partitions at once, fetching
  * as brokerkit's does (512 KiB per partition, 250 ms wait), with kafkajs' own commits after each
- * batch. Records carry no headers: what a plain kafkajs user sends.
+ * batch. Records carry no headers, what a plain kafkajs user sends; with `metadata`, the
+ * content type header brokerkit writes (its ids are the record positions: nothing to send).
  */
-export async function kafkaRaw(url: string): Promise<BenchTarget> {
+export async function kafkaRaw(url: string, metadata: boolean): Promise<BenchTarget> {
+  const headers = { [METADATA.contentTypeHeader]: METADATA.contentType };
+  const record = metadata ? (body: BenchBody) => ({ value: encode(body), headers }) : (body: BenchBody) => ({ value: encode(body) });
   const { host } = new URL(url);
   const kafka = new Kafka({ clientId: 'brokerkit-bench-raw', brokers: [host], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -19,10 +22,10 @@ export async function kafkaRaw(url: string): Promise<BenchTarget> {
       await admin.createTopics({ waitForLeaders: true, topics: [{ topic: queue, numPartitions: 6 }] });
     },
     send: async (queue, body) => {
-      await producer.send({ topic: queue, acks: -1, messages: [{ value: encode(body) }] });
+      await producer.send({ topic: queue, acks: -1, messages: [record(body)] });
     },
     sendBatch: async (queue, bodies) => {
-      await producer.send({ topic: queue, acks: -1, messages: bodies.map((body) => ({ value: encode(body) })) });
+      await producer.send({ topic: queue, acks: -1, messages: bodies.map(record) });
     },
     cleanup: async (prefix) => {
       const topics = (await admin.listTopics()).filter((name) => name.startsWith(prefix));

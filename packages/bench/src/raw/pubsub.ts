@@ -1,12 +1,17 @@
 import { Duration, PubSub, type Message, type Topic } from '@google-cloud/pubsub';
-import { decode, encode, type BenchTarget } from '../target.js';
+import { randomUUID } from 'node:crypto';
+import { METADATA, decode, encode, type BenchBody, type BenchTarget } from '../target.js';
 
 /**
  * @google-cloud/pubsub alone with brokerkit's settings: a subscription with message ordering
  * and a 10 s ack deadline, publisher batching of 1 ms, streaming pull with flow control =
  * concurrency, `ack()` after each handler.
  */
-export async function pubsubRaw(url: string): Promise<BenchTarget> {
+export async function pubsubRaw(url: string, metadata: boolean): Promise<BenchTarget> {
+  // With `metadata`, brokerkit's attributes too: its id and the content type.
+  const message = metadata
+    ? (body: BenchBody) => ({ data: encode(body), attributes: { [METADATA.contentTypeHeader]: METADATA.contentType, [METADATA.idHeader]: randomUUID() } })
+    : (body: BenchBody) => ({ data: encode(body) });
   const parsed = new URL(url);
   const emulator = parsed.searchParams.get('emulator');
   const pubsub = new PubSub({ projectId: parsed.hostname, ...(emulator ? { apiEndpoint: emulator, emulatorMode: true, universeDomain: 'googleapis.com' } : {}) });
@@ -25,10 +30,10 @@ export async function pubsubRaw(url: string): Promise<BenchTarget> {
       await pubsub.topic(queue).createSubscription(queue, { ackDeadlineSeconds: 10, enableMessageOrdering: true });
     },
     send: async (queue, body) => {
-      await topic(queue).publishMessage({ data: encode(body) });
+      await topic(queue).publishMessage(message(body));
     },
     sendBatch: async (queue, bodies) => {
-      await Promise.all(bodies.map((body) => topic(queue).publishMessage({ data: encode(body) })));
+      await Promise.all(bodies.map((body) => topic(queue).publishMessage(message(body))));
     },
     cleanup: async (prefix) => {
       const mine = (name: string): boolean => (name.split('/').pop() ?? '').startsWith(prefix);

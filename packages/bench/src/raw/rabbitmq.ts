@@ -1,17 +1,27 @@
-import amqp, { type ConfirmChannel } from 'amqplib';
-import { decode, encode, type BenchTarget } from '../target.js';
+import { randomUUID } from 'node:crypto';
+import amqp, { type ConfirmChannel, type Options } from 'amqplib';
+import { METADATA, decode, encode, type BenchTarget } from '../target.js';
 
 /**
  * amqplib alone, with brokerkit's settings: a durable topic exchange and a quorum queue bound
  * to it, persistent mandatory publishes on a confirm channel (each send awaits its confirm),
  * prefetch = concurrency, ack after each handler.
  */
-export async function rabbitmqRaw(url: string): Promise<BenchTarget> {
+export async function rabbitmqRaw(url: string, metadata: boolean): Promise<BenchTarget> {
+  const bare = { persistent: true, mandatory: true, contentType: METADATA.contentType };
+  // With `metadata`, what brokerkit's adapter writes too: a message id, the publish time in
+  // milliseconds as a header (AMQP timestamps are whole seconds) and the AMQP timestamp.
+  const optionsOf = metadata
+    ? (): Options.Publish => {
+        const now = Date.now();
+        return { ...bare, messageId: randomUUID(), timestamp: Math.floor(now / 1_000), headers: { 'bk-published-at': now } };
+      }
+    : (): Options.Publish => bare;
   const connection = await amqp.connect(url, { noDelay: true });
   const channel: ConfirmChannel = await connection.createConfirmChannel();
   const publish = (queue: string, data: Buffer): Promise<void> =>
     new Promise((resolve, reject) => {
-      channel.publish(queue, '', data, { persistent: true, mandatory: true, contentType: 'application/json' }, (error) => (error ? reject(error as Error) : resolve()));
+      channel.publish(queue, '', data, optionsOf(), (error) => (error ? reject(error as Error) : resolve()));
     });
   return {
     setup: async (queue) => {

@@ -1,9 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { decode, encode, type BenchTarget } from '../target.js';
+import { METADATA, decode, encode, type BenchBody, type BenchTarget } from '../target.js';
 
-/** ioredis alone: XADD (pipelined batches), XREADGROUP with COUNT = concurrency, XACK after each handler. */
-export async function redisRaw(url: string): Promise<BenchTarget> {
+/**
+ * ioredis alone: XADD (pipelined batches), XREADGROUP with COUNT = concurrency, XACK after each
+ * handler. With `metadata`, entries carry brokerkit's content type field too (its ids are the
+ * entry ids: nothing to send).
+ */
+export async function redisRaw(url: string, metadata: boolean): Promise<BenchTarget> {
+  const contentType = [`h:${METADATA.contentTypeHeader}`, METADATA.contentType];
+  const fields = metadata ? (body: BenchBody) => ['body', encode(body), ...contentType] : (body: BenchBody) => ['body', encode(body)];
   const client = new Redis(url.replace(/^redis:/, 'redis:'), { lazyConnect: true, maxRetriesPerRequest: 3 });
   await client.connect();
   const readers: Redis[] = [];
@@ -14,11 +20,11 @@ export async function redisRaw(url: string): Promise<BenchTarget> {
       });
     },
     send: async (queue, body) => {
-      await client.xadd(queue, '*', 'body', encode(body));
+      await client.xadd(queue, '*', ...fields(body));
     },
     sendBatch: async (queue, bodies) => {
       const pipeline = client.pipeline();
-      for (const body of bodies) pipeline.xadd(queue, '*', 'body', encode(body));
+      for (const body of bodies) pipeline.xadd(queue, '*', ...fields(body));
       await pipeline.exec();
     },
     cleanup: async (prefix) => {

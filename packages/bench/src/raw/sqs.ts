@@ -2,7 +2,8 @@ import { CreateTopicCommand, DeleteTopicCommand, ListTopicsCommand, PublishBatch
 import { DeleteMessageBatchCommand, DeleteQueueCommand, GetQueueUrlCommand, ListQueuesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { connect } from '@brokerkit/core';
 import { awsName } from '@brokerkit/sqs';
-import { decode, encode, type BenchTarget } from '../target.js';
+import { randomUUID } from 'node:crypto';
+import { METADATA, decode, encode, type BenchBody, type BenchTarget } from '../target.js';
 
 /**
  * The AWS SDK alone on the data path brokerkit uses: Publish / PublishBatch (10 per call) to
@@ -10,7 +11,11 @@ import { decode, encode, type BenchTarget } from '../target.js';
  * queue. The topology (topic, queue, policy, subscription) is declared by brokerkit: it is not
  * part of what is measured.
  */
-export async function sqsRaw(url: string): Promise<BenchTarget> {
+export async function sqsRaw(url: string, metadata: boolean): Promise<BenchTarget> {
+  // With `metadata`, brokerkit's message attributes too: its id and the content type.
+  const text = (value: string) => ({ DataType: 'String', StringValue: value });
+  const attributesOf = metadata ? () => ({ MessageAttributes: { [METADATA.idHeader]: text(randomUUID()), [METADATA.contentTypeHeader]: text(METADATA.contentType) } }) : () => ({});
+  const entry = (body: BenchBody) => ({ Message: encode(body).toString(), ...attributesOf() });
   const parsed = new URL(url);
   const config = {
     region: parsed.searchParams.get('region') ?? 'us-east-1',
@@ -34,12 +39,12 @@ export async function sqsRaw(url: string): Promise<BenchTarget> {
       await declarer.ensureQueue(queue);
     },
     send: async (queue, body) => {
-      await sns.send(new PublishCommand({ TopicArn: await topicArn(queue), Message: encode(body).toString() }));
+      await sns.send(new PublishCommand({ TopicArn: await topicArn(queue), ...entry(body) }));
     },
     sendBatch: async (queue, bodies) => {
       const arn = await topicArn(queue);
       for (let i = 0; i < bodies.length; i += 10) {
-        const entries = bodies.slice(i, i + 10).map((body, index) => ({ Id: String(index), Message: encode(body).toString() }));
+        const entries = bodies.slice(i, i + 10).map((body, index) => ({ Id: String(index), ...entry(body) }));
         const reply = await sns.send(new PublishBatchCommand({ TopicArn: arn, PublishBatchRequestEntries: entries }));
         if (reply.Failed?.length) throw new Error(`${reply.Failed.length} entries refused`);
       }

@@ -11,6 +11,7 @@ export interface BenchCommandOptions {
   size?: string;
   concurrency?: string;
   rounds?: string;
+  sameMetadata?: boolean;
   json?: string;
 }
 
@@ -31,26 +32,32 @@ const ROWS: { label: string; key: keyof RunFigures; unit: string; lowerIsBetter?
 
 const show = (value: number, unit: string): string => (unit === 'MiB' ? `${Math.round(value / 1_048_576)} MiB` : `${value} ${unit}`);
 
+/** The ratio cell (coloured against the project's bar) and its lowest–highest per-round range. */
+function ratioCells(row: (typeof ROWS)[number], sdk: number, raw: number | undefined, ratios: Ratios | null | undefined, ranges: Record<keyof Ratios, [number, number]> | null | undefined): [string, string] {
+  if (raw === undefined || raw <= 0) return ['—', ''];
+  const value = row.ratio && ratios ? ratios[row.ratio] : Math.round((sdk / raw) * 100) / 100;
+  const good = row.lowerIsBetter ? value <= 1.2 : value >= 0.95;
+  const spread = row.ratio ? ranges?.[row.ratio] : undefined;
+  return [(good ? pc.green : pc.yellow)(value.toFixed(2)), spread ? pc.dim(`${spread[0].toFixed(2)}–${spread[1].toFixed(2)}`) : ''];
+}
+
 /**
  * SDK against raw client, one row per figure (medians over rounds); the ratio is coloured
- * against the project's bar, with the lowest–highest per-round ratio beside it.
+ * against the project's bar, with the lowest–highest per-round ratio beside it. With
+ * `--same-metadata`, two more columns: the raw client carrying brokerkit's metadata, and
+ * brokerkit against that.
  */
 export function renderBench(report: BenchReport): string {
+  const meta = report.rawSameMetadata;
   const head = [`${report.backend} (${report.messages} msgs, ${report.sizeBytes} B, concurrency ${report.concurrency}, ${report.rounds} rounds)`, 'brokerkit', 'raw client', 'brokerkit / raw', 'range over rounds'];
+  if (meta) head.push('raw + brokerkit metadata', 'brokerkit / that', 'range');
   const table = new Table({ head: head.map((text, index) => pc.bold(index === 0 ? pc.cyan(text) : text)), style: { head: [], border: [] } });
   for (const row of ROWS) {
     const sdk = report.sdk[row.key];
     const raw = report.raw?.[row.key];
-    let ratio = '—';
-    let range = '';
-    if (raw !== undefined && raw > 0) {
-      const value = row.ratio && report.ratios ? report.ratios[row.ratio] : Math.round((sdk / raw) * 100) / 100;
-      const good = row.lowerIsBetter ? value <= 1.2 : value >= 0.95;
-      ratio = (good ? pc.green : pc.yellow)(value.toFixed(2));
-      const spread = row.ratio ? report.ratioRanges?.[row.ratio] : undefined;
-      if (spread) range = pc.dim(`${spread[0].toFixed(2)}–${spread[1].toFixed(2)}`);
-    }
-    table.push([row.label, show(sdk, row.unit), raw === undefined ? pc.dim('no raw client') : show(raw, row.unit), ratio, range]);
+    const cells = [row.label, show(sdk, row.unit), raw === undefined ? pc.dim('no raw client') : show(raw, row.unit), ...ratioCells(row, sdk, raw, report.ratios, report.ratioRanges)];
+    if (meta) cells.push(show(meta[row.key], row.unit), ...ratioCells(row, sdk, meta[row.key], report.ratiosSameMetadata, report.ratioRangesSameMetadata));
+    table.push(cells);
   }
   return table.toString();
 }
@@ -64,6 +71,7 @@ export async function bench(options: BenchCommandOptions): Promise<number> {
     sizeBytes: wholeNumber('size', options.size),
     concurrency: wholeNumber('concurrency', options.concurrency),
     rounds: wholeNumber('rounds', options.rounds),
+    sameMetadata: options.sameMetadata === true,
     onProgress: (line) => process.stderr.write(`${pc.dim(line)}\n`),
   });
   process.stdout.write(`${renderBench(report)}\n`);
