@@ -5,7 +5,8 @@ import type { Channel, Message } from 'amqplib';
  * allows. A handler's ack does not go out on its own: the acks asked for during a turn leave
  * together on the next one, as a single `basic.ack` with `multiple` set for those below every
  * delivery still open on the channel, and one frame each for the rest (which a delivery still
- * open, say a slow handler, keeps a multiple ack from covering).
+ * open, say a slow handler, keeps a multiple ack from covering). A lone ack, as at a low
+ * message rate, is the plain frame it always was.
  *
  * A multiple ack for tag T acks every delivery up to T the channel still holds, so it is only
  * written when no open delivery is at or below T. Deliveries settled another way (a requeue)
@@ -71,8 +72,14 @@ export class ChannelAcks {
       let lowestOpen = Number.POSITIVE_INFINITY;
       for (const tag of this.open) if (tag < lowestOpen) lowestOpen = tag;
       let covered = 0;
-      for (const tag of tags) if (tag < lowestOpen && tag > covered) covered = tag;
-      if (covered > 0) this.channel.ack(withTag(covered), true);
+      let coveredCount = 0;
+      for (const tag of tags) {
+        if (tag >= lowestOpen) continue;
+        coveredCount += 1;
+        if (tag > covered) covered = tag;
+      }
+      // A lone ack stays a plain one.
+      if (covered > 0) this.channel.ack(withTag(covered), coveredCount > 1);
       for (const tag of tags) if (tag >= lowestOpen) this.channel.ack(withTag(tag), false);
       turn.resolve();
     } catch (error) {
