@@ -216,13 +216,15 @@ export async function runBench(input: BenchOptions): Promise<BenchReport> {
   const sdk = medianFigures(runs.filter((run) => run.side === 'sdk').map((run) => run.figures));
   const raw = hasRaw ? medianFigures(runs.filter((run) => run.side === 'raw').map((run) => run.figures)) : null;
   const perRound = hasRaw ? pairedRatios(runs, 'raw') : [];
-  const sameMetadata = sides.includes('raw-meta')
-    ? {
-        rawSameMetadata: medianFigures(runs.filter((run) => run.side === 'raw-meta').map((run) => run.figures)),
-        ratiosSameMetadata: summarise(pairedRatios(runs, 'raw-meta'), median),
-        ratioRangesSameMetadata: rangeOf(pairedRatios(runs, 'raw-meta')),
-      }
-    : {};
+  const perRoundSameMetadata = sides.includes('raw-meta') ? pairedRatios(runs, 'raw-meta') : [];
+  const sameMetadata =
+    perRoundSameMetadata.length > 0
+      ? {
+          rawSameMetadata: medianFigures(runs.filter((run) => run.side === 'raw-meta').map((run) => run.figures)),
+          ratiosSameMetadata: summarise(perRoundSameMetadata, median),
+          ratioRangesSameMetadata: rangeOf(perRoundSameMetadata),
+        }
+      : {};
   return {
     backend: options.backend,
     url: options.url,
