@@ -1,5 +1,6 @@
 import { Partitioners, type ICustomPartitioner, type Kafka, type Message, type Producer, type RecordMetadata } from 'kafkajs';
 import { SendError } from '@brokerkit/core';
+import { positionOf } from './wire.js';
 
 /** Where the partitioner put a record: set on its first try, read on retries and for its receipt. */
 export const PARTITION = Symbol('brokerkit.partition');
@@ -59,7 +60,7 @@ export function positionsOf(topic: string, records: readonly PlacedRecord[], rep
       throw new SendError(`Kafka accepted ${records.length} record(s) to ${topic} but its reply names no offset for partition ${String(partition)}`, { retriable: false });
     }
     next.set(partition as number, typeof offset === 'bigint' ? offset + 1n : offset + 1);
-    return `${topic}/${partition}/${offset}`;
+    return positionOf(topic, partition as number, offset);
   });
 }
 

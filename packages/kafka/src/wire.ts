@@ -37,6 +37,9 @@ export interface CopyInfo {
   dueAt: number;
 }
 
+/** The id of a record that carries no `bk-id`: where it is. A send's receipt names it the same way. */
+export const positionOf = (topic: string, partition: number, offset: string | number | bigint): string => `${topic}/${partition}/${offset}`;
+
 /**
  * A record from Kafka; one written by another client gets `<topic>/<partition>/<offset>` as
  * its id. A retry copy's attempt and due time go into `copy`.
@@ -59,7 +62,7 @@ export function fromRecord(topic: string, partition: number, record: KafkaMessag
     }
   }
   return {
-    id: id ?? `${topic}/${partition}/${record.offset}`,
+    id: id ?? positionOf(topic, partition, record.offset),
     key: record.key === null || record.key === undefined ? undefined : record.key.toString('utf8'),
     headers,
     body: record.value ?? EMPTY,
