@@ -1,8 +1,9 @@
+import { TurnBatcher } from '@brokerkit/core';
 import type { Channel, Message } from 'amqplib';
 
 /**
- * The acks of one channel, written once per turn of the event loop in as few frames as AMQP
- * allows. A handler's ack does not go out on its own: the acks asked for during a turn leave
+ * The acks of one channel, written once per turn of the event loop (core's TurnBatcher) in as
+ * few frames as AMQP allows. A handler's ack does not go out on its own: the acks asked for during a turn leave
  * together on the next one, as a single `basic.ack` with `multiple` set for those below every
  * delivery still open on the channel, and one frame each for the rest (which a delivery still
  * open, say a slow handler, keeps a multiple ack from covering). A lone ack, as at a low
@@ -21,9 +22,8 @@ import type { Channel, Message } from 'amqplib';
 export class ChannelAcks {
   /** Delivered on this channel and not settled yet. */
   private readonly open = new Set<number>();
-  /** Asked for this turn, not written yet. */
-  private pending: number[] = [];
-  private turn: { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined;
+  /** The turn's acks; a write that throws (a closing channel) rejects them all, so the runner reports them. */
+  private readonly batcher = new TurnBatcher<number>(Number.POSITIVE_INFINITY, async (tags) => this.write(tags));
 
   /** @param live whether the channel is still the one to settle on (a dead channel's deliveries are requeued by the broker). */
   constructor(
@@ -42,49 +42,29 @@ export class ChannelAcks {
 
   /** Resolves once the ack is written, with the others of this turn. */
   ack(tag: number): Promise<void> {
-    this.pending.push(tag);
-    if (this.turn === undefined) {
-      let resolve!: () => void;
-      let reject!: (error: unknown) => void;
-      const promise = new Promise<void>((ok, fail) => {
-        resolve = ok;
-        reject = fail;
-      });
-      this.turn = { promise, resolve, reject };
-      setImmediate(() => this.flush());
-    }
-    return this.turn.promise;
+    return this.batcher.add(tag);
   }
 
   /** Write what this turn asked for now (before the channel closes, say). */
   flush(): void {
-    const turn = this.turn;
-    if (turn === undefined) return;
-    this.turn = undefined;
-    const tags = this.pending;
-    this.pending = [];
+    this.batcher.flush();
+  }
+
+  private write(tags: number[]): void {
     for (const tag of tags) this.open.delete(tag);
-    if (!this.live()) {
-      turn.resolve();
-      return;
+    if (!this.live()) return;
+    let lowestOpen = Number.POSITIVE_INFINITY;
+    for (const tag of this.open) if (tag < lowestOpen) lowestOpen = tag;
+    let covered = 0;
+    let coveredCount = 0;
+    for (const tag of tags) {
+      if (tag >= lowestOpen) continue;
+      coveredCount += 1;
+      if (tag > covered) covered = tag;
     }
-    try {
-      let lowestOpen = Number.POSITIVE_INFINITY;
-      for (const tag of this.open) if (tag < lowestOpen) lowestOpen = tag;
-      let covered = 0;
-      let coveredCount = 0;
-      for (const tag of tags) {
-        if (tag >= lowestOpen) continue;
-        coveredCount += 1;
-        if (tag > covered) covered = tag;
-      }
-      // A lone ack stays a plain one.
-      if (covered > 0) this.channel.ack(withTag(covered), coveredCount > 1);
-      for (const tag of tags) if (tag >= lowestOpen) this.channel.ack(withTag(tag), false);
-      turn.resolve();
-    } catch (error) {
-      turn.reject(error);
-    }
+    // A lone ack stays a plain one.
+    if (covered > 0) this.channel.ack(withTag(covered), coveredCount > 1);
+    for (const tag of tags) if (tag >= lowestOpen) this.channel.ack(withTag(tag), false);
   }
 }
 

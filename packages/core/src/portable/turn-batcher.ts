@@ -41,7 +41,8 @@ export class TurnBatcher<T> {
     });
   }
 
-  private flush(): void {
+  /** Send what was added so far now, without waiting for the turn to end (before a connection closes, say). */
+  flush(): void {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, this.maxBatch);
       void this.sendBatch(batch);
