@@ -20,7 +20,7 @@ export type DeadLetterOption = string | false;
 
 /** Options shared by Consumer and Subscriber. */
 export interface HandlerOptions {
-  /** Parallel handlers per instance (default 1). Also bounds messages held by the instance. */
+  /** Parallel handlers per instance (default 1). The instance holds at most twice as many unsettled messages: those in handlers, and acks on their way. */
   concurrency?: number;
   /** `'key'`: messages with the same key run one at a time in publish order; different keys in parallel. */
   ordering?: 'none' | 'key';

@@ -20,6 +20,8 @@ class ScriptedDriver implements Driver {
   readonly traits = { retryKeepsKeyOrder: false, idsFromBroker: false };
   readonly log: string[] = [];
   readonly requestedMax: number[] = [];
+  /** While set, acks are logged when asked for but resolve only once it resolves (a slow broker). */
+  ackGate: Promise<void> | undefined;
   private queue: Delivery[] = [];
   private wake: (() => void) | undefined;
 
@@ -27,6 +29,7 @@ class ScriptedDriver implements Driver {
     const { bytes, contentType } = jsonCodec.encode(options.body ?? { id });
     const message: EncodedMessage = { id, key: options.key, headers: { 'bk-content-type': contentType }, body: options.raw ?? bytes };
     const log = this.log;
+    const gate = (): Promise<void> | undefined => this.ackGate;
     this.queue.push({
       message,
       publishedAt: new Date(),
@@ -34,6 +37,7 @@ class ScriptedDriver implements Driver {
       native: undefined,
       async ack() {
         log.push(`ack ${id}`);
+        await gate();
       },
       async nack(delayMs: number) {
         log.push(`nack ${id} ${delayMs}`);
@@ -193,6 +197,45 @@ describe('SubscriptionRunner', () => {
     await runner.close();
     assert.equal(maxActive, 3);
     assert.ok(driver.requestedMax.every((max) => max >= 1 && max <= 3));
+  });
+
+  it('receives again while acks are on their way, holding at most 2 × concurrency unsettled', async () => {
+    let openGate: () => void = () => undefined;
+    let active = 0;
+    let maxActive = 0;
+    const { driver, runner } = await start(async () => {
+      active += 1;
+      maxActive = Math.max(maxActive, active);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      active -= 1;
+    }, { concurrency: 3 });
+    driver.ackGate = new Promise<void>((resolve) => (openGate = resolve));
+    for (let i = 0; i < 20; i += 1) driver.push(`m${i}`);
+    // Three handled and their acks asked for, then three more received and handled meanwhile.
+    await until(() => driver.log.length === 6);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(runner.stats.received, 6, 'no more than 2 × concurrency held while acks are pending');
+    assert.equal(runner.stats.held, 6);
+    assert.equal(runner.stats.acked, 0, 'an ack counts once the broker confirmed it');
+    openGate();
+    driver.ackGate = undefined;
+    await until(() => runner.stats.acked === 20);
+    await runner.close();
+    assert.equal(maxActive, 3, 'never more handlers at work than concurrency');
+  });
+
+  it('close() waits for acks on their way as well as handlers', async () => {
+    let openGate: () => void = () => undefined;
+    const { driver, runner } = await start(async () => undefined);
+    driver.ackGate = new Promise<void>((resolve) => (openGate = resolve));
+    driver.push('pending-ack');
+    await until(() => driver.log.includes('ack pending-ack'));
+    const closed = runner.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok(!driver.log.includes('detach'), 'not detached while an ack is on its way');
+    openGate();
+    await closed;
+    assert.deepEqual(driver.log, ['ack pending-ack', 'detach']);
   });
 
   it('close() waits for in-flight handlers and acks them', async () => {

@@ -40,6 +40,8 @@ interface Lease extends AttemptTrace {
   extendedAt: number;
   /** What the handler asked for with `context.retry()` / `context.deadLetter()` in the current attempt. */
   explicit: HandlerOutcome | undefined;
+  /** Counted in `busy`: received, and its handler not yet done. */
+  busy: boolean;
 }
 
 const ack = (delivery: Delivery): Promise<void> => delivery.ack();
@@ -55,6 +57,12 @@ const RECEIVE_RETRY_MS = 100;
  */
 export class SubscriptionRunner {
   readonly stats: RunnerStats = { received: 0, acked: 0, retried: 0, deadLettered: 0, discarded: 0, held: 0 };
+  /**
+   * Messages taking a slot: waiting for their key's turn, or in their handler. A message whose
+   * ack is on its way to the broker no longer takes one, so the next receive overlaps the ack's
+   * round trip; it is still held (`stats.held`), and at most `concurrency` of those are let be.
+   */
+  private busy = 0;
   private subscription: DriverSubscription | undefined;
   private readonly fetching = new AbortController();
   private readonly handlersSignal = new AbortController();
@@ -134,7 +142,7 @@ export class SubscriptionRunner {
 
   private async receiveLoop(subscription: DriverSubscription): Promise<void> {
     while (!this.fetching.signal.aborted) {
-      let free = this.options.concurrency - this.stats.held;
+      let free = this.freeSlots();
       if (free <= 0) {
         await new Promise<void>((resolve) => (this.slotWaiter = resolve));
         continue;
@@ -144,7 +152,7 @@ export class SubscriptionRunner {
         // together). Let that turn finish first, so one receive asks for all of them: one broker
         // round trip instead of one per slot on pull brokers, at the cost of one macrotask.
         await yieldToIo();
-        free = this.options.concurrency - this.stats.held;
+        free = this.freeSlots();
       }
       let deliveries: Delivery[];
       try {
@@ -164,6 +172,19 @@ export class SubscriptionRunner {
     }
   }
 
+  private freeSlots(): number {
+    const { concurrency } = this.options;
+    return Math.min(concurrency - this.busy, 2 * concurrency - this.stats.held);
+  }
+
+  /** The handler is done with it: its slot is free, though it may not be settled yet. */
+  private freeSlot(lease: Lease): void {
+    if (!lease.busy) return;
+    lease.busy = false;
+    this.busy -= 1;
+    this.wakeLoop();
+  }
+
   private wakeLoop(): void {
     const waiter = this.slotWaiter;
     this.slotWaiter = undefined;
@@ -174,7 +195,8 @@ export class SubscriptionRunner {
     if (this.crashed) return;
     this.stats.received += 1;
     this.stats.held += 1;
-    const lease: Lease = { delivery, settled: false, active: false, extendedAt: delivery.extendLease ? performance.now() : 0, explicit: undefined, span: undefined, failed: false, thrown: undefined, startedAt: 0 };
+    this.busy += 1;
+    const lease: Lease = { delivery, settled: false, active: false, busy: true, extendedAt: delivery.extendLease ? performance.now() : 0, explicit: undefined, span: undefined, failed: false, thrown: undefined, startedAt: 0 };
     this.leases.add(lease);
     const key = this.options.ordering === 'key' ? delivery.message.key : undefined;
     // Its slot is taken from now, also while it waits for its key's turn.
@@ -236,7 +258,9 @@ export class SubscriptionRunner {
           return;
         }
         if (!lease.failed && lease.explicit === undefined) {
-          await this.settle(lease, ack);
+          const acked = this.settle(lease, ack);
+          this.freeSlot(lease);
+          await acked;
           this.stats.acked += 1;
           this.telemetry.settled(span, 'ack');
           return;
@@ -249,8 +273,9 @@ export class SubscriptionRunner {
       lease.active = false;
       this.leases.delete(lease);
       this.stats.held -= 1;
+      if (lease.busy) this.freeSlot(lease);
+      else this.wakeLoop();
       if (this.stats.held === 0) this.whenIdle?.();
-      this.wakeLoop();
     }
   }
 
