@@ -114,11 +114,11 @@ async function ensureCompiled(onProgress?: (line: string) => void): Promise<void
   if (code !== 0) throw new Error(`compiling the workspace failed (tsc -b exit ${code}): ${`${out}${err}`.trim().split('\n').slice(0, 5).join(' | ')}`);
 }
 
-async function runSide(side: Side, options: Required<Omit<BenchOptions, 'onProgress'>>, workload: WorkloadOptions): Promise<RunFigures> {
-  const { code, out, err } = await runNode([worker, side, options.backend, options.url, JSON.stringify(workload)]);
+async function runWorker<T>(mode: string, options: Required<Omit<BenchOptions, 'onProgress'>>, workload: WorkloadOptions): Promise<T> {
+  const { code, out, err } = await runNode([worker, mode, options.backend, options.url, JSON.stringify(workload)]);
   const line = out.trim().split('\n').pop() ?? '';
-  if (code === 0 && line.startsWith('{')) return JSON.parse(line) as RunFigures;
-  throw new Error(`${side} run on ${options.backend} failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' | ') || out.trim()}`);
+  if (code === 0 && /^[{[]/.test(line)) return JSON.parse(line) as T;
+  throw new Error(`${mode} run on ${options.backend} failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' | ') || out.trim()}`);
 }
 
 const median = (values: number[]): number => {
@@ -201,17 +201,30 @@ export async function runBench(input: BenchOptions): Promise<BenchReport> {
   const sides: Side[] = hasRaw ? (options.sameMetadata ? ['sdk', 'raw', 'raw-meta'] : ['sdk', 'raw']) : ['sdk'];
   await ensureCompiled(input.onProgress);
   const runs: BenchReport['runs'] = [];
-  const total = options.rounds * sides.length;
+  const total = options.rounds * (sides.length + 1);
+  let step = 0;
   for (let round = 1; round <= options.rounds; round += 1) {
     const order = round % 2 === 1 ? sides : [...sides].reverse();
+    const ofRound: { side: Side; round: number; figures: RunFigures }[] = [];
     for (const side of order) {
-      input.onProgress?.(`${options.backend} [${runs.length + 1}/${total}] ${side} round ${round}…`);
-      const figures = await runSide(side, options, workload);
-      runs.push({ side, round, figures });
+      step += 1;
+      input.onProgress?.(`${options.backend} [${step}/${total}] ${side} round ${round}…`);
+      const figures = await runWorker<RunFigures>(side, options, workload);
+      ofRound.push({ side, round, figures });
       input.onProgress?.(
-        `${options.backend} [${runs.length}/${total}] ${side} round ${round}: produce ${figures.produceMsgsPerSec} msg/s (single ${figures.produceSingleMsgsPerSec}), consume ${figures.consumeMsgsPerSec} msg/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, CPU ${figures.produceCpuUsPerMsg}/${figures.consumeCpuUsPerMsg} µs per message produced/consumed, peak RSS ${Math.round(figures.peakRssBytes / 1_048_576)} MiB`,
+        `${options.backend} [${step}/${total}] ${side} round ${round}: produce ${figures.produceMsgsPerSec} msg/s, consume ${figures.consumeMsgsPerSec} msg/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, CPU ${figures.produceCpuUsPerMsg}/${figures.consumeCpuUsPerMsg} µs per message produced/consumed, peak RSS ${Math.round(figures.peakRssBytes / 1_048_576)} MiB`,
       );
     }
+    // Single awaited sends: the sides take turns in one process (see runSingles).
+    step += 1;
+    input.onProgress?.(`${options.backend} [${step}/${total}] single sends, ${order.join(' / ')} taking turns, round ${round}…`);
+    const singles = await runWorker<number[]>(`singles:${order.join(',')}`, options, workload);
+    order.forEach((side, index) => {
+      const run = ofRound.find((r) => r.side === side) as (typeof ofRound)[number];
+      run.figures.produceSingleMsgsPerSec = singles[index] as number;
+    });
+    input.onProgress?.(`${options.backend} [${step}/${total}] single sends round ${round}: ${order.map((side, index) => `${side} ${singles[index]} msg/s`).join(', ')}`);
+    runs.push(...ofRound);
   }
   const sdk = medianFigures(runs.filter((run) => run.side === 'sdk').map((run) => run.figures));
   const raw = hasRaw ? medianFigures(runs.filter((run) => run.side === 'raw').map((run) => run.figures)) : null;

@@ -1,5 +1,6 @@
 // One bench run in its own process (so peak memory is its own): `worker.ts SIDE BACKEND URL OPTIONS_JSON`.
-// Prints the figures as one JSON line on stdout.
+// Prints the figures as one JSON line on stdout. `singles:SIDE,SIDE…` as SIDE: the single-send
+// phase of those sides, taking turns in this process; prints their sends per second.
 import { registerDriver } from '@brokerkit/core';
 import { driverFactory as kafka } from '@brokerkit/kafka';
 import { driverFactory as memory } from '@brokerkit/memory';
@@ -11,24 +12,28 @@ import { randomBytes } from 'node:crypto';
 import { RAW_BACKENDS, rawTarget } from './raw/index.js';
 import { sdkTarget } from './sdk.js';
 import type { BenchTarget } from './target.js';
-import { runWorkload, workloadQueues, type WorkloadOptions } from './workload.js';
+import type { Side } from './bench.js';
+import { runSingles, runWorkload, workloadQueues, type WorkloadOptions } from './workload.js';
 
 for (const factory of [memory, redis, rabbitmq, kafka, sqs, pubsub]) registerDriver(factory);
 
-const [side, backend, url, optionsJson] = process.argv.slice(2) as [string, string, string, string];
+const [mode, backend, url, optionsJson] = process.argv.slice(2) as [string, string, string, string];
 const options = JSON.parse(optionsJson) as WorkloadOptions;
-const target = side === 'sdk' ? await sdkTarget(url) : await rawTarget(backend, url, side === 'raw-meta');
+const sides = (mode.startsWith('singles:') ? mode.slice('singles:'.length).split(',') : [mode]) as Side[];
+const targets: BenchTarget[] = [];
+for (const side of sides) targets.push(side === 'sdk' ? await sdkTarget(url) : await rawTarget(backend, url, side === 'raw-meta'));
 const prefix = `bench-${randomBytes(4).toString('hex')}`;
 try {
-  const figures = await runWorkload(target, options, prefix);
+  const figures = mode.startsWith('singles:') ? await runSingles(targets, options, prefix) : await runWorkload(targets[0] as BenchTarget, options, prefix);
   process.stdout.write(`${JSON.stringify(figures)}\n`);
 } finally {
   // Leave nothing behind: an emulator keeps scanning every subscription it holds (pstest used
   // 60 % of a core, idle, after a few bench runs), which slows every later run and test.
-  const cleaner: BenchTarget | undefined = side !== 'sdk' ? target : RAW_BACKENDS.includes(backend) ? await rawTarget(backend, url) : undefined;
+  const raw = targets.find((_, index) => sides[index] !== 'sdk');
+  const cleaner: BenchTarget | undefined = raw ?? (RAW_BACKENDS.includes(backend) ? await rawTarget(backend, url) : undefined);
   await cleaner?.cleanup?.(prefix, workloadQueues(prefix)).catch((error: unknown) => process.stderr.write(`cleaning up ${prefix} failed: ${String(error)}\n`));
-  if (cleaner !== target) await cleaner?.close();
-  await target.close();
+  if (cleaner !== undefined && !targets.includes(cleaner)) await cleaner.close();
+  for (const target of targets) await target.close();
 }
 // Client libraries may keep timers after close; the figures are out.
 process.exit(0);

@@ -5,7 +5,7 @@ export interface WorkloadOptions {
   messages: number;
   sizeBytes: number;
   concurrency: number;
-  /** Messages sent one at a time (each awaited). */
+  /** Messages sent one at a time (each awaited), per side: see runSingles. */
   singles: number;
   batchSize: number;
   /** Paced latency phase: messages, and the rate they are sent at. */
@@ -48,39 +48,80 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: () => 
 
 /**
  * The bench workload, the same for both sides: a warm-up (the same phases, a fifth of the size,
- * not measured: JIT compilation and connection set-up are not throughput), then single sends,
- * batched sends, consumption of what the batches filled (with ack), and end-to-end latency at
- * a paced, sustainable rate. Every phase uses fresh queues.
+ * not measured: JIT compilation and connection set-up are not throughput), then batched sends,
+ * consumption of what the batches filled (with ack), and end-to-end latency at a paced,
+ * sustainable rate. Every phase uses fresh queues. Single sends are measured apart (runSingles).
  */
 export async function runWorkload(target: BenchTarget, options: WorkloadOptions, prefix: string): Promise<RunFigures> {
   const fifth = (n: number): number => Math.max(1, Math.floor(n / 5));
-  await measure(target, { ...options, messages: fifth(options.messages), singles: fifth(options.singles), latencyMessages: fifth(options.latencyMessages) }, queuesOf(prefix, 'warm'));
+  await measure(target, { ...options, messages: fifth(options.messages), latencyMessages: fifth(options.latencyMessages) }, queuesOf(prefix, 'warm'));
   return measure(target, options, queuesOf(prefix, 'main'));
 }
 
 /** The queues of one stage of a run: one per phase, named here only. */
-function queuesOf(prefix: string, stage: 'warm' | 'main'): { single: string; bulk: string; paced: string } {
-  return { single: `${prefix}-${stage}-single`, bulk: `${prefix}-${stage}-bulk`, paced: `${prefix}-${stage}-paced` };
+function queuesOf(prefix: string, stage: 'warm' | 'main'): { bulk: string; paced: string } {
+  return { bulk: `${prefix}-${stage}-bulk`, paced: `${prefix}-${stage}-paced` };
 }
 
 /** Every queue name a run with this prefix uses (what a broker without name listing must be told to delete). */
-export const workloadQueues = (prefix: string): string[] => (['warm', 'main'] as const).flatMap((stage) => Object.values(queuesOf(prefix, stage)));
+export const workloadQueues = (prefix: string): string[] => [
+  ...(['warm', 'main'] as const).flatMap((stage) => Object.values(queuesOf(prefix, stage))),
+  ...[0, 1, 2].map((index) => singlesQueue(prefix, index)),
+];
 
-async function measure(target: BenchTarget, options: WorkloadOptions, queues: { single: string; bulk: string; paced: string }): Promise<RunFigures> {
-  const pad = 'x'.repeat(Math.max(0, options.sizeBytes - 40));
-  const body = (): BenchBody => ({ sentAt: now(), pad });
+/** The single-send queue of the side at `index` (at most three sides). */
+const singlesQueue = (prefix: string, index: number): string => `${prefix}-single-${index}`;
+const bodyMaker = (sizeBytes: number): (() => BenchBody) => {
+  const pad = 'x'.repeat(Math.max(0, sizeBytes - 40));
+  return () => ({ sentAt: now(), pad });
+};
 
-  // 1. single sends, each awaited
-  const singles = queues.single;
-  await target.setup(singles);
-  let started = performance.now();
-  for (let i = 0; i < options.singles; i += 1) await target.send(singles, body());
-  const singleMs = performance.now() - started;
+/** Sends per block of the single-send phase: each side's turn is this long. */
+const SINGLES_BLOCK = 100;
 
-  // 2. batches
+/**
+ * Single awaited sends, every side in this one process, taking turns a block at a time (the
+ * order reversed each block), after a warm-up of as many: either side's send path runs
+ * unoptimised for its first few thousand calls, and a service sending all day does not.
+ *
+ * Why one process: one awaited send is one round trip, and with the broker on the same machine
+ * its time is mostly how fast the operating system wakes each side. On the 2-vCPU machine of
+ * the README's figures, one client made 46–51 k sends/s when the kernel kept it on the
+ * broker's CPU and 10–11 k when it did not, and which it did differed from one process to
+ * the next. Sides taking turns in one process share whatever the kernel does.
+ * Returns sends per second for each side, in order.
+ */
+export async function runSingles(targets: readonly BenchTarget[], options: WorkloadOptions, prefix: string): Promise<number[]> {
+  const body = bodyMaker(options.sizeBytes);
+  // One queue per side, each side's own names (a raw target knows nothing of another's setup).
+  const queues = targets.map((_, index) => singlesQueue(prefix, index));
+  await Promise.all(targets.map((target, index) => target.setup(queues[index] as string)));
+  const elapsed = targets.map(() => 0);
+  const turn = async (count: number, measured: boolean, reversed: boolean): Promise<void> => {
+    const order = targets.map((_, index) => index);
+    if (reversed) order.reverse();
+    for (const index of order) {
+      const target = targets[index] as BenchTarget;
+      const queue = queues[index] as string;
+      const started = performance.now();
+      for (let i = 0; i < count; i += 1) await target.send(queue, body());
+      if (measured) elapsed[index] = (elapsed[index] as number) + performance.now() - started;
+    }
+  };
+  const blocks = Math.max(1, Math.ceil(options.singles / SINGLES_BLOCK));
+  const perBlock = Math.ceil(options.singles / blocks);
+  for (let block = 0; block < blocks; block += 1) await turn(perBlock, false, block % 2 === 1);
+  for (let block = 0; block < blocks; block += 1) await turn(perBlock, true, block % 2 === 1);
+  return elapsed.map((ms) => Math.round(((blocks * perBlock) / ms) * 1_000));
+}
+
+async function measure(target: BenchTarget, options: WorkloadOptions, queues: { bulk: string; paced: string }): Promise<RunFigures> {
+  const body = bodyMaker(options.sizeBytes);
+
+  // 1. batches
   const { bulk } = queues;
   await target.setup(bulk);
-  started = performance.now();
+  const started = performance.now();
   let cpu = process.cpuUsage();
   for (let i = 0; i < options.messages; i += options.batchSize) {
     await target.sendBatch(bulk, Array.from({ length: Math.min(options.batchSize, options.messages - i) }, body));
@@ -88,7 +129,7 @@ async function measure(target: BenchTarget, options: WorkloadOptions, queues: { 
   const batchMs = performance.now() - started;
   const produceCpuUs = cpuUsSince(cpu);
 
-  // 3. consume what the batches filled
+  // 2. consume what the batches filled
   let consumed = 0;
   let firstAt = 0;
   let lastAt = 0;
@@ -105,7 +146,7 @@ async function measure(target: BenchTarget, options: WorkloadOptions, queues: { 
   // From the first delivery: attaching (a group join, a stream) is not throughput.
   const consumeMs = Math.max(1, lastAt - firstAt);
 
-  // 4. paced end-to-end latency
+  // 3. paced end-to-end latency
   const { paced } = queues;
   await target.setup(paced);
   const latencies: number[] = [];
@@ -125,7 +166,8 @@ async function measure(target: BenchTarget, options: WorkloadOptions, queues: { 
   latencies.sort((a, b) => a - b);
 
   return {
-    produceSingleMsgsPerSec: Math.round((options.singles / singleMs) * 1_000),
+    // Measured apart, both sides in one process: see runSingles.
+    produceSingleMsgsPerSec: Number.NaN,
     produceMsgsPerSec: Math.round((options.messages / batchMs) * 1_000),
     produceMBPerSec: round(((options.messages * options.sizeBytes) / batchMs) * 1_000 / 1_048_576, 2),
     consumeMsgsPerSec: Math.round(((consumed - 1) / consumeMs) * 1_000),
