@@ -23,15 +23,19 @@ const sides = (mode.startsWith('singles:') ? mode.slice('singles:'.length).split
 const targets: BenchTarget[] = [];
 for (const side of sides) targets.push(side === 'sdk' ? await sdkTarget(url) : await rawTarget(backend, url, side === 'raw-meta'));
 const prefix = `bench-${randomBytes(4).toString('hex')}`;
+// Deletes what the run made, with the raw client's admin calls: leave nothing behind, since an
+// emulator keeps scanning every subscription it holds (pstest used 60 % of a core, idle, after
+// a few bench runs), which slows every later run and test.
+const raw = targets.find((_, index) => sides[index] !== 'sdk');
+const cleaner: BenchTarget | undefined = raw ?? (RAW_BACKENDS.includes(backend) ? await rawTarget(backend, url) : undefined);
+const clean = async (names: string, all: readonly string[]): Promise<void> => {
+  await cleaner?.cleanup?.(names, all).catch((error: unknown) => process.stderr.write(`cleaning up ${names} failed: ${String(error)}\n`));
+};
 try {
-  const figures = mode.startsWith('singles:') ? await runSingles(targets, options, prefix) : await runWorkload(targets[0] as BenchTarget, options, prefix);
+  const figures = mode.startsWith('singles:') ? await runSingles(targets, options, prefix) : await runWorkload(targets[0] as BenchTarget, options, prefix, (queue) => clean(queue, [queue]));
   process.stdout.write(`${JSON.stringify(figures)}\n`);
 } finally {
-  // Leave nothing behind: an emulator keeps scanning every subscription it holds (pstest used
-  // 60 % of a core, idle, after a few bench runs), which slows every later run and test.
-  const raw = targets.find((_, index) => sides[index] !== 'sdk');
-  const cleaner: BenchTarget | undefined = raw ?? (RAW_BACKENDS.includes(backend) ? await rawTarget(backend, url) : undefined);
-  await cleaner?.cleanup?.(prefix, workloadQueues(prefix)).catch((error: unknown) => process.stderr.write(`cleaning up ${prefix} failed: ${String(error)}\n`));
+  await clean(prefix, workloadQueues(prefix));
   if (cleaner !== undefined && !targets.includes(cleaner)) await cleaner.close();
   for (const target of targets) await target.close();
 }

@@ -23,6 +23,7 @@ const report: BenchReport = {
   backend: 'kafka',
   url: 'kafka://127.0.0.1:9092',
   messages: 1_000,
+  consumeMessages: 1_000,
   sizeBytes: 256,
   concurrency: 16,
   rounds: 3,

@@ -49,7 +49,7 @@ function ratioCells(row: (typeof ROWS)[number], sdk: number, raw: number | undef
  */
 export function renderBench(report: BenchReport): string {
   const meta = report.rawSameMetadata;
-  const head = [`${report.backend} (${report.messages} msgs, ${report.sizeBytes} B, concurrency ${report.concurrency}, ${report.rounds} rounds)`, 'brokerkit', 'raw client', 'brokerkit / raw', 'range over rounds'];
+  const head = [`${report.backend} (${report.messages} msgs${report.consumeMessages < report.messages ? `, ${report.consumeMessages} of them consumed` : ''}, ${report.sizeBytes} B, concurrency ${report.concurrency}, ${report.rounds} rounds)`, 'brokerkit', 'raw client', 'brokerkit / raw', 'range over rounds'];
   if (meta) head.push('raw + brokerkit metadata', 'brokerkit / that', 'range');
   const table = new Table({ head: head.map((text, index) => pc.bold(index === 0 ? pc.cyan(text) : text)), style: { head: [], border: [] } });
   for (const row of ROWS) {
