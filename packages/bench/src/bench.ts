@@ -229,7 +229,7 @@ export async function runBench(input: BenchOptions): Promise<BenchReport> {
     }
     // Single awaited sends: the sides take turns in one process (see runSingles).
     step += 1;
-    input.onProgress?.(`${options.backend} [${step}/${total}] single sends, ${order.join(' / ')} taking turns, round ${round}…`);
+    input.onProgress?.(`${options.backend} [${step}/${total}] single sends, ${order.length > 1 ? `${order.join(' / ')} taking turns` : order[0]}, round ${round}…`);
     const singles = await runWorker<number[]>(`singles:${order.join(',')}`, options, workload);
     order.forEach((side, index) => {
       const run = ofRound.find((r) => r.side === side) as (typeof ofRound)[number];

@@ -77,7 +77,8 @@ describe('brokerkit CLI', () => {
     const file = join(dir, 'bench.json');
     const bench = await run('bench', '--backend', 'memory', '--messages', '200', '--rounds', '1', '--json', file);
     assert.equal(bench.code, 0, bench.err);
-    assert.match(bench.err, /memory \[1\/1\] sdk round 1: produce \d+ msg\/s/);
+    assert.match(bench.err, /memory \[1\/2\] sdk round 1: produce \d+ msg\/s/);
+    assert.match(bench.err, /memory \[2\/2\] single sends round 1: sdk \d+ msg\/s/);
     assert.match(bench.out, /consume with ack/);
     const report = JSON.parse(await readFile(file, 'utf8'));
     assert.equal(report.backend, 'memory');
