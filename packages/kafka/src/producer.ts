@@ -99,7 +99,13 @@ export class RenewingProducer {
       return await producer.send(record);
     } catch (error) {
       this.renew(producer);
-      throw error;
+      if (!unknownTopic(error)) throw error;
+      // kafkajs asks for the metadata of every topic its producer ever sent to, before a send
+      // to a topic it has not sent to yet; once one of those topics is deleted, that request
+      // fails and takes the send down with it, whatever topic it was for. The renewed producer
+      // knows no topic but this one: one more try on it. Nothing was written (the topic was
+      // unknown), so it cannot duplicate; if this topic is the missing one, it fails again.
+      return (await this.current).send(record);
     }
   }
 
@@ -118,4 +124,12 @@ export class RenewingProducer {
       return fresh;
     });
   }
+}
+
+/** Kafka answered UNKNOWN_TOPIC_OR_PARTITION, here or in the error kafkajs gave up after. */
+function unknownTopic(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if ((cause as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
+  }
+  return false;
 }
