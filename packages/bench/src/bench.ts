@@ -231,10 +231,8 @@ export async function runBench(input: BenchOptions): Promise<BenchReport> {
     step += 1;
     input.onProgress?.(`${options.backend} [${step}/${total}] single sends, ${order.length > 1 ? `${order.join(' / ')} taking turns` : order[0]}, round ${round}…`);
     const singles = await runWorker<number[]>(`singles:${order.join(',')}`, options, workload);
-    order.forEach((side, index) => {
-      const run = ofRound.find((r) => r.side === side) as (typeof ofRound)[number];
-      run.figures.produceSingleMsgsPerSec = singles[index] as number;
-    });
+    // The worker answers in the order it was given: this round's.
+    ofRound.forEach((run, index) => (run.figures.produceSingleMsgsPerSec = singles[index] as number));
     input.onProgress?.(`${options.backend} [${step}/${total}] single sends round ${round}: ${order.map((side, index) => `${side} ${singles[index]} msg/s`).join(', ')}`);
     runs.push(...ofRound);
   }

@@ -19,7 +19,8 @@ for (const factory of [memory, redis, rabbitmq, kafka, sqs, pubsub]) registerDri
 
 const [mode, backend, url, optionsJson] = process.argv.slice(2) as [string, string, string, string];
 const options = JSON.parse(optionsJson) as WorkloadOptions;
-const sides = (mode.startsWith('singles:') ? mode.slice('singles:'.length).split(',') : [mode]) as Side[];
+const singles = mode.startsWith('singles:');
+const sides = (singles ? mode.slice('singles:'.length).split(',') : [mode]) as Side[];
 const targets: BenchTarget[] = [];
 for (const side of sides) targets.push(side === 'sdk' ? await sdkTarget(url) : await rawTarget(backend, url, side === 'raw-meta'));
 const prefix = `bench-${randomBytes(4).toString('hex')}`;
@@ -32,7 +33,7 @@ const clean = async (names: string, all: readonly string[]): Promise<void> => {
   await cleaner?.cleanup?.(names, all).catch((error: unknown) => process.stderr.write(`cleaning up ${names} failed: ${String(error)}\n`));
 };
 try {
-  const figures = mode.startsWith('singles:') ? await runSingles(targets, options, prefix) : await runWorkload(targets[0] as BenchTarget, options, prefix, (queue) => clean(queue, [queue]));
+  const figures = singles ? await runSingles(targets, options, prefix) : await runWorkload(targets[0] as BenchTarget, options, prefix, (queue) => clean(queue, [queue]));
   process.stdout.write(`${JSON.stringify(figures)}\n`);
 } finally {
   await clean(prefix, workloadQueues(prefix));

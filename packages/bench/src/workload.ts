@@ -52,9 +52,9 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: () => 
 /**
  * The bench workload, the same for both sides: a warm-up (batches to a queue nobody reads, then
  * the same phases at a fifth of the size; not measured: JIT compilation and connection set-up
- * are not throughput), then batched sends,
- * consumption of what the batches filled (with ack), and end-to-end latency at a paced,
- * sustainable rate. Every phase uses fresh queues. Single sends are measured apart (runSingles).
+ * are not throughput), then batched sends, consumption of what the batches filled (with ack),
+ * and end-to-end latency at a paced, sustainable rate. Every phase uses fresh queues. Single
+ * sends are measured apart (runSingles).
  */
 export async function runWorkload(target: BenchTarget, options: WorkloadOptions, prefix: string, discard: (queue: string) => Promise<void>): Promise<RunFigures> {
   const fifth = (n: number): number => Math.max(1, Math.floor(n / 5));

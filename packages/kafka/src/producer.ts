@@ -94,18 +94,27 @@ export class RenewingProducer {
   }
 
   async send(record: Parameters<Producer['send']>[0]): Promise<RecordMetadata[]> {
-    const producer = await this.current;
     try {
-      return await producer.send(record);
+      return await this.sendOnce(record);
     } catch (error) {
-      this.renew(producer);
       if (!unknownTopic(error)) throw error;
       // kafkajs asks for the metadata of every topic its producer ever sent to, before a send
       // to a topic it has not sent to yet; once one of those topics is deleted, that request
       // fails and takes the send down with it, whatever topic it was for. The renewed producer
       // knows no topic but this one: one more try on it. Nothing was written (the topic was
       // unknown), so it cannot duplicate; if this topic is the missing one, it fails again.
-      return (await this.current).send(record);
+      return this.sendOnce(record);
+    }
+  }
+
+  /** One send on the current producer, renewed if the send fails. */
+  private async sendOnce(record: Parameters<Producer['send']>[0]): Promise<RecordMetadata[]> {
+    const producer = await this.current;
+    try {
+      return await producer.send(record);
+    } catch (error) {
+      this.renew(producer);
+      throw error;
     }
   }
 

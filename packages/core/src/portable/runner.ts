@@ -177,12 +177,11 @@ export class SubscriptionRunner {
     return Math.min(concurrency - this.busy, 2 * concurrency - this.stats.held);
   }
 
-  /** The handler is done with it: its slot is free, though it may not be settled yet. */
+  /** The handler is done with it: its slot is free, though it may not be settled yet. The caller wakes the loop. */
   private freeSlot(lease: Lease): void {
     if (!lease.busy) return;
     lease.busy = false;
     this.busy -= 1;
-    this.wakeLoop();
   }
 
   private wakeLoop(): void {
@@ -260,6 +259,7 @@ export class SubscriptionRunner {
         if (!lease.failed && lease.explicit === undefined) {
           const acked = this.settle(lease, ack);
           this.freeSlot(lease);
+          this.wakeLoop();
           await acked;
           this.stats.acked += 1;
           this.telemetry.settled(span, 'ack');
@@ -273,9 +273,9 @@ export class SubscriptionRunner {
       lease.active = false;
       this.leases.delete(lease);
       this.stats.held -= 1;
-      if (lease.busy) this.freeSlot(lease);
-      else this.wakeLoop();
+      this.freeSlot(lease);
       if (this.stats.held === 0) this.whenIdle?.();
+      this.wakeLoop();
     }
   }
 
