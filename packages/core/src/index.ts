@@ -13,6 +13,7 @@ export { closeOnSignals, type Closeable, type CloseOnSignalsOptions } from './po
 export { CONTENT_TYPE_BINARY, CONTENT_TYPE_JSON, jsonCodec, type Codec } from './portable/codec.js';
 export { connect, DEFAULT_CONNECT_TIMEOUT_MS, type ConnectConfig, type ConnectOptions } from './portable/connect.js';
 export { encodedSizeBytes } from './portable/encode.js';
+export { uuidV7, uuidV7Time } from './portable/ids.js';
 export { Producer, type ProducerOptions } from './portable/producer.js';
 export { defineTopic, type BodyIn, type BodyOut, type TopicDefinition, type TopicRef } from './portable/schema.js';
 export { bindingOf as cloudEventBinding, readCloudEvent, type CloudEventAttributes, type CloudEventOptions } from './portable/cloud-events.js';

@@ -91,7 +91,8 @@ export interface DriverTraits {
    * True when the broker names each message it accepts by a position that stays with it
    * through every redelivery (Kafka: topic/partition/offset; Redis: the stream entry id).
    * A message sent without an id then travels without one (`EncodedMessage.id` is ''),
-   * and the driver's receipt names it. False: core generates a UUID, which the driver carries.
+   * and the driver's receipt names it. False: core generates a UUIDv7 (`uuidV7`: it holds
+   * the millisecond it was made), which the driver carries.
    */
   idsFromBroker: boolean;
 }

@@ -14,7 +14,7 @@ export interface OutgoingMessage<TBody = unknown> {
   /**
    * Stable id; redeliveries and retry and dead-letter copies keep it. When absent, the send's
    * receipt names one: the broker's position where it names messages for good (Kafka
-   * `<topic>/<partition>/<offset>`, Redis `<stream>/<entry id>`), a generated UUID elsewhere.
+   * `<topic>/<partition>/<offset>`, Redis `<stream>/<entry id>`), a generated UUIDv7 elsewhere.
    */
   id?: string;
   /** Send as a CloudEvent (binary mode; merged over the producer's `cloudEvents` defaults). */

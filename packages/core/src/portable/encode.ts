@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { Driver, DriverLimits, EncodedMessage } from '../contract/driver.js';
 import { Header, RESERVED_HEADER_PREFIX, type Headers, type OutgoingMessage } from '../contract/message.js';
 import { ConfigError, MessageTooLargeError } from '../errors/index.js';
 import { cloudEventHeaders, type CloudEventOptions } from './cloud-events.js';
 import type { Codec } from './codec.js';
+import { uuidV7 } from './ids.js';
 
 /** Metadata the producer adds to a message: trace context, CloudEvent attributes. */
 export interface EncodeExtras {
@@ -41,7 +41,7 @@ export function encodeOutgoing(
   const { bytes, contentType, text } = codec.encode(message.body);
   // Where the broker names messages, one sent without an id needs none of its own; a
   // CloudEvent does, as its `id` attribute is written before the broker has seen it.
-  const messageId = id ?? (driver.traits.idsFromBroker && !extras.cloudEvent ? '' : randomUUID());
+  const messageId = id ?? (driver.traits.idsFromBroker && !extras.cloudEvent ? '' : uuidV7());
   // Built by assignment, not spreads: this runs once per message sent.
   const headers: Headers = {};
   if (own !== undefined) {
