@@ -12,15 +12,28 @@ const MAX_KEY_BYTES = 256;
 const MAX_VALUE_BYTES = 1024;
 
 export function toAttributes(message: EncodedMessage): Record<string, string> {
-  const attributes: Record<string, string> = { ...message.headers, [ID_ATTRIBUTE]: message.id };
-  if (message.key !== undefined) attributes[KEY_ATTRIBUTE] = message.key;
-  const names = Object.keys(attributes);
-  if (names.length > MAX_ATTRIBUTES) throw new EncodingError(`message ${message.id} has ${names.length} headers with brokerkit's; Pub/Sub allows ${MAX_ATTRIBUTES} attributes`);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (Buffer.byteLength(name) > MAX_KEY_BYTES) throw new EncodingError(`header name "${name.slice(0, 40)}…" is over Pub/Sub's ${MAX_KEY_BYTES}-byte attribute key limit`);
-    if (Buffer.byteLength(value) > MAX_VALUE_BYTES) throw new EncodingError(`header "${name}" is ${Buffer.byteLength(value)} bytes; Pub/Sub attribute values hold at most ${MAX_VALUE_BYTES}`);
+  // One pass, built by assignment: this runs for every message sent.
+  const attributes: Record<string, string> = {};
+  let count = 0;
+  for (const name in message.headers) {
+    attributes[name] = checked(name, message.headers[name] as string);
+    count += 1;
   }
+  attributes[ID_ATTRIBUTE] = checked(ID_ATTRIBUTE, message.id);
+  count += 1;
+  if (message.key !== undefined) {
+    attributes[KEY_ATTRIBUTE] = checked(KEY_ATTRIBUTE, message.key);
+    count += 1;
+  }
+  if (count > MAX_ATTRIBUTES) throw new EncodingError(`message ${message.id} has ${count} headers with brokerkit's; Pub/Sub allows ${MAX_ATTRIBUTES} attributes`);
   return attributes;
+}
+
+/** `value`, once name and value are known to fit. UTF-8 takes at most 3 bytes per UTF-16 unit: short strings need no counting. */
+function checked(name: string, value: string): string {
+  if (name.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(name) > MAX_KEY_BYTES) throw new EncodingError(`header name "${name.slice(0, 40)}…" is over Pub/Sub's ${MAX_KEY_BYTES}-byte attribute key limit`);
+  if (value.length * 3 > MAX_VALUE_BYTES && Buffer.byteLength(value) > MAX_VALUE_BYTES) throw new EncodingError(`header "${name}" is ${Buffer.byteLength(value)} bytes; Pub/Sub attribute values hold at most ${MAX_VALUE_BYTES}`);
+  return value;
 }
 
 /** A received message; one published by another client gets its Pub/Sub message id. */
