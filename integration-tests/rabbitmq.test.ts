@@ -1,24 +1,53 @@
 import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { connect, type Broker } from '@brokerkit/core';
+import { connect, type Broker, type ReceivedMessage } from '@brokerkit/core';
 import { waitUntil } from '@brokerkit/conformance';
 import { startBrokers } from '@brokerkit/testing';
 import './fixtures/register.js';
 
-describe('rabbitmq: socket writes', () => {
+const run = promisify(execFile);
+
+/** Debian's amqp-tools read brokerkit's messages, and brokerkit reads theirs; what goes over the socket. */
+describe('rabbitmq: interop with amqp-tools, socket writes', () => {
+  let url: string;
   let broker: Broker | undefined;
   let stopBrokers: (() => Promise<void>) | undefined;
 
   before(async () => {
     const brokers = await startBrokers(['rabbitmq']);
     stopBrokers = brokers.stop;
-    broker = await connect(brokers.urls.rabbitmq as string);
+    url = brokers.urls.rabbitmq as string;
+    broker = await connect(url);
   });
   after(async () => {
     await broker?.close();
     await stopBrokers?.();
+  });
+
+  it('amqp-get reads a message sent by brokerkit, body intact', async () => {
+    const queue = `bk-interop-${randomBytes(4).toString('hex')}`;
+    await broker!.ensureQueue(queue);
+    await broker!.producer().send(queue, { body: { total: 12.5, note: 'grüße' }, headers: { 'x-trace': 'abc' } });
+    const { stdout } = await run('amqp-get', ['-u', url, '-q', queue]);
+    assert.deepEqual(JSON.parse(stdout), { total: 12.5, note: 'grüße' });
+  });
+
+  it('a message published by amqp-publish is consumed with its headers and content type, attempt 1', async () => {
+    const queue = `bk-interop-${randomBytes(4).toString('hex')}`;
+    const received: ReceivedMessage[] = [];
+    await broker!.consumer(queue, (message) => {
+      received.push(message);
+    });
+    await run('amqp-publish', ['-u', url, '-e', queue, '-r', 'any.key', '-p', '-C', 'application/json', '-H', 'x-origin: amqp-tools', '-b', '{"n":1}']);
+    assert.ok(await waitUntil(() => received.length > 0, 10_000));
+    const [message] = received;
+    assert.deepEqual(message?.body, { n: 1 });
+    assert.equal(message?.headers['x-origin'], 'amqp-tools');
+    assert.equal(message?.attempt, 1);
   });
 
   it('a batch of 200 publishes leaves in a few socket writes, not one per message, and every message arrives', async () => {
