@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { Header, uuidV7, type EncodedMessage } from '@brokerkit/core';
 import type { ConsumeMessage } from 'amqplib';
-import { fromAmqp, toAmqp, type Decoded } from './message.js';
+import { ID_TIME_SLACK_MS, fromAmqp, toAmqp, type Decoded } from './message.js';
 import type { Outgoing } from './publisher.js';
 
 const message = (id: string): EncodedMessage => ({ id, key: undefined, headers: { [Header.contentType]: 'application/json', trace: 't-1' }, body: Buffer.from('{}') });
@@ -15,8 +15,11 @@ function received(outgoing: Outgoing): Decoded {
 }
 
 describe('publish time on RabbitMQ', () => {
-  it('travels in the id core made for the send, with no header, to the millisecond', () => {
+  it('travels in the id core made for the send, with no header, to the millisecond', (t) => {
+    // The clock stands still: a pause between making the id and sending would put the time in a header.
+    t.mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 10, 25, 12, 0, 0, 345) });
     const id = uuidV7();
+    t.mock.timers.tick(ID_TIME_SLACK_MS);
     const outgoing = toAmqp('orders', message(id));
     assert.deepEqual(outgoing.options.headers, { trace: 't-1' }, "the application's header, no publish time");
     assert.equal(outgoing.options.contentType, 'application/json');
@@ -25,6 +28,8 @@ describe('publish time on RabbitMQ', () => {
     assert.equal(outgoing.options.timestamp, Math.floor(decoded.publishedAt.getTime() / 1_000));
     const bare = toAmqp('orders', { id: uuidV7(), key: undefined, headers: { [Header.contentType]: 'application/json' }, body: Buffer.from('{}') });
     assert.equal(bare.options.headers, undefined, 'nothing else to say: no header table');
+    t.mock.timers.tick(1);
+    assert.equal(typeof toAmqp('orders', message(id)).options.headers?.['bk-published-at'], 'number', `sent more than ${ID_TIME_SLACK_MS} ms after the id was made`);
   });
 
   it("travels in a header when the id does not hold it: a caller's id, or a UUIDv7 made earlier", () => {
@@ -40,7 +45,8 @@ describe('publish time on RabbitMQ', () => {
     }
   });
 
-  it("a retry copy keeps the original's time, in the id or in the header as the original had it", () => {
+  it("a retry copy keeps the original's time, in the id or in the header as the original had it", (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 10, 25, 12, 0, 0, 345) });
     const inId = received(toAmqp('orders', message(uuidV7())));
     const copy = toAmqp('', inId.message, { retries: 1, publishedAt: inId.publishedAt });
     assert.equal(copy.options.headers?.['bk-published-at'], undefined);

@@ -14,7 +14,7 @@ const PUBLISHED_AT_HEADER = 'bk-published-at';
  * core made for this send is a few milliseconds old at most (the batch was being encoded); a
  * caller's id may be from any time.
  */
-const ID_TIME_SLACK_MS = 20;
+export const ID_TIME_SLACK_MS = 20;
 
 /**
  * brokerkit message → AMQP: id in `messageId`, content type in `contentType`, key in the
