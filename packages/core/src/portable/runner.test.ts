@@ -21,9 +21,19 @@ class ScriptedDriver implements Driver {
   readonly log: string[] = [];
   readonly requestedMax: number[] = [];
   /** While set, acks are logged when asked for but resolve only once it resolves (a slow broker). */
-  ackGate: Promise<void> | undefined;
+  private ackGate: Promise<void> | undefined;
   private queue: Delivery[] = [];
   private wake: (() => void) | undefined;
+
+  /** Hold back the broker's answer to every ack from now on; the returned function lets them all through. */
+  holdAcks(): () => void {
+    let release: () => void = () => undefined;
+    this.ackGate = new Promise<void>((resolve) => (release = resolve));
+    return () => {
+      this.ackGate = undefined;
+      release();
+    };
+  }
 
   push(id: string, options: { body?: unknown; key?: string; attempt?: number; raw?: Uint8Array } = {}): void {
     const { bytes, contentType } = jsonCodec.encode(options.body ?? { id });
@@ -97,6 +107,21 @@ async function until(condition: () => boolean, timeoutMs = 3_000): Promise<void>
     if (Date.now() > deadline) assert.fail('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/** A handler that takes `ms` and records the most of its calls ever at work at once. */
+function overlapProbe(ms: number): { handler: () => Promise<void>; maxActive: () => number } {
+  let active = 0;
+  let most = 0;
+  return {
+    handler: async () => {
+      active += 1;
+      most = Math.max(most, active);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      active -= 1;
+    },
+    maxActive: () => most,
+  };
 }
 
 describe('SubscriptionRunner', () => {
@@ -184,32 +209,19 @@ describe('SubscriptionRunner', () => {
   });
 
   it('never runs more handlers than concurrency and asks the driver only for free slots', async () => {
-    let active = 0;
-    let maxActive = 0;
-    const { driver, runner } = await start(async () => {
-      active += 1;
-      maxActive = Math.max(maxActive, active);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      active -= 1;
-    }, { concurrency: 3 });
+    const probe = overlapProbe(10);
+    const { driver, runner } = await start(probe.handler, { concurrency: 3 });
     for (let i = 0; i < 20; i += 1) driver.push(`m${i}`);
     await until(() => runner.stats.acked === 20);
     await runner.close();
-    assert.equal(maxActive, 3);
+    assert.equal(probe.maxActive(), 3);
     assert.ok(driver.requestedMax.every((max) => max >= 1 && max <= 3));
   });
 
   it('receives again while acks are on their way, holding at most 2 × concurrency unsettled', async () => {
-    let openGate: () => void = () => undefined;
-    let active = 0;
-    let maxActive = 0;
-    const { driver, runner } = await start(async () => {
-      active += 1;
-      maxActive = Math.max(maxActive, active);
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      active -= 1;
-    }, { concurrency: 3 });
-    driver.ackGate = new Promise<void>((resolve) => (openGate = resolve));
+    const probe = overlapProbe(1);
+    const { driver, runner } = await start(probe.handler, { concurrency: 3 });
+    const releaseAcks = driver.holdAcks();
     for (let i = 0; i < 20; i += 1) driver.push(`m${i}`);
     // Three handled and their acks asked for, then three more received and handled meanwhile.
     await until(() => driver.log.length === 6);
@@ -217,23 +229,21 @@ describe('SubscriptionRunner', () => {
     assert.equal(runner.stats.received, 6, 'no more than 2 × concurrency held while acks are pending');
     assert.equal(runner.stats.held, 6);
     assert.equal(runner.stats.acked, 0, 'an ack counts once the broker confirmed it');
-    openGate();
-    driver.ackGate = undefined;
+    releaseAcks();
     await until(() => runner.stats.acked === 20);
     await runner.close();
-    assert.equal(maxActive, 3, 'never more handlers at work than concurrency');
+    assert.equal(probe.maxActive(), 3, 'never more handlers at work than concurrency');
   });
 
   it('close() waits for acks on their way as well as handlers', async () => {
-    let openGate: () => void = () => undefined;
     const { driver, runner } = await start(async () => undefined);
-    driver.ackGate = new Promise<void>((resolve) => (openGate = resolve));
+    const releaseAcks = driver.holdAcks();
     driver.push('pending-ack');
     await until(() => driver.log.includes('ack pending-ack'));
     const closed = runner.close();
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.ok(!driver.log.includes('detach'), 'not detached while an ack is on its way');
-    openGate();
+    releaseAcks();
     await closed;
     assert.deepEqual(driver.log, ['ack pending-ack', 'detach']);
   });
