@@ -2,39 +2,24 @@ import { strict as assert } from 'node:assert';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { after, before, describe, it } from 'node:test';
-import { connect, type Broker, type ReceivedMessage } from '@brokerkit/core';
+import { after, describe, it } from 'node:test';
+import type { ReceivedMessage } from '@brokerkit/core';
 import { waitUntil } from '@brokerkit/conformance';
-import { startBrokers } from '@brokerkit/testing';
 import { startConsumerProcess } from './fixtures/consumer-process.js';
 import './fixtures/register.js';
+import { suiteBroker } from './fixtures/suite-broker.js';
 
 const run = promisify(execFile);
 const hasKcat = await run('kcat', ['-V']).then(() => true, () => false);
 
 describe('kafka: interop with kcat, SIGKILL mid-batch', () => {
-  let url: URL;
-  let bootstrap: string;
-  let broker: Broker | undefined;
-  let stopBrokers: (() => Promise<void>) | undefined;
-
-  before(async () => {
-    const brokers = await startBrokers(['kafka']);
-    stopBrokers = brokers.stop;
-    url = new URL(brokers.urls.kafka as string);
-    bootstrap = url.host;
-    broker = await connect(url.toString());
-  });
-  after(async () => {
-    await broker?.close();
-    await stopBrokers?.();
-  });
+  const suite = suiteBroker('kafka');
 
   it('kcat reads a message sent by brokerkit: key, headers and body intact; the topic has 6 partitions', { skip: hasKcat ? false : 'kcat is not installed (./scripts/test installs it)' }, async () => {
     const topic = `bk-kcat-${randomBytes(4).toString('hex')}`;
-    await broker!.ensureQueue(topic);
-    await broker!.producer().send(topic, { id: 'order-1', key: 'customer-7', body: { total: 12.5 }, headers: { 'x-trace': 'abc' } });
-    const { stdout } = await run('kcat', ['-b', bootstrap, '-C', '-t', topic, '-o', 'beginning', '-c', '1', '-e', '-q', '-f', '%k\n%h\n%s\n'], { timeout: 30_000 });
+    await suite.broker.ensureQueue(topic);
+    await suite.broker.producer().send(topic, { id: 'order-1', key: 'customer-7', body: { total: 12.5 }, headers: { 'x-trace': 'abc' } });
+    const { stdout } = await run('kcat', ['-b', suite.url.host, '-C', '-t', topic, '-o', 'beginning', '-c', '1', '-e', '-q', '-f', '%k\n%h\n%s\n'], { timeout: 30_000 });
     const [key, headers, body] = stdout.split('\n');
     assert.equal(key, 'customer-7');
     const headerMap = Object.fromEntries((headers ?? '').split(',').map((pair) => pair.split('=') as [string, string]));
@@ -42,15 +27,15 @@ describe('kafka: interop with kcat, SIGKILL mid-batch', () => {
     assert.equal(headerMap['bk-id'], 'order-1');
     assert.equal(headerMap['bk-content-type'], 'application/json');
     assert.deepEqual(JSON.parse(body ?? ''), { total: 12.5 });
-    const metadata = (await run('kcat', ['-b', bootstrap, '-L', '-t', topic], { timeout: 30_000 })).stdout;
+    const metadata = (await run('kcat', ['-b', suite.url.host, '-L', '-t', topic], { timeout: 30_000 })).stdout;
     assert.match(metadata, /with 6 partitions/);
   });
 
   it('a message sent without an id carries no bk-id: its receipt names its partition and offset, as kcat reads them', { skip: hasKcat ? false : 'kcat is not installed' }, async () => {
     const topic = `bk-kcat-${randomBytes(4).toString('hex')}`;
-    await broker!.ensureQueue(topic);
-    const receipts = await broker!.producer().sendBatch(topic, [{ body: { n: 1 } }, { body: { n: 2 } }, { body: { n: 3 } }]);
-    const { stdout } = await run('kcat', ['-b', bootstrap, '-C', '-t', topic, '-o', 'beginning', '-c', '3', '-e', '-q', '-f', '%p/%o %h|%s\n'], { timeout: 30_000 });
+    await suite.broker.ensureQueue(topic);
+    const receipts = await suite.broker.producer().sendBatch(topic, [{ body: { n: 1 } }, { body: { n: 2 } }, { body: { n: 3 } }]);
+    const { stdout } = await run('kcat', ['-b', suite.url.host, '-C', '-t', topic, '-o', 'beginning', '-c', '3', '-e', '-q', '-f', '%p/%o %h|%s\n'], { timeout: 30_000 });
     const seen = new Map(stdout.trim().split('\n').map((line) => {
       const [position, rest] = line.split(' ') as [string, string];
       return [`${topic}/${position}`, rest];
@@ -65,13 +50,13 @@ describe('kafka: interop with kcat, SIGKILL mid-batch', () => {
 
   it('a message produced by kcat is consumed with its key and headers', { skip: hasKcat ? false : 'kcat is not installed' }, async () => {
     const topic = `bk-kcat-${randomBytes(4).toString('hex')}`;
-    await broker!.ensureQueue(topic);
+    await suite.broker.ensureQueue(topic);
     const received: ReceivedMessage[] = [];
-    await broker!.consumer(topic, (message) => {
+    await suite.broker.consumer(topic, (message) => {
       received.push(message);
     });
     await new Promise<void>((resolve, reject) => {
-      const kcat = spawn('kcat', ['-b', bootstrap, '-P', '-t', topic, '-K', '|', '-H', 'origin=kcat'], { stdio: ['pipe', 'inherit', 'inherit'] });
+      const kcat = spawn('kcat', ['-b', suite.url.host, '-P', '-t', topic, '-K', '|', '-H', 'origin=kcat'], { stdio: ['pipe', 'inherit', 'inherit'] });
       kcat.on('error', reject);
       kcat.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kcat exited ${code}`))));
       kcat.stdin.end('k-1|{"n": 1}\n');
@@ -87,12 +72,12 @@ describe('kafka: interop with kcat, SIGKILL mid-batch', () => {
   it('a topic deleted after the producer wrote to it does not fail its sends to other topics', async () => {
     const gone = `bk-deleted-${randomBytes(4).toString('hex')}`;
     const next = `bk-after-delete-${randomBytes(4).toString('hex')}`;
-    const producer = broker!.producer();
-    await broker!.ensureQueue(gone);
+    const producer = suite.broker.producer();
+    await suite.broker.ensureQueue(gone);
     await producer.send(gone, { body: { n: 1 } });
-    const { admin } = broker!.native() as { admin: { deleteTopics(request: { topics: string[] }): Promise<void> } };
+    const { admin } = suite.broker.native() as { admin: { deleteTopics(request: { topics: string[] }): Promise<void> } };
     await admin.deleteTopics({ topics: [gone] });
-    await broker!.ensureQueue(next);
+    await suite.broker.ensureQueue(next);
     // kafkajs alone failed this send: "This server does not host this topic-partition" (for the deleted topic).
     const receipt = await producer.send(next, { body: { n: 2 } });
     assert.match(receipt.id, new RegExp(`^${next}/\\d+/0$`));
@@ -101,16 +86,16 @@ describe('kafka: interop with kcat, SIGKILL mid-batch', () => {
   it('SIGKILL of a consumer mid-batch: unfinished messages go to another member, nothing lost, duplicates counted', async () => {
     const queue = `bk-kill-${randomBytes(4).toString('hex')}`;
     const total = 400;
-    await broker!.ensureQueue(queue);
-    const child = await startConsumerProcess('slow-consumer', [url.toString(), queue, '20', '8'], (id) => id);
+    await suite.broker.ensureQueue(queue);
+    const child = await startConsumerProcess('slow-consumer', [suite.url.toString(), queue, '20', '8'], (id) => id);
     after(() => child.kill());
-    const sent = await broker!.producer().sendBatch(queue, Array.from({ length: total }, (_, n) => ({ key: `k${n % 16}`, body: { n } })));
+    const sent = await suite.broker.producer().sendBatch(queue, Array.from({ length: total }, (_, n) => ({ key: `k${n % 16}`, body: { n } })));
     assert.ok(await waitUntil(() => child.seen.length >= 60, 30_000), 'the consumer process finished some');
     child.kill();
     const killedAfter = child.seen.length;
 
     const survivor: string[] = [];
-    await broker!.consumer(queue, (message) => {
+    await suite.broker.consumer(queue, (message) => {
       survivor.push(message.id);
     }, { concurrency: 8 });
     const all = new Set(sent.map((receipt) => receipt.id));

@@ -3,46 +3,33 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { promisify } from 'node:util';
-import { after, before, describe, it } from 'node:test';
-import { connect, type Broker, type ReceivedMessage } from '@brokerkit/core';
+import { describe, it } from 'node:test';
+import type { ReceivedMessage } from '@brokerkit/core';
 import { waitUntil } from '@brokerkit/conformance';
-import { startBrokers } from '@brokerkit/testing';
 import './fixtures/register.js';
+import { suiteBroker } from './fixtures/suite-broker.js';
 
 const run = promisify(execFile);
 
 /** Debian's amqp-tools read brokerkit's messages, and brokerkit reads theirs; what goes over the socket. */
 describe('rabbitmq: interop with amqp-tools, socket writes', () => {
-  let url: string;
-  let broker: Broker | undefined;
-  let stopBrokers: (() => Promise<void>) | undefined;
-
-  before(async () => {
-    const brokers = await startBrokers(['rabbitmq']);
-    stopBrokers = brokers.stop;
-    url = brokers.urls.rabbitmq as string;
-    broker = await connect(url);
-  });
-  after(async () => {
-    await broker?.close();
-    await stopBrokers?.();
-  });
+  const suite = suiteBroker('rabbitmq');
 
   it('amqp-get reads a message sent by brokerkit, body intact', async () => {
     const queue = `bk-interop-${randomBytes(4).toString('hex')}`;
-    await broker!.ensureQueue(queue);
-    await broker!.producer().send(queue, { body: { total: 12.5, note: 'grüße' }, headers: { 'x-trace': 'abc' } });
-    const { stdout } = await run('amqp-get', ['-u', url, '-q', queue]);
+    await suite.broker.ensureQueue(queue);
+    await suite.broker.producer().send(queue, { body: { total: 12.5, note: 'grüße' }, headers: { 'x-trace': 'abc' } });
+    const { stdout } = await run('amqp-get', ['-u', suite.url.href, '-q', queue]);
     assert.deepEqual(JSON.parse(stdout), { total: 12.5, note: 'grüße' });
   });
 
   it('a message published by amqp-publish is consumed with its headers and content type, attempt 1', async () => {
     const queue = `bk-interop-${randomBytes(4).toString('hex')}`;
     const received: ReceivedMessage[] = [];
-    await broker!.consumer(queue, (message) => {
+    await suite.broker.consumer(queue, (message) => {
       received.push(message);
     });
-    await run('amqp-publish', ['-u', url, '-e', queue, '-r', 'any.key', '-p', '-C', 'application/json', '-H', 'x-origin: amqp-tools', '-b', '{"n":1}']);
+    await run('amqp-publish', ['-u', suite.url.href, '-e', queue, '-r', 'any.key', '-p', '-C', 'application/json', '-H', 'x-origin: amqp-tools', '-b', '{"n":1}']);
     assert.ok(await waitUntil(() => received.length > 0, 10_000));
     const [message] = received;
     assert.deepEqual(message?.body, { n: 1 });
@@ -52,12 +39,12 @@ describe('rabbitmq: interop with amqp-tools, socket writes', () => {
 
   it('a batch of 200 publishes leaves in a few socket writes, not one per message, and every message arrives', async () => {
     const queue = `bk-writes-${randomBytes(4).toString('hex')}`;
-    await broker!.ensureQueue(queue);
-    const producer = broker!.producer();
+    await suite.broker.ensureQueue(queue);
+    const producer = suite.broker.producer();
     await producer.send(queue, { body: 'opens the confirm channel' });
     // amqplib's socket, reached the way the adapter reaches it.
     type WriteMethod = (this: Socket, ...args: unknown[]) => unknown;
-    const socket = (broker!.native() as { connection: { stream: Socket & { _write: WriteMethod; _writev?: WriteMethod } } }).connection.stream;
+    const socket = (suite.broker.native() as { connection: { stream: Socket & { _write: WriteMethod; _writev?: WriteMethod } } }).connection.stream;
     let writes = 0;
     const { _write: write, _writev: writev } = socket;
     socket._write = function (...args: unknown[]) {
@@ -79,7 +66,7 @@ describe('rabbitmq: interop with amqp-tools, socket writes', () => {
     assert.ok(writes >= 1 && writes <= 10, `200 publishes took ${writes} socket writes`);
 
     const seen = new Set<number>();
-    const consumer = await broker!.consumer<{ index?: number }>(queue, (message) => {
+    const consumer = await suite.broker.consumer<{ index?: number }>(queue, (message) => {
       if (typeof message.body === 'object') seen.add(message.body.index as number);
     });
     try {

@@ -2,35 +2,25 @@ import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { after, before, describe, it } from 'node:test';
-import { connect, type Broker, type ReceivedMessage } from '@brokerkit/core';
+import { describe, it } from 'node:test';
+import type { ReceivedMessage } from '@brokerkit/core';
 import { waitUntil } from '@brokerkit/conformance';
-import { startBrokers } from '@brokerkit/testing';
 import './fixtures/register.js';
+import { suiteBroker } from './fixtures/suite-broker.js';
 
 const run = promisify(execFile);
 
 /** Other tools see brokerkit's entries as plain stream entries, and brokerkit reads theirs. */
 describe('redis interop with redis-cli', () => {
-  let url: URL;
-  let broker: Broker | undefined;
-  let stopBrokers: (() => Promise<void>) | undefined;
-  const cli = (...args: string[]) => run('redis-cli', ['-h', url.hostname, '-p', url.port || '6379', '-n', url.pathname.slice(1) || '0', ...args]);
-
-  before(async () => {
-    const brokers = await startBrokers(['redis']);
-    stopBrokers = brokers.stop;
-    url = new URL(brokers.urls.redis as string);
-    broker = await connect(url.toString());
-  });
-  after(async () => {
-    await broker?.close();
-    await stopBrokers?.();
-  });
+  const suite = suiteBroker('redis');
+  const cli = (...args: string[]) => {
+    const { url } = suite;
+    return run('redis-cli', ['-h', url.hostname, '-p', url.port || '6379', '-n', url.pathname.slice(1) || '0', ...args]);
+  };
 
   it('a message sent by brokerkit reads with XRANGE: plain JSON body, id, key and headers as fields', async () => {
     const stream = `bk-interop-${randomBytes(4).toString('hex')}`;
-    await broker!.producer().send(stream, { id: 'order-1', key: 'customer-7', body: { total: 12.5 }, headers: { 'x-trace': 'abc' } });
+    await suite.broker.producer().send(stream, { id: 'order-1', key: 'customer-7', body: { total: 12.5 }, headers: { 'x-trace': 'abc' } });
     const { stdout } = await cli('XRANGE', stream, '-', '+');
     const lines = stdout.trim().split('\n');
     const field = (name: string): string | undefined => lines[lines.indexOf(name) + 1];
@@ -43,7 +33,7 @@ describe('redis interop with redis-cli', () => {
 
   it('a message sent without an id has no id field: its receipt names the stream and entry id', async () => {
     const stream = `bk-interop-${randomBytes(4).toString('hex')}`;
-    const receipt = await broker!.producer().send(stream, { body: { total: 1 } });
+    const receipt = await suite.broker.producer().send(stream, { body: { total: 1 } });
     const { stdout } = await cli('XRANGE', stream, '-', '+');
     const [entryId, ...fields] = stdout.trim().split('\n');
     assert.equal(receipt.id, `${stream}/${entryId}`);
@@ -55,7 +45,7 @@ describe('redis interop with redis-cli', () => {
     const queue = `bk-interop-${randomBytes(4).toString('hex')}`;
     const { stdout: entryId } = await cli('XADD', queue, '*', 'body', 'hello from redis-cli');
     const received: ReceivedMessage[] = [];
-    await broker!.consumer(queue, (message) => {
+    await suite.broker.consumer(queue, (message) => {
       received.push(message);
     });
     assert.ok(await waitUntil(() => received.length > 0, 10_000));

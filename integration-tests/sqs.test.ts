@@ -4,13 +4,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { after, before, describe, it } from 'node:test';
-import { connect, type Broker, type ReceivedMessage } from '@brokerkit/core';
+import { after, describe, it } from 'node:test';
+import { connect, type ReceivedMessage } from '@brokerkit/core';
 import { waitUntil } from '@brokerkit/conformance';
 import { awsName } from '@brokerkit/sqs';
-import { startBrokers } from '@brokerkit/testing';
 import { startHangingConsumer } from './fixtures/consumer-process.js';
 import './fixtures/register.js';
+import { suiteBroker } from './fixtures/suite-broker.js';
 
 const run = promisify(execFile);
 /** boto3 comes with the moto server scripts/brokers installs: an AWS client independent of ours. */
@@ -36,26 +36,13 @@ else:
 `;
 
 describe('sqs: interop with boto3, attribute limits, redrive, FIFO', { skip: existsSync(python) ? false : 'boto3 (from the moto install of scripts/brokers) is not here' }, () => {
-  let url: URL;
-  let broker: Broker | undefined;
-  let stopBrokers: (() => Promise<void>) | undefined;
-  const boto = async (action: string, queue: string, fifo = false): Promise<string> => (await run(python, ['-c', BOTO, `http://${url.host}`, action, awsName(queue, fifo)])).stdout;
-
-  before(async () => {
-    const brokers = await startBrokers(['sqs']);
-    stopBrokers = brokers.stop;
-    url = new URL(brokers.urls.sqs as string);
-    broker = await connect(url.toString());
-  });
-  after(async () => {
-    await broker?.close();
-    await stopBrokers?.();
-  });
+  const suite = suiteBroker('sqs');
+  const boto = async (action: string, queue: string, fifo = false): Promise<string> => (await run(python, ['-c', BOTO, `http://${suite.url.host}`, action, awsName(queue, fifo)])).stdout;
 
   it('boto3 receives a message sent by brokerkit, body and attributes intact', async () => {
     const queue = `bk-interop-${randomBytes(4).toString('hex')}`;
-    await broker!.ensureQueue(queue);
-    await broker!.producer().send(queue, { id: 'order-1', key: 'customer-7', body: { total: 12.5 }, headers: { 'x-trace': 'abc' } });
+    await suite.broker.ensureQueue(queue);
+    await suite.broker.producer().send(queue, { id: 'order-1', key: 'customer-7', body: { total: 12.5 }, headers: { 'x-trace': 'abc' } });
     const got = JSON.parse(await boto('receive', queue)) as { body: string; attributes: Record<string, string> };
     assert.deepEqual(JSON.parse(got.body), { total: 12.5 });
     assert.equal(got.attributes['bk-id'], 'order-1');
@@ -67,7 +54,7 @@ describe('sqs: interop with boto3, attribute limits, redrive, FIFO', { skip: exi
   it('a message sent by boto3 is consumed with its attributes as headers, attempt 1', async () => {
     const queue = `bk-interop-${randomBytes(4).toString('hex')}`;
     const received: ReceivedMessage[] = [];
-    await broker!.consumer(queue, (message) => {
+    await suite.broker.consumer(queue, (message) => {
       received.push(message);
     });
     await boto('send', queue);
@@ -81,18 +68,18 @@ describe('sqs: interop with boto3, attribute limits, redrive, FIFO', { skip: exi
   it('more headers than SQS has attributes for round-trip, packed into one attribute', async () => {
     const queue = `bk-headers-${randomBytes(4).toString('hex')}`;
     const headers = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`x-h${i}`, `value ${i}`]));
-    await broker!.ensureQueue(queue);
-    await broker!.producer().send(queue, { body: 'many headers', headers });
+    await suite.broker.ensureQueue(queue);
+    await suite.broker.producer().send(queue, { body: 'many headers', headers });
     const onWire = JSON.parse(await boto('receive', queue)) as { attributes: Record<string, string> };
     assert.ok(Object.keys(onWire.attributes).length <= 10, `at most 10 attributes on the wire, saw ${Object.keys(onWire.attributes).length}`);
 
     // boto3 holds that one for its visibility timeout: the brokerkit side reads a fresh queue.
     const second = `bk-headers-${randomBytes(4).toString('hex')}`;
     const received: ReceivedMessage[] = [];
-    await broker!.consumer(second, (message) => {
+    await suite.broker.consumer(second, (message) => {
       received.push(message);
     });
-    await broker!.producer().send(second, { body: 'many headers', headers });
+    await suite.broker.producer().send(second, { body: 'many headers', headers });
     assert.ok(await waitUntil(() => received.length > 0, 15_000));
     for (const [name, value] of Object.entries(headers)) assert.equal(received[0]?.headers[name], value, name);
   });
@@ -100,7 +87,7 @@ describe('sqs: interop with boto3, attribute limits, redrive, FIFO', { skip: exi
   it('a message with ten attributes from boto3 arrives with all ten as headers', async () => {
     const queue = `bk-ten-${randomBytes(4).toString('hex')}`;
     const received: ReceivedMessage[] = [];
-    await broker!.consumer(queue, (message) => {
+    await suite.broker.consumer(queue, (message) => {
       received.push(message);
     });
     await boto('send-ten', queue);
@@ -112,12 +99,12 @@ describe('sqs: interop with boto3, attribute limits, redrive, FIFO', { skip: exi
     const queue = `bk-redrive-${randomBytes(4).toString('hex')}`;
     const maxAttempts = 3;
     const ackTimeoutMs = 1_000;
-    await broker!.ensureQueue(queue);
+    await suite.broker.ensureQueue(queue);
     let id = '';
     for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
-      const child = await startHangingConsumer(url.toString(), queue, ackTimeoutMs, maxAttempts);
+      const child = await startHangingConsumer(suite.url.toString(), queue, ackTimeoutMs, maxAttempts);
       try {
-        if (attempt === 1) id = (await broker!.producer().send(queue, { body: { job: 'crash every time' } })).id;
+        if (attempt === 1) id = (await suite.broker.producer().send(queue, { body: { job: 'crash every time' } })).id;
         assert.ok(await waitUntil(() => child.seen.length > 0, 30_000), `crashing consumer ${attempt} received the message`);
         assert.deepEqual(child.seen[0], { id, attempt });
       } finally {
@@ -127,10 +114,10 @@ describe('sqs: interop with boto3, attribute limits, redrive, FIFO', { skip: exi
     // A live consumer of the queue polls it: the broker itself moves the message on, unhandled.
     const handled: ReceivedMessage[] = [];
     const deadLettered: ReceivedMessage[] = [];
-    await broker!.consumer(queue, (message) => {
+    await suite.broker.consumer(queue, (message) => {
       handled.push(message);
     }, { ackTimeoutMs, retry: { maxAttempts } });
-    await broker!.consumer(`${queue}.dlq`, (message) => {
+    await suite.broker.consumer(`${queue}.dlq`, (message) => {
       deadLettered.push(message);
     });
     assert.ok(await waitUntil(() => deadLettered.length > 0, 30_000), 'the message reached the DLQ');
@@ -145,7 +132,7 @@ describe('sqs: interop with boto3, attribute limits, redrive, FIFO', { skip: exi
     const perKey = 20;
     const seen = new Map<string, number[]>(keys.map((key) => [key, []]));
     const byInstance = [0, 0, 0];
-    const instances = await Promise.all([0, 1, 2].map(() => connect(url.toString())));
+    const instances = await Promise.all([0, 1, 2].map(() => connect(suite.url.toString())));
     after(() => Promise.all(instances.map((instance) => instance.close())));
     await Promise.all(
       instances.map((instance, index) =>
@@ -157,7 +144,7 @@ describe('sqs: interop with boto3, attribute limits, redrive, FIFO', { skip: exi
       ),
     );
     assert.equal((await boto('is-fifo', subscription, true)).trim(), 'true', 'the subscription is a FIFO queue');
-    const producer = broker!.producer();
+    const producer = suite.broker.producer();
     for (let n = 0; n < perKey; n += 5) {
       await producer.sendBatch(topic, keys.flatMap((key) => [0, 1, 2, 3, 4].map((i) => ({ key, body: { n: n + i } }))));
     }
