@@ -17,13 +17,16 @@ describe('kafka: interop with kcat, SIGKILL mid-batch', () => {
 
   it('kcat reads a message sent by brokerkit: key, headers and body intact; the topic has 6 partitions', { skip: hasKcat ? false : 'kcat is not installed (./scripts/test installs it)' }, async () => {
     const topic = `bk-kcat-${randomBytes(4).toString('hex')}`;
+    // Non-ASCII and over 63 bytes: the header encoder's two-byte lengths, read by another client.
+    const note = `ünïcode ${'é'.repeat(100)}`;
     await suite.broker.ensureQueue(topic);
-    await suite.broker.producer().send(topic, { id: 'order-1', key: 'customer-7', body: { total: 12.5 }, headers: { 'x-trace': 'abc' } });
+    await suite.broker.producer().send(topic, { id: 'order-1', key: 'customer-7', body: { total: 12.5 }, headers: { 'x-trace': 'abc', 'x-note': note } });
     const { stdout } = await run('kcat', ['-b', suite.url.host, '-C', '-t', topic, '-o', 'beginning', '-c', '1', '-e', '-q', '-f', '%k\n%h\n%s\n'], { timeout: 30_000 });
     const [key, headers, body] = stdout.split('\n');
     assert.equal(key, 'customer-7');
     const headerMap = Object.fromEntries((headers ?? '').split(',').map((pair) => pair.split('=') as [string, string]));
     assert.equal(headerMap['x-trace'], 'abc');
+    assert.equal(headerMap['x-note'], note);
     assert.equal(headerMap['bk-id'], 'order-1');
     assert.equal(headerMap['bk-content-type'], 'application/json');
     assert.deepEqual(JSON.parse(body ?? ''), { total: 12.5 });
