@@ -27,4 +27,16 @@ test('uuidV7Time reads nothing from an id that is not a UUIDv7', () => {
   assert.equal(uuidV7Time(''), undefined);
   assert.equal(uuidV7Time(uuidV7(5).replace(/-7/, '-4')), undefined);
   assert.equal(uuidV7Time(`${uuidV7()}x`), undefined);
+  const id = uuidV7(5);
+  const at = (index: number, char: string): string => `${id.slice(0, index)}${char}${id.slice(index + 1)}`;
+  assert.equal(uuidV7Time(at(19, 'c')), undefined, 'variant digit outside 8–b');
+  assert.equal(uuidV7Time(at(30, 'g')), undefined, 'a non-hex digit in the random tail');
+  assert.equal(uuidV7Time(at(3, 'é')), undefined, 'a non-ASCII character in the time');
+  assert.equal(uuidV7Time(at(23, '0')), undefined, 'a dash missing');
+});
+
+test('uuidV7Time reads upper-case ids and the whole 48-bit range', () => {
+  assert.equal(uuidV7Time(uuidV7(1_764_000_000_123).toUpperCase()), 1_764_000_000_123);
+  assert.equal(uuidV7Time(uuidV7(2 ** 48 - 1)), 2 ** 48 - 1);
+  assert.equal(uuidV7Time(uuidV7(0)), 0);
 });

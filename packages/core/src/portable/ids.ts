@@ -34,10 +34,33 @@ export function uuidV7(ms: number = Date.now()): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+/** Hex digit values by character code; -1 for anything else. */
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let digit = 0; digit < 16; digit++) {
+  HEX_VALUE[digit.toString(16).charCodeAt(0)] = digit;
+  HEX_VALUE[digit.toString(16).toUpperCase().charCodeAt(0)] = digit;
+}
+const DASH = 45;
 
-/** When a UUIDv7 was made (epoch ms); undefined for any other id. */
+/**
+ * When a UUIDv7 was made (epoch ms); undefined for any other id. One pass over the characters
+ * rather than a regular expression: RabbitMQ's adapter asks this of every message it sends, and
+ * the expression cost more than the rest of the message's encoding on a single send.
+ */
 export function uuidV7Time(id: string): number | undefined {
-  if (id.length !== 36 || !V7.test(id)) return undefined;
-  return Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+  // Layout 8-4-4-4-12, version digit 7, variant digit 8–b.
+  if (id.length !== 36 || id.charCodeAt(14) !== 55) return undefined;
+  let ms = 0;
+  for (let index = 0; index < 36; index++) {
+    const code = id.charCodeAt(index);
+    if (index === 8 || index === 13 || index === 18 || index === 23) {
+      if (code !== DASH) return undefined;
+      continue;
+    }
+    const value = code < 128 ? (HEX_VALUE[code] as number) : -1;
+    if (value < 0) return undefined;
+    if (index === 19 && (value & 0b1100) !== 0b1000) return undefined;
+    if (index < 13) ms = ms * 16 + value;
+  }
+  return ms;
 }

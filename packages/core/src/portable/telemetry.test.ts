@@ -1,6 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { metrics, type Span } from '@opentelemetry/api';
+import { context, metrics, propagation, trace, type Span } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { Driver, EncodedMessage } from '../contract/driver.js';
 import { jsonCodec } from './codec.js';
@@ -23,17 +26,62 @@ async function read(reader: PeriodicExportingMetricReader, name: string, where: 
   return total;
 }
 
+/** A driver that keeps what it was given to send. */
+function capturingDriver(): { driver: Driver; sent: EncodedMessage[] } {
+  const sent: EncodedMessage[] = [];
+  const driver = {
+    backend: 'kafka',
+    limits: { maxMessageBytes: 10_000, maxBatchMessages: 10, maxBatchBytes: 100_000 },
+    traits: { retryKeepsKeyOrder: false, idsFromBroker: false },
+    send: async (_topic: string, batch: EncodedMessage[]) => {
+      sent.push(...batch);
+      return batch.map((m) => ({ id: m.id }));
+    },
+  } as unknown as Driver;
+  return { driver, sent };
+}
+
+describe('tracing (nothing registered, then a propagator alone, then an SDK, on one producer)', () => {
+  it('adds trace headers only once something registered would see them', async () => {
+    const { driver, sent } = capturingDriver();
+    const producer = new Producer(driver, jsonCodec);
+    const traceHeaders = (message: EncodedMessage | undefined): string[] => Object.keys(message?.headers ?? {}).filter((name) => name === 'traceparent' || name === 'baggage');
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    try {
+      // Nothing registered: the send skips tracing, and the message carries no trace header.
+      await producer.send('orders', { body: 1 });
+      assert.deepEqual(traceHeaders(sent.at(-1)), []);
+
+      // A baggage propagator alone (no tracer): the caller's baggage still travels.
+      propagation.setGlobalPropagator(new W3CBaggagePropagator());
+      const withBaggage = propagation.setBaggage(context.active(), propagation.createBaggage({ tenant: { value: 'acme' } }));
+      await context.with(withBaggage, () => producer.send('orders', { body: 2 }));
+      assert.equal(sent.at(-1)?.headers.baggage, 'tenant=acme');
+      assert.deepEqual(traceHeaders(sent.at(-1)), ['baggage'], 'no traceparent without a tracer');
+      propagation.disable();
+
+      // An SDK registered after the producer was made: the next send is traced.
+      const exporter = new InMemorySpanExporter();
+      trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+      propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+      await producer.send('orders', { body: 3 });
+      const span = exporter.getFinishedSpans().find((finished) => finished.name === 'send orders');
+      assert.ok(span, 'a send span was recorded');
+      assert.equal(sent.at(-1)?.headers.traceparent?.split('-')[1], span.spanContext().traceId);
+    } finally {
+      trace.disable();
+      propagation.disable();
+      context.disable();
+    }
+  });
+});
+
 describe('metrics (an SDK registered after brokerkit was loaded)', () => {
   it('counts sends, handled, retried and dead-lettered messages and handler durations', async () => {
     const reader = new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 3_600_000 });
     metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
     try {
-      const driver = {
-        backend: 'kafka',
-        limits: { maxMessageBytes: 10_000, maxBatchMessages: 10, maxBatchBytes: 100_000 },
-        traits: { retryKeepsKeyOrder: false, idsFromBroker: false },
-        send: async (_topic: string, batch: EncodedMessage[]) => batch.map((m) => ({ id: m.id })),
-      } as unknown as Driver;
+      const { driver } = capturingDriver();
       const producer = new Producer(driver, jsonCodec);
       await producer.sendBatch('orders', [{ body: 1 }, { body: 2 }, { body: 3 }]);
       assert.equal(await read(reader, 'messaging.client.sent.messages', { 'messaging.system': 'kafka', 'messaging.destination.name': 'orders' }), 3);

@@ -1,0 +1,80 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import type { Driver, EncodedMessage } from '../contract/driver.js';
+import type { SendReceipt } from '../contract/message.js';
+import { ClosedError, SendError } from '../errors/index.js';
+import { jsonCodec } from './codec.js';
+import { Producer } from './producer.js';
+
+/** A driver whose `send` is the test's; batches of at most two messages. */
+function driverWith(send: (topic: string, batch: EncodedMessage[]) => Promise<SendReceipt[]>): Driver {
+  return {
+    backend: 'memory',
+    limits: { maxMessageBytes: 10_000, maxBatchMessages: 2, maxBatchBytes: 100_000 },
+    traits: { retryKeepsKeyOrder: false, idsFromBroker: false },
+    send,
+  } as unknown as Driver;
+}
+
+describe('Producer: what a failed driver send becomes', () => {
+  it('a single send the driver rejects is a retriable SendError naming the topic, with the cause', async () => {
+    const cause = new Error('socket hang up');
+    const producer = new Producer(driverWith(() => Promise.reject(cause)), jsonCodec);
+    await assert.rejects(producer.send('orders', { body: 1 }), (error: unknown) => {
+      assert.ok(error instanceof SendError);
+      assert.equal(error.retriable, true);
+      assert.equal(error.cause, cause);
+      assert.match(error.message, /sending to orders failed after 0 of 1 messages were accepted: .*socket hang up/);
+      return true;
+    });
+  });
+
+  it('a driver that throws before returning a promise rejects the send, not the caller', async () => {
+    const producer = new Producer(
+      driverWith(() => {
+        throw new Error('not connected');
+      }),
+      jsonCodec,
+    );
+    const sent = producer.send('orders', { body: 1 });
+    await assert.rejects(sent, (error: unknown) => error instanceof SendError && /not connected/.test(error.message));
+  });
+
+  it("passes brokerkit's own errors through as they are", async () => {
+    const refused = new SendError('message too old for the broker', { retriable: false });
+    const producer = new Producer(driverWith(() => Promise.reject(refused)), jsonCodec);
+    await assert.rejects(producer.send('orders', { body: 1 }), (error: unknown) => error === refused);
+  });
+
+  it('a batch over several driver calls says how many were accepted before the failure', async () => {
+    let calls = 0;
+    const producer = new Producer(
+      driverWith(async (_topic, batch) => {
+        calls += 1;
+        if (calls === 2) throw new Error('leader moved');
+        return batch.map((message) => ({ id: message.id }));
+      }),
+      jsonCodec,
+    );
+    await assert.rejects(producer.sendBatch('orders', [{ body: 1 }, { body: 2 }, { body: 3 }]), /failed after 2 of 3 messages were accepted: .*leader moved/);
+    assert.equal(calls, 2);
+  });
+
+  it('close() waits for a send under way, then refuses new ones', async () => {
+    let accept: () => void = () => undefined;
+    const producer = new Producer(
+      driverWith((_topic, batch) => new Promise((resolve) => (accept = () => resolve(batch.map((message) => ({ id: message.id })))))),
+      jsonCodec,
+    );
+    const sent = producer.send('orders', { body: 1 });
+    let closed = false;
+    const closing = producer.close().then(() => (closed = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(closed, false, 'close() returned while a send was under way');
+    accept();
+    const receipt = await sent;
+    await closing;
+    assert.match(receipt.id, /^[0-9a-f-]{36}$/);
+    await assert.rejects(producer.send('orders', { body: 2 }), ClosedError);
+  });
+});
