@@ -4,17 +4,11 @@ import type { Driver, EncodedMessage } from '../contract/driver.js';
 import type { SendReceipt } from '../contract/message.js';
 import { ClosedError, SendError } from '../errors/index.js';
 import { jsonCodec } from './codec.js';
+import { recordingDriver } from '../testing/recording-driver.js';
 import { Producer } from './producer.js';
 
 /** A driver whose `send` is the test's; batches of at most two messages. */
-function driverWith(send: (topic: string, batch: EncodedMessage[]) => Promise<SendReceipt[]>): Driver {
-  return {
-    backend: 'memory',
-    limits: { maxMessageBytes: 10_000, maxBatchMessages: 2, maxBatchBytes: 100_000 },
-    traits: { retryKeepsKeyOrder: false, idsFromBroker: false },
-    send,
-  } as unknown as Driver;
-}
+const driverWith = (send: (topic: string, batch: EncodedMessage[]) => Promise<SendReceipt[]>): Driver => recordingDriver(send).driver;
 
 describe('Producer: what a failed driver send becomes', () => {
   it('a single send the driver rejects is a retriable SendError naming the topic, with the cause', async () => {

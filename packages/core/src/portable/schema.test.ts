@@ -2,26 +2,18 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import * as v from 'valibot';
 import { z } from 'zod';
-import type { Driver, EncodedMessage } from '../contract/driver.js';
+import type { EncodedMessage } from '../contract/driver.js';
 import type { Handler } from '../contract/options.js';
 import { ConfigError, ValidationError } from '../errors/index.js';
 import type { Broker } from './broker.js';
 import { jsonCodec } from './codec.js';
+import { recordingDriver } from '../testing/recording-driver.js';
 import { Producer } from './producer.js';
 import { defineTopic, validateBody } from './schema.js';
 
 /** Records what would have left the process. */
 function recordingProducer(): { producer: Producer; sent: EncodedMessage[] } {
-  const sent: EncodedMessage[] = [];
-  const driver = {
-    backend: 'recording',
-    limits: { maxMessageBytes: 10_000, maxBatchMessages: 10, maxBatchBytes: 100_000 },
-    traits: { retryKeepsKeyOrder: false, idsFromBroker: false },
-    send: async (_topic: string, batch: EncodedMessage[]) => {
-      sent.push(...batch);
-      return batch.map((m) => ({ id: m.id }));
-    },
-  } as unknown as Driver;
+  const { driver, sent } = recordingDriver();
   return { producer: new Producer(driver, jsonCodec), sent };
 }
 

@@ -5,8 +5,9 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import type { Driver, EncodedMessage } from '../contract/driver.js';
+import type { EncodedMessage } from '../contract/driver.js';
 import { jsonCodec } from './codec.js';
+import { recordingDriver } from '../testing/recording-driver.js';
 import { Producer } from './producer.js';
 import { ConsumeTelemetry, type AttemptTrace } from './telemetry.js';
 
@@ -26,24 +27,9 @@ async function read(reader: PeriodicExportingMetricReader, name: string, where: 
   return total;
 }
 
-/** A driver that keeps what it was given to send. */
-function capturingDriver(): { driver: Driver; sent: EncodedMessage[] } {
-  const sent: EncodedMessage[] = [];
-  const driver = {
-    backend: 'kafka',
-    limits: { maxMessageBytes: 10_000, maxBatchMessages: 10, maxBatchBytes: 100_000 },
-    traits: { retryKeepsKeyOrder: false, idsFromBroker: false },
-    send: async (_topic: string, batch: EncodedMessage[]) => {
-      sent.push(...batch);
-      return batch.map((m) => ({ id: m.id }));
-    },
-  } as unknown as Driver;
-  return { driver, sent };
-}
-
 describe('tracing (nothing registered, then a propagator alone, then an SDK, on one producer)', () => {
   it('adds trace headers only once something registered would see them', async () => {
-    const { driver, sent } = capturingDriver();
+    const { driver, sent } = recordingDriver();
     const producer = new Producer(driver, jsonCodec);
     const traceHeaders = (message: EncodedMessage | undefined): string[] => Object.keys(message?.headers ?? {}).filter((name) => name === 'traceparent' || name === 'baggage');
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -81,7 +67,7 @@ describe('metrics (an SDK registered after brokerkit was loaded)', () => {
     const reader = new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 3_600_000 });
     metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
     try {
-      const { driver } = capturingDriver();
+      const { driver } = recordingDriver();
       const producer = new Producer(driver, jsonCodec);
       await producer.sendBatch('orders', [{ body: 1 }, { body: 2 }, { body: 3 }]);
       assert.equal(await read(reader, 'messaging.client.sent.messages', { 'messaging.system': 'kafka', 'messaging.destination.name': 'orders' }), 3);
