@@ -54,6 +54,19 @@ describe('Producer: what a failed driver send becomes', () => {
     assert.equal(calls, 2);
   });
 
+  it('an empty batch sends nothing and resolves with no receipts', async () => {
+    let calls = 0;
+    const producer = new Producer(
+      driverWith(async () => {
+        calls += 1;
+        return [];
+      }),
+      jsonCodec,
+    );
+    assert.deepEqual(await producer.sendBatch('orders', []), []);
+    assert.equal(calls, 0);
+  });
+
   it('close() waits for a send under way, then refuses new ones', async () => {
     let accept: () => void = () => undefined;
     const producer = new Producer(

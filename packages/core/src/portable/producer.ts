@@ -103,7 +103,7 @@ export class Producer implements AsyncDisposable {
   private sendInBatches(topic: string, encoded: EncodedMessage[], sizes: number[]): Promise<SendReceipt[]> {
     // One message is one batch (its size was checked against the limit when it was encoded).
     const batches = encoded.length === 1 ? [encoded] : splitIntoBatches(encoded, this.driver.limits, sizes);
-    if (batches.length > 1) return this.sendEach(topic, batches, encoded.length);
+    if (batches.length !== 1) return this.sendEach(topic, batches, encoded.length);
     try {
       return this.driver.send(topic, encoded).catch((error: unknown) => {
         throw sendFailure(topic, error, 0, encoded.length);
