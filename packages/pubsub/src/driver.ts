@@ -19,7 +19,7 @@ import {
   type SubscriptionSpec,
 } from '@brokerkit/core';
 import { toAttributes } from './attributes.js';
-import { PublishBatcher } from './publish-batcher.js';
+import { IncompleteReplyError, PublishBatcher } from './publish-batcher.js';
 import { pubsubCapabilities } from './capabilities.js';
 import { PubSubSubscription } from './subscription.js';
 import { PubSubTopology, ackDeadlineSeconds, topologySettings } from './topology.js';
@@ -112,7 +112,9 @@ class PubSubDriver implements Driver {
     await Promise.all(sends);
     if (failed.length > 0) {
       const detail = failed.map(({ message, error }) => `${message.id} (${describeError(error)})`).join(', ');
-      throw new SendError(`Pub/Sub refused ${failed.length} of ${messages.length} messages to ${topic}: ${detail}`, { cause: failed[0]?.error, retriable: true });
+      // Not retriable when the service took messages it did not name: a retry would publish them twice.
+      const retriable = !failed.some(({ error }) => error instanceof IncompleteReplyError);
+      throw new SendError(`Pub/Sub refused ${failed.length} of ${messages.length} messages to ${topic}: ${detail}`, { cause: failed[0]?.error, retriable });
     }
     // The server's message id, as the subscriber's native message shows it. Not the message id:
     // a copy Pub/Sub's dead-letter policy forwards gets a new one, and `bk-id` keeps ours.

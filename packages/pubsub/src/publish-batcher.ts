@@ -1,3 +1,9 @@
+/**
+ * The service accepted a request but its reply did not name an id for every message: they
+ * were published, so sending them again would duplicate them.
+ */
+export class IncompleteReplyError extends Error {}
+
 /** One message as the publish call takes it. */
 export interface PublishItem {
   data: Buffer;
@@ -74,7 +80,7 @@ export class PublishBatcher {
     const named = ids.filter((id) => typeof id === 'string' && id !== '').length;
     if (ids.length !== items.length || named !== items.length) {
       // Which message an id belongs to is known only by position: with one missing, none is.
-      const error = new Error(`the publish reply named ${named} message ids for ${items.length} messages`);
+      const error = new IncompleteReplyError(`the publish reply named ${named} message ids for ${items.length} messages (accepted, so not to be sent again)`);
       for (const waiting of sends) waiting.reject(error);
       return;
     }
