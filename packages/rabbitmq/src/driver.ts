@@ -53,10 +53,10 @@ class RabbitDriver implements Driver {
     if (spec.deadLetterQueue !== undefined) await this.ensureQueue(spec.deadLetterQueue);
   }
 
-  send(topic: string, messages: EncodedMessage[]): Promise<SendReceipt[]> {
-    // Once the exchange is known, no async frame of its own: a single send is latency-bound.
-    if (!this.publisher.hasExchange(topic)) return this.publisher.ensureExchange(topic).then(() => this.send(topic, messages));
-    return this.publisher.publish(messages.map((message) => toAmqp(topic, message))).then(() => messages.map(receiptOf));
+  async send(topic: string, messages: EncodedMessage[]): Promise<SendReceipt[]> {
+    await this.publisher.ensureExchange(topic);
+    await this.publisher.publish(messages.map((message) => toAmqp(topic, message)));
+    return messages.map((message) => ({ id: message.id }));
   }
 
   async subscribe(spec: SubscriptionSpec): Promise<DriverSubscription> {
@@ -122,5 +122,3 @@ export const driverFactory: DriverFactory = {
     return new RabbitDriver(connection, options.maxMessageBytes);
   },
 };
-
-const receiptOf = (message: EncodedMessage): SendReceipt => ({ id: message.id });

@@ -33,11 +33,6 @@ export class Publisher {
     });
   }
 
-  /** Whether `ensureExchange` declared `name` already: a send checks without an async call. */
-  hasExchange(name: string): boolean {
-    return this.exchanges.has(name);
-  }
-
   /** Declare a durable topic exchange once per process. */
   async ensureExchange(name: string): Promise<void> {
     if (this.exchanges.has(name)) return;
@@ -46,7 +41,7 @@ export class Publisher {
   }
 
   async publish(messages: Outgoing[]): Promise<void> {
-    const channel = this.channel ?? (await this.ready());
+    const channel = await this.ready();
     const confirms: Promise<void>[] = [];
     for (const message of messages) {
       let written = true;
@@ -61,11 +56,6 @@ export class Publisher {
         }),
       );
       if (!written) await once(channel, 'drain');
-    }
-    // A single send (latency-bound) waits for its confirm alone.
-    if (confirms.length === 1) {
-      await confirms[0];
-      return;
     }
     const results = await Promise.allSettled(confirms);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -39,9 +39,9 @@ export class Producer implements AsyncDisposable {
   /** Send one message; resolves with its id once the broker has it. A topic with a schema validates the body first. */
   send<TSchema extends StandardSchemaV1>(topic: TopicDefinition<TSchema>, message: OutgoingMessage<BodyIn<TSchema>>): Promise<SendReceipt>;
   send<TBody>(topic: string, message: OutgoingMessage<TBody>): Promise<SendReceipt>;
-  send(topic: TopicRef, message: OutgoingMessage): Promise<SendReceipt> {
-    // Not an async frame of its own: a single send is latency-bound, and each frame is a promise and a tick.
-    return this.sendBatch(topic as string, [message]).then(firstReceipt);
+  async send(topic: TopicRef, message: OutgoingMessage): Promise<SendReceipt> {
+    const [receipt] = await this.sendBatch(topic as string, [message]);
+    return receipt as SendReceipt;
   }
 
   /**
@@ -65,9 +65,8 @@ export class Producer implements AsyncDisposable {
     }
     const telemetry = new SendTelemetry(this.driver.backend, name, messages.length);
     const encoded: EncodedMessage[] = [];
-    let work: Promise<SendReceipt[]>;
-    try {
-      const sizes: number[] = [];
+    const sizes: number[] = [];
+    const work = (async () => {
       for (const [index, message] of messages.entries()) {
         const own = (message as Partial<OutgoingMessage> | null | undefined)?.cloudEvent;
         const cloudEvent = this.options.cloudEvents !== undefined || own !== undefined ? resolveCloudEvent(this.options.cloudEvents, own) : undefined;
@@ -76,12 +75,8 @@ export class Producer implements AsyncDisposable {
         encoded.push(ready);
         sizes.push(sizeBytes);
       }
-      work = this.sendInBatches(name, encoded, sizes);
-    } catch (error) {
-      telemetry.end(encoded, error);
-      throw error;
-    }
-    // Encoding ran synchronously above: what close() waits for is the sending.
+      return this.sendInBatches(name, encoded, sizes);
+    })();
     this.pending.add(work);
     try {
       const receipts = await work;
@@ -96,30 +91,17 @@ export class Producer implements AsyncDisposable {
     }
   }
 
-  /**
-   * Hand the messages to the driver in batches within its limits. Not an async frame where one
-   * batch does (a single send is latency-bound, and every frame is a promise and a tick more).
-   */
-  private sendInBatches(topic: string, encoded: EncodedMessage[], sizes: number[]): Promise<SendReceipt[]> {
-    // One message is one batch (its size was checked against the limit when it was encoded).
-    const batches = encoded.length === 1 ? [encoded] : splitIntoBatches(encoded, this.driver.limits, sizes);
-    if (batches.length !== 1) return this.sendEach(topic, batches, encoded.length);
-    try {
-      return this.driver.send(topic, encoded).catch((error: unknown) => {
-        throw sendFailure(topic, error, 0, encoded.length);
-      });
-    } catch (error) {
-      return Promise.reject(sendFailure(topic, error, 0, encoded.length));
-    }
-  }
-
-  private async sendEach(topic: string, batches: EncodedMessage[][], total: number): Promise<SendReceipt[]> {
+  private async sendInBatches(topic: string, encoded: EncodedMessage[], sizes: number[]): Promise<SendReceipt[]> {
     const receipts: SendReceipt[] = [];
-    for (const batch of batches) {
+    for (const batch of splitIntoBatches(encoded, this.driver.limits, sizes)) {
       try {
         receipts.push(...(await this.driver.send(topic, batch)));
       } catch (error) {
-        throw sendFailure(topic, error, receipts.length, total);
+        if (error instanceof BrokerkitError) throw error;
+        throw new SendError(`sending to ${topic} failed after ${receipts.length} of ${encoded.length} messages were accepted: ${describeError(error)}`, {
+          cause: error,
+          retriable: true,
+        });
       }
     }
     return receipts;
@@ -134,12 +116,4 @@ export class Producer implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
-}
-
-const firstReceipt = (receipts: SendReceipt[]): SendReceipt => receipts[0] as SendReceipt;
-
-/** A driver's failure as the caller sees it: brokerkit's own errors as they are, others as a retriable SendError. */
-function sendFailure(topic: string, error: unknown, accepted: number, total: number): unknown {
-  if (error instanceof BrokerkitError) return error;
-  return new SendError(`sending to ${topic} failed after ${accepted} of ${total} messages were accepted: ${describeError(error)}`, { cause: error, retriable: true });
 }
