@@ -142,8 +142,8 @@ class PubSubDriver implements Driver {
 
   async close(): Promise<void> {
     await this.subscriptions.settleAll();
-    for (const { unordered } of this.publishers.values()) unordered.flush();
-    await Promise.allSettled([...this.publishers.values()].map(({ ordered }) => ordered.flush()));
+    // Both publishers' last requests have their replies before the client closes under them.
+    await Promise.allSettled([...this.publishers.values()].flatMap(({ ordered, unordered }) => [ordered.flush(), unordered.flush()]));
     await this.closeClient();
     await this.pubsub.close();
   }

@@ -69,11 +69,15 @@ describe('PublishBatcher', () => {
 
   it('flush() sends what waits without waiting for the window', async () => {
     const { batcher, requests } = recording();
-    const sent = batcher.add([item('a')]);
-    batcher.flush();
+    let replied = false;
+    const sent = batcher.add([item('a')]).then((ids) => ((replied = true), ids));
+    const flushed = batcher.flush();
     assert.deepEqual(requests, [['a']]);
+    await flushed;
+    await Promise.resolve();
+    assert.equal(replied, true, 'flush() resolved once the request had its reply');
     assert.deepEqual(await sent, ['id-a']);
-    batcher.flush();
+    await batcher.flush();
     assert.equal(requests.length, 1, 'nothing waiting, nothing sent');
   });
 });

@@ -46,26 +46,26 @@ export class PublishBatcher {
   add(items: PublishItem[]): Promise<string[]> {
     const size = items.reduce((sum, item) => sum + sizeOf(item), 0);
     // What is waiting leaves first when these would not fit with it.
-    if (this.count > 0 && (this.count + items.length > this.limits.maxMessages || this.bytes + size > this.limits.maxBytes)) this.flush();
+    if (this.count > 0 && (this.count + items.length > this.limits.maxMessages || this.bytes + size > this.limits.maxBytes)) void this.flush();
     return new Promise<string[]>((resolve, reject) => {
       this.waiting.push({ items, resolve, reject });
       this.count += items.length;
       this.bytes += size;
-      if (this.count >= this.limits.maxMessages || this.bytes >= this.limits.maxBytes) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.limits.windowMs);
+      if (this.count >= this.limits.maxMessages || this.bytes >= this.limits.maxBytes) void this.flush();
+      else this.timer ??= setTimeout(() => void this.flush(), this.limits.windowMs);
     });
   }
 
-  /** Send what is waiting now (before closing, say). */
-  flush(): void {
+  /** Send what is waiting now (before closing, say); resolves when that request has its reply (never rejects: its sends do). */
+  flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     const sends = this.waiting;
-    if (sends.length === 0) return;
+    if (sends.length === 0) return Promise.resolve();
     this.waiting = [];
     this.count = 0;
     this.bytes = 0;
-    void this.send(sends);
+    return this.send(sends);
   }
 
   private async send(sends: Waiting[]): Promise<void> {
