@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { context, metrics, propagation, trace, type Span } from '@opentelemetry/api';
+import { INVALID_TRACEID, context, metrics, propagation, trace, type Span } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -54,6 +54,49 @@ describe('tracing (nothing registered, then a propagator alone, then an SDK, on 
       const span = exporter.getFinishedSpans().find((finished) => finished.name === 'send orders');
       assert.ok(span, 'a send span was recorded');
       assert.equal(sent.at(-1)?.headers.traceparent?.split('-')[1], span.spanContext().traceId);
+    } finally {
+      trace.disable();
+      propagation.disable();
+      context.disable();
+    }
+  });
+});
+
+describe('process spans (nothing registered, then an SDK, on one subscription)', () => {
+  it('runs handlers in the empty context until an SDK is registered, then under the message\'s trace', async () => {
+    const consume = new ConsumeTelemetry('kafka', 'orders', 'billing');
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const message: EncodedMessage = { id: 'm1', key: undefined, headers: { traceparent }, body: new Uint8Array(3) };
+    const into: AttemptTrace = { span: undefined, failed: false, thrown: undefined, startedAt: 0 };
+    const runUnder = (): { active: string | undefined } => {
+      const seen: { active: string | undefined } = { active: 'unset' };
+      consume.begin(message, 1, () => {
+        seen.active = trace.getSpan(context.active())?.spanContext().traceId;
+      }, into);
+      return seen;
+    };
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    try {
+      // Nothing registered: the header cannot be read, the span records nothing, and settling it is harmless.
+      assert.equal(runUnder().active, undefined);
+      assert.equal(into.span?.isRecording(), false);
+      consume.settled(into.span as Span, 'retry', new Error('boom'));
+
+      // Under a caller's context the full path runs, as before: the handler gets the message's
+      // context (here none, so the inert span), not the caller's span.
+      const outer = trace.wrapSpanContext({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: 1 });
+      assert.equal(context.with(trace.setSpan(context.active(), outer), runUnder).active, INVALID_TRACEID);
+
+      // An SDK registered after the subscription began: the next attempt is a recorded child of the message's trace.
+      const exporter = new InMemorySpanExporter();
+      trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+      propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+      assert.equal(runUnder().active, '0af7651916cd43dd8448eb211c80319c');
+      consume.settled(into.span as Span, 'ack');
+      const span = exporter.getFinishedSpans().find((finished) => finished.name === 'process billing');
+      assert.ok(span, 'a process span was recorded');
+      assert.equal(span.parentSpanContext?.spanId ?? (span as unknown as { parentSpanId?: string }).parentSpanId, 'b7ad6b7169203331');
+      assert.equal(span.attributes['messaging.message.id'], 'm1');
     } finally {
       trace.disable();
       propagation.disable();

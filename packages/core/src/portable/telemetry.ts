@@ -4,6 +4,7 @@ import {
   SpanStatusCode,
   context,
   createNoopMeter,
+  INVALID_SPAN_CONTEXT,
   INVALID_TRACEID,
   metrics,
   propagation,
@@ -18,6 +19,8 @@ import {
   type Span,
   type TextMapGetter,
   type TextMapSetter,
+  type Tracer,
+  type TracerProvider,
 } from '@opentelemetry/api';
 import type { EncodedMessage } from '../contract/driver.js';
 import type { Headers } from '../contract/message.js';
@@ -31,7 +34,17 @@ import type { Headers } from '../contract/message.js';
  */
 
 const SCOPE = '@brokerkit/core';
-const tracer = trace.getTracer(SCOPE);
+/**
+ * The tracer of the tracer provider registered now. A tracer taken once at load would stay with
+ * the provider of that time: after `trace.disable()` and another registration it would still
+ * feed the old one, while the check for whether tracing is on (tracingOff) reads the new one.
+ */
+let tracerFor: { provider: TracerProvider; tracer: Tracer } | undefined;
+function tracer(): Tracer {
+  const provider = trace.getTracerProvider();
+  if (tracerFor?.provider !== provider) tracerFor = { provider, tracer: provider.getTracer(SCOPE) };
+  return tracerFor.tracer;
+}
 
 /** `messaging.system` per backend: the semantic conventions' names where they have one. */
 const MESSAGING_SYSTEM: Record<string, string> = {
@@ -122,6 +135,9 @@ function tracingOff(): boolean {
   return provider instanceof ProxyTracerProvider && provider.getDelegate() === NOOP_TRACER_PROVIDER && propagation.fields().length === 0;
 }
 
+/** The span of every handler attempt while tracing is off: the API's non-recording span, shared (it holds nothing). */
+const INERT_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
 /** Spans and metrics of one `sendBatch`: create them, take each message's trace headers, then `end()` with the outcome. */
 export class SendTelemetry {
   /** Undefined while tracing is off. */
@@ -139,7 +155,7 @@ export class SendTelemetry {
     if (tracingOff()) return;
     const parent = context.active();
     if (count === 1) {
-      this.sendSpan = tracer.startSpan(`send ${topic}`, { kind: SpanKind.PRODUCER, attributes: { ...this.attributes, 'messaging.operation.type': 'send' } }, parent);
+      this.sendSpan = tracer().startSpan(`send ${topic}`, { kind: SpanKind.PRODUCER, attributes: { ...this.attributes, 'messaging.operation.type': 'send' } }, parent);
       if (inert(this.sendSpan)) {
         this.shared = parentCarrier(parent);
       } else {
@@ -152,13 +168,13 @@ export class SendTelemetry {
     // from one "send" span for the broker call, as the conventions describe for batches.
     const links: Link[] = [];
     const createOptions = { kind: SpanKind.PRODUCER, attributes: { ...this.attributes, 'messaging.operation.type': 'create', 'messaging.operation.name': 'create' } };
-    const first = tracer.startSpan(`create ${topic}`, createOptions, parent);
+    const first = tracer().startSpan(`create ${topic}`, createOptions, parent);
     if (inert(first)) {
       this.shared = parentCarrier(parent);
     } else {
       this.perMessage = [];
       for (let index = 0; index < count; index += 1) {
-        const span = index === 0 ? first : tracer.startSpan(`create ${topic}`, createOptions, parent);
+        const span = index === 0 ? first : tracer().startSpan(`create ${topic}`, createOptions, parent);
         const headers: Headers = {};
         inject(span, headers, parent);
         this.perMessage.push(headers);
@@ -166,7 +182,7 @@ export class SendTelemetry {
         if (span.isRecording()) links.push({ context: span.spanContext() });
       }
     }
-    this.sendSpan = tracer.startSpan(
+    this.sendSpan = tracer().startSpan(
       `send ${topic}`,
       { kind: SpanKind.CLIENT, attributes: { ...this.attributes, 'messaging.operation.type': 'send', 'messaging.batch.message_count': count }, links },
       parent,
@@ -248,9 +264,14 @@ export class ConsumeTelemetry {
    * message.
    */
   begin(message: EncodedMessage, attempt: number, run: () => Promise<void> | void, into: AttemptTrace): PromiseLike<void> | undefined {
-    const parent = contextFromHeaders(message.headers);
-    const span = tracer.startSpan(this.spanName, this.spanOptions, parent);
-    if (span.isRecording()) {
+    // Tracing off and no context active: no propagator to read the message's trace context and
+    // no tracer to start a span under it, so the handler runs in the empty context with the
+    // shared inert span, as the full path would give it (cold, that path costs a few µs per
+    // delivery). Asked per attempt, like a send's, so an SDK registered later is used at once.
+    const bare = tracingOff() && context.active() === ROOT_CONTEXT;
+    const parent = bare ? ROOT_CONTEXT : contextFromHeaders(message.headers);
+    const span = bare ? INERT_SPAN : tracer().startSpan(this.spanName, this.spanOptions, parent);
+    if (!bare && span.isRecording()) {
       span.setAttributes({ 'messaging.message.id': message.id, 'messaging.message.body.size': message.body.byteLength, 'brokerkit.message.attempt': attempt });
     }
     into.span = span;
@@ -260,7 +281,7 @@ export class ConsumeTelemetry {
     try {
       // An inert span, no trace in the message and none active: the handler would see the same
       // empty context either way, so the context switch (an allocation per message) is skipped.
-      const result = parent === ROOT_CONTEXT && inert(span) && context.active() === ROOT_CONTEXT ? run() : context.with(trace.setSpan(parent, span), run);
+      const result = bare || (parent === ROOT_CONTEXT && inert(span) && context.active() === ROOT_CONTEXT) ? run() : context.with(trace.setSpan(parent, span), run);
       return isPromiseLike(result) ? result : undefined;
     } catch (thrown) {
       into.failed = true;
@@ -291,7 +312,7 @@ export class ConsumeTelemetry {
   deadLetterSend(headers: Headers, deadLetterQueue: string, reason: string): Span {
     instruments().deadLettered.add(1, { ...this.attributes, 'brokerkit.dead_letter.reason': reason });
     const parent = contextFromHeaders(headers);
-    const span = tracer.startSpan(
+    const span = tracer().startSpan(
       `send ${deadLetterQueue}`,
       { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': this.attributes['messaging.system'], 'messaging.destination.name': deadLetterQueue, 'messaging.operation.type': 'send', 'messaging.operation.name': 'send' } },
       parent,
