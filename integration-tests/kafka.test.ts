@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
 import type { ReceivedMessage } from '@brokerkit/core';
@@ -32,6 +33,10 @@ describe('kafka: interop with kcat, SIGKILL mid-batch', () => {
     assert.deepEqual(JSON.parse(body ?? ''), { total: 12.5 });
     const metadata = (await run('kcat', ['-b', suite.url.host, '-L', '-t', topic], { timeout: 30_000 })).stdout;
     assert.match(metadata, /with 6 partitions/);
+    // What kcat read was written by brokerkit's record and header encoders, not kafkajs' own.
+    const require = createRequire(import.meta.url);
+    const encoder = require('kafkajs/src/protocol/recordBatch/record/v0') as { [key: symbol]: unknown };
+    assert.equal(encoder[Symbol.for('brokerkit.kafkajs-record-encoder')], true, "kafkajs' record encoder was not replaced");
   });
 
   it('a message sent without an id carries no bk-id: its receipt names its partition and offset, as kcat reads them', { skip: hasKcat ? false : 'kcat is not installed' }, async () => {

@@ -129,7 +129,18 @@ async function runWorker<T>(mode: string, options: Required<Omit<BenchOptions, '
   const { code, out, err } = await runNode([worker, mode, options.backend, options.url, JSON.stringify(workload)]);
   const line = out.trim().split('\n').pop() ?? '';
   if (code === 0 && /^[{[]/.test(line)) return JSON.parse(line) as T;
-  throw new Error(`${mode} run on ${options.backend} failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' | ') || out.trim()}`);
+  throw new Error(`${mode} run on ${options.backend} failed (exit ${code}): ${failureOf(err) || out.trim()}`);
+}
+
+/**
+ * What a failed run's stderr says: the thrown error's line (Node prints the source line and a
+ * caret above it, and its version below the stack), then the last lines before Node's own.
+ */
+export function failureOf(stderr: string): string {
+  const lines = stderr.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !/^Node\.js v\d/.test(line));
+  const thrown = lines.find((line) => /^(\w+Error|Error)\b/.test(line));
+  const tail = lines.slice(-3);
+  return [...(thrown === undefined || tail.includes(thrown) ? [] : [thrown]), ...tail].join(' | ');
 }
 
 const median = (values: number[]): number => {

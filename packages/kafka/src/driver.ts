@@ -18,7 +18,7 @@ import {
   type SubscriptionSpec,
 } from '@brokerkit/core';
 import { kafkaCapabilities } from './capabilities.js';
-import { installHeaderEncoder } from './header-encoder.js';
+import { installEncoders } from './record-encoder.js';
 import { KafkaSubscription } from './subscription.js';
 import { RenewingProducer, positionsOf, producerOptions, type PlacedRecord } from './producer.js';
 import { KafkaTopology } from './topology.js';
@@ -144,7 +144,7 @@ export const driverFactory: DriverFactory = {
   schemes: ['kafka'],
   async open(url: URL): Promise<Driver> {
     const options = readUrlOptions(url, urlOptions);
-    installHeaderEncoder();
+    installEncoders();
     const { host, port } = hostAndPort(url, 9092);
     const brokers = [`${host}:${port}`, ...(options.brokers ? options.brokers.split(',') : [])];
     const wanted = process.env.BROKERKIT_KAFKA_LOG?.toLowerCase();
