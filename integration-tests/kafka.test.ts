@@ -75,6 +75,10 @@ describe('kafka: interop with kcat, SIGKILL mid-batch', () => {
     assert.equal(message?.headers.origin, 'kcat');
     assert.equal(Buffer.from(message?.body as Uint8Array).toString(), '{"n": 1}');
     assert.equal(message?.attempt, 1);
+    assert.ok(Math.abs((message?.publishedAt.getTime() ?? 0) - Date.now()) < 60_000, `kcat's create time, read as ${message?.publishedAt.toISOString()}`);
+    // Read by brokerkit's record decoder in kafkajs' place, not kafkajs' own.
+    const decoder = createRequire(import.meta.url)('kafkajs/src/protocol/recordBatch/record/v0/decoder') as { [key: symbol]: unknown };
+    assert.equal(decoder[Symbol.for('brokerkit.kafkajs-record-decoder')], true, "kafkajs' record decoder was not replaced");
   });
 
   it('a topic deleted after the producer wrote to it does not fail its sends to other topics', async () => {

@@ -18,6 +18,7 @@ import {
   type SubscriptionSpec,
 } from '@brokerkit/core';
 import { kafkaCapabilities } from './capabilities.js';
+import { installDecoder } from './record-decoder.js';
 import { installEncoders } from './record-encoder.js';
 import { KafkaSubscription } from './subscription.js';
 import { RenewingProducer, positionsOf, producerOptions, type PlacedRecord } from './producer.js';
@@ -145,6 +146,7 @@ export const driverFactory: DriverFactory = {
   async open(url: URL): Promise<Driver> {
     const options = readUrlOptions(url, urlOptions);
     installEncoders();
+    installDecoder();
     const { host, port } = hostAndPort(url, 9092);
     const brokers = [`${host}:${port}`, ...(options.brokers ? options.brokers.split(',') : [])];
     const wanted = process.env.BROKERKIT_KAFKA_LOG?.toLowerCase();

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { kafkajsModule, replaceKafkajsModule } from './kafkajs-modules.js';
 
 /**
  * Faster encoders for kafkajs' records and record headers, installed in kafkajs' place.
@@ -12,15 +12,11 @@ import { createRequire } from 'node:module';
  * nearly always does). The record encoder writes the whole record the same way, once: the
  * record with its header takes 0.2 µs.
  *
- * How they are put in place: kafkajs loads its record encoder when the first record is
- * produced (its produce request module requires it), and the record encoder takes the header
- * encoder from Node's module cache. Replacing the cached modules' exports before then makes
- * every kafkajs producer in the process use these, a user's own included. The bytes are the
- * same, checked against kafkajs' encoders when installed; a record this encoder does not take
- * (a Buffer or array header value, a timestamp more than 12 days from the batch's first, a key
- * that is neither string nor Buffer) goes to kafkajs' own. Where kafkajs is not laid out as 2.2
- * is, a check fails, or a record was produced before brokerkit connected, kafkajs' encoders
- * stay and only speed differs.
+ * They are put in kafkajs' place as kafkajs-modules.ts says, for every kafkajs producer in the
+ * process, a user's own included: the bytes are the same, checked against kafkajs' encoders
+ * when installed. A record this encoder does not take (a Buffer or array header value, a
+ * timestamp more than 12 days from the batch's first, a key that is neither string nor Buffer)
+ * goes to kafkajs' own.
  */
 
 /** A header as kafkajs' record encoder reads it: the bytes, as `buf` and as `buffer`. */
@@ -31,8 +27,8 @@ interface EncodedHeader {
 
 type HeaderEncoder = (header: { key: unknown; value: unknown }) => EncodedHeader;
 
-const INSTALLED = Symbol.for('brokerkit.kafkajs-header-encoder');
-const RECORD_INSTALLED = Symbol.for('brokerkit.kafkajs-record-encoder');
+const HEADER_ENCODER = Symbol.for('brokerkit.kafkajs-header-encoder');
+const RECORD_ENCODER = Symbol.for('brokerkit.kafkajs-record-encoder');
 
 const zigzag = (n: number): number => ((n << 1) ^ (n >> 31)) >>> 0;
 
@@ -79,7 +75,7 @@ const MAX_NAMES = 256;
  */
 export function memoizedHeaderEncoder(fallback: HeaderEncoder): HeaderEncoder {
   const last = new Map<string, { value: string; encoded: EncodedHeader }>();
-  const encoder: HeaderEncoder = (header) => {
+  return (header) => {
     const { key, value } = header;
     if (typeof key !== 'string' || typeof value !== 'string') return fallback(header);
     const memo = last.get(key);
@@ -94,7 +90,6 @@ export function memoizedHeaderEncoder(fallback: HeaderEncoder): HeaderEncoder {
     }
     return encoded;
   };
-  return Object.assign(encoder, { [INSTALLED]: true });
 }
 
 /** A record as kafkajs' produce request hands it to the record encoder. */
@@ -135,7 +130,7 @@ const scratch: Buffer[] = [];
  * `headerEncoder`. What it does not take goes to `fallback`, kafkajs' own.
  */
 export function fastRecordEncoder(fallback: RecordEncoder, headerEncoder: HeaderEncoder): RecordEncoder {
-  const encoder: RecordEncoder = (record) => {
+  return (record) => {
     const { offsetDelta = 0, timestampDelta = 0, key, value, headers = {} } = record;
     const keyLength = lengthOf(key);
     const valueLength = lengthOf(value);
@@ -164,7 +159,6 @@ export function fastRecordEncoder(fallback: RecordEncoder, headerEncoder: Header
     for (let index = 0; index < count; index++) offset += (scratch[index] as Buffer).copy(buf, offset);
     return { buf, buffer: buf };
   };
-  return Object.assign(encoder, { [RECORD_INSTALLED]: true });
 }
 
 /** Headers the install compares with kafkajs' encoder: short, long (two-byte lengths), non-ASCII, empty. */
@@ -183,63 +177,25 @@ const RECORD_SAMPLES: readonly RecordInput[] = [
   { offsetDelta: 2, timestampDelta: MAX_DELTA, key: '', value: 'text value', headers: {} },
 ];
 
-const installed = { headers: undefined as boolean | undefined, records: undefined as boolean | undefined };
-
 /**
- * Put the faster encoders in kafkajs' place, once per process. Returns whether each is in use:
- * false when kafkajs cannot be found where 2.2 has it, when its bytes would differ, or when
- * kafkajs had already loaded the module that takes it (it produced a record in this process).
+ * Put the faster encoders in kafkajs' place, once per process (see kafkajs-modules.ts). Returns
+ * whether each is in use; where not, kafkajs' own encodes the same bytes more slowly.
  */
 export function installEncoders(): { headers: boolean; records: boolean } {
-  if (installed.headers === undefined) installed.headers = installHeaderEncoder();
-  if (installed.records === undefined) installed.records = installRecordEncoder();
-  return { headers: installed.headers, records: installed.records };
-}
-
-const require = createRequire(import.meta.url);
-
-function installHeaderEncoder(): boolean {
-  try {
-    const headerPath = require.resolve('kafkajs/src/protocol/recordBatch/header/v0');
-    const recordPath = require.resolve('kafkajs/src/protocol/recordBatch/record/v0');
-    const stock = require(headerPath) as HeaderEncoder & { [INSTALLED]?: boolean };
-    if (stock[INSTALLED] === true) return true;
-    // The record encoder has taken kafkajs' header encoder already: too late to replace it.
-    if (require.cache[recordPath] !== undefined) return false;
-    const cached = require.cache[headerPath];
-    if (cached === undefined || typeof stock !== 'function') return false;
-    const replacement = memoizedHeaderEncoder(stock);
-    for (const [key, value] of SAMPLES) {
-      if (!stock({ key, value }).buffer.equals(replacement({ key, value }).buffer)) return false;
-    }
-    cached.exports = replacement;
-    return true;
-  } catch {
-    // kafkajs is laid out differently: its own encoder stays.
-    return false;
-  }
-}
-
-function installRecordEncoder(): boolean {
-  try {
-    const recordPath = require.resolve('kafkajs/src/protocol/recordBatch/record/v0');
-    const requestPath = require.resolve('kafkajs/src/protocol/requests/produce/v3/request');
-    const headerPath = require.resolve('kafkajs/src/protocol/recordBatch/header/v0');
-    // The produce request has taken kafkajs' record encoder already: too late to replace it.
-    if (require.cache[requestPath] !== undefined) return (require(recordPath) as { [RECORD_INSTALLED]?: boolean })[RECORD_INSTALLED] === true;
-    // Loads kafkajs' record encoder (with the header encoder installed above, when it was).
-    const stock = require(recordPath) as RecordEncoder & { [RECORD_INSTALLED]?: boolean };
-    if (stock[RECORD_INSTALLED] === true) return true;
-    const cached = require.cache[recordPath];
-    const headerEncoder = require(headerPath) as HeaderEncoder;
-    if (cached === undefined || typeof stock !== 'function' || typeof headerEncoder !== 'function') return false;
-    const replacement = fastRecordEncoder(stock, headerEncoder);
-    for (const sample of RECORD_SAMPLES) {
-      if (!stock(sample).buffer.equals(replacement(sample).buffer)) return false;
-    }
-    cached.exports = replacement;
-    return true;
-  } catch {
-    return false;
-  }
+  // The header encoder first: kafkajs' record encoder takes it when it loads.
+  const headers = replaceKafkajsModule<HeaderEncoder>({
+    module: 'protocol/recordBatch/header/v0',
+    takenBy: 'protocol/recordBatch/record/v0',
+    mark: HEADER_ENCODER,
+    make: memoizedHeaderEncoder,
+    check: (stock, replacement) => SAMPLES.every(([key, value]) => stock({ key, value }).buffer.equals(replacement({ key, value }).buffer)),
+  });
+  const records = replaceKafkajsModule<RecordEncoder>({
+    module: 'protocol/recordBatch/record/v0',
+    takenBy: 'protocol/requests/produce/v3/request',
+    mark: RECORD_ENCODER,
+    make: (stock) => fastRecordEncoder(stock, kafkajsModule<HeaderEncoder>('protocol/recordBatch/header/v0')),
+    check: (stock, replacement) => RECORD_SAMPLES.every((sample) => stock(sample).buffer.equals(replacement(sample).buffer)),
+  });
+  return { headers, records };
 }
