@@ -1,11 +1,8 @@
-import { Partitioners, type ICustomPartitioner, type Kafka, type Message, type Producer, type RecordMetadata } from 'kafkajs';
+import { Partitioners, type ICustomPartitioner, type Kafka, type Producer, type RecordMetadata } from 'kafkajs';
 import { SendError } from '@brokerkit/core';
-import { positionOf } from './wire.js';
+import { PARTITION, positionOf, type PlacedRecord } from './wire.js';
 
-/** Where the partitioner put a record: set on its first try, read on retries and for its receipt. */
-export const PARTITION = Symbol('brokerkit.partition');
-/** A record as brokerkit hands it to kafkajs, with the partition it went to once chosen. */
-export type PlacedRecord = Message & { [PARTITION]?: number };
+export { PARTITION, type PlacedRecord };
 
 /**
  * The partition of a record is chosen once per message, not once per try: kafkajs calls the

@@ -14,13 +14,25 @@ export const ID_HEADER = 'bk-id';
 export const ATTEMPT_HEADER = 'bk-attempt';
 export const DUE_HEADER = 'bk-due';
 
-export function toRecord(message: EncodedMessage, extra?: Record<string, string>): Message {
+/** Where the partitioner put a record: set on its first try, read on retries and for its receipt. */
+export const PARTITION = Symbol('brokerkit.partition');
+
+/**
+ * A record as brokerkit hands it to kafkajs, with the partition it went to once chosen.
+ * `offsetDelta` and `timestampDelta` are kafkajs' to set: its produce request copies each
+ * record as `{ ...record, offsetDelta, timestampDelta }`, and in Node 20 a spread followed by
+ * fields the source lacks builds a new hidden class per copy, 1.5–2 µs a record; with the
+ * fields already there the copy takes ~25 ns. Their values here are never read.
+ */
+export type PlacedRecord = Message & { offsetDelta?: number; timestampDelta?: number; [PARTITION]?: number };
+
+export function toRecord(message: EncodedMessage, extra?: Record<string, string>): PlacedRecord {
   // Built by assignment: this runs once per record sent.
   const headers: Record<string, string> = {};
   for (const name in message.headers) headers[name] = message.headers[name] as string;
   if (extra !== undefined) for (const name in extra) headers[name] = extra[name] as string;
   if (message.id !== '') headers[ID_HEADER] = message.id;
-  return { key: message.key ?? null, value: asBuffer(message.body), headers };
+  return { key: message.key ?? null, value: asBuffer(message.body), headers, offsetDelta: 0, timestampDelta: 0, [PARTITION]: undefined };
 }
 
 const text = (value: IHeaders[string]): string | undefined => {
