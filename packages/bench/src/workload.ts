@@ -18,6 +18,9 @@ export interface WorkloadOptions {
   phaseTimeoutMs: number;
 }
 
+/** What one run's worker prints: its figures, and its paced latencies (ms, ascending), which the bench pools over rounds. */
+export type RunOutput = RunFigures & { latencySamplesMs: number[] };
+
 /** What one run (one process, one side) measured. */
 export interface RunFigures {
   produceSingleMsgsPerSec: number;
@@ -36,7 +39,8 @@ export interface RunFigures {
   consumeCpuUsPerMsg: number;
 }
 
-const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+/** The p-th percentile of ascending `sorted` (nearest rank). */
+export const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
 const round = (value: number, digits = 1): number => Math.round(value * 10 ** digits) / 10 ** digits;
 /** CPU µs (user + system) this process spent since `since`. */
 const cpuUsSince = (since: NodeJS.CpuUsage): number => {
@@ -56,7 +60,7 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: () => 
  * and end-to-end latency at a paced, sustainable rate. Every phase uses fresh queues. Single
  * sends are measured apart (runSingles).
  */
-export async function runWorkload(target: BenchTarget, options: WorkloadOptions, prefix: string, discard: (queue: string) => Promise<void>): Promise<RunFigures> {
+export async function runWorkload(target: BenchTarget, options: WorkloadOptions, prefix: string, discard: (queue: string) => Promise<void>): Promise<RunOutput> {
   const fifth = (n: number): number => Math.max(1, Math.floor(n / 5));
   await warmUpSends(target, options, warmUpQueue(prefix));
   // Only where the workload leaves messages unread (an emulator): deleting a topic mid-run makes
@@ -149,7 +153,7 @@ export async function runSingles(targets: readonly BenchTarget[], options: Workl
  * before the latency phase (an emulator slows down with every message it keeps: pstest
  * delivered 180 msg/s instead of 450 while 28 000 waited in another subscription).
  */
-async function measure(target: BenchTarget, options: WorkloadOptions, queues: { bulk: string; paced: string }, discard: (queue: string) => Promise<void>): Promise<RunFigures> {
+async function measure(target: BenchTarget, options: WorkloadOptions, queues: { bulk: string; paced: string }, discard: (queue: string) => Promise<void>): Promise<RunOutput> {
   const body = bodyMaker(options.sizeBytes);
 
   // 1. batches
@@ -215,5 +219,6 @@ async function measure(target: BenchTarget, options: WorkloadOptions, queues: { 
     peakRssBytes: process.resourceUsage().maxRSS * 1_024,
     produceCpuUsPerMsg: round(produceCpuUs / options.messages, 2),
     consumeCpuUsPerMsg: round(consumeCpuUs / counted, 2),
+    latencySamplesMs: latencies.map((ms) => round(ms, 3)),
   };
 }
