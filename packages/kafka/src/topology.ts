@@ -32,6 +32,21 @@ export class KafkaTopology {
   }
 
   private async createTopic(name: string): Promise<void> {
+    // While waiting for leaders, kafkajs' metadata request can meet a broker that does not host
+    // the new topic's partitions yet (UNKNOWN_TOPIC_OR_PARTITION; seen once in a CI run after a
+    // bench had deleted many topics): the topic is being made, so ask again, a bounded number of times.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.createTopicOnce(name);
+        return;
+      } catch (error) {
+        if (attempt >= 3 || !/does not host this topic-partition/i.test(describeError(error))) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
+  }
+
+  private async createTopicOnce(name: string): Promise<void> {
     try {
       await this.admin.createTopics({
         waitForLeaders: true,
