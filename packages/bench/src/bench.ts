@@ -170,7 +170,11 @@ const ratio = (a: number, b: number): number => (b > 0 ? Math.round((a / b) * 10
  */
 export function poolLatencies(runs: readonly { side: Side; samplesMs: readonly number[] }[]): Map<Side, Pick<RunFigures, 'p50Ms' | 'p95Ms' | 'p99Ms'>> {
   const bySide = new Map<Side, number[]>();
-  for (const { side, samplesMs } of runs) bySide.set(side, [...(bySide.get(side) ?? []), ...samplesMs]);
+  for (const { side, samplesMs } of runs) {
+    const samples = bySide.get(side) ?? [];
+    samples.push(...samplesMs);
+    bySide.set(side, samples);
+  }
   const pooled = new Map<Side, Pick<RunFigures, 'p50Ms' | 'p95Ms' | 'p99Ms'>>();
   for (const [side, samples] of bySide) {
     if (samples.length === 0) continue;
