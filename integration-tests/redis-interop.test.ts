@@ -56,4 +56,30 @@ describe('redis interop with redis-cli', () => {
     assert.equal(Buffer.from(message.body).toString(), 'hello from redis-cli');
     assert.equal(message.key, undefined);
   });
+
+  it('a consumer waiting in a blocking XREADGROUP closes at once: the close cuts the read short, it does not wait out the 2 s block', async () => {
+    const queue = `bk-interop-${randomBytes(4).toString('hex')}`;
+    const received: string[] = [];
+    const consumer = await suite.broker.consumer<string>(queue, (message) => {
+      received.push(message.body);
+    });
+    // Several blocking reads in a row, each ended by a message: one abort listener serves them all.
+    for (const n of [1, 2, 3]) {
+      await suite.broker.producer().send(queue, { body: `m${n}` });
+      assert.ok(await waitUntil(() => received.length === n, 10_000), `message ${n} was not delivered`);
+    }
+    let blocked = false;
+    const deadline = Date.now() + 10_000;
+    while (!blocked && Date.now() < deadline) {
+      const { stdout } = await cli('CLIENT', 'LIST');
+      blocked = stdout.split('\n').some((line) => line.includes(`name=brokerkit-${queue} `) && /\bcmd=xreadgroup\b/.test(line) && /\bflags=\S*b/.test(line));
+      if (!blocked) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.ok(blocked, 'the consumer never waited in a blocking XREADGROUP');
+    const started = performance.now();
+    await consumer.close();
+    const closeMs = performance.now() - started;
+    assert.ok(closeMs < 1_000, `close took ${Math.round(closeMs)} ms: it waited for the block to time out`);
+    assert.deepEqual(received, ['m1', 'm2', 'm3']);
+  });
 });

@@ -11,6 +11,9 @@ export abstract class BlockingReader implements DriverSubscription {
   protected readonly timers = new Set<NodeJS.Timeout>();
   protected closed = false;
   private blockingId: number | undefined;
+  /** The signal listened to, and whether a blocking read is under way for it to cut short. */
+  private watched: AbortSignal | undefined;
+  private reading = false;
 
   constructor(
     protected readonly commands: Redis,
@@ -29,11 +32,12 @@ export abstract class BlockingReader implements DriverSubscription {
     const out = this.ready.splice(0, max);
     if (out.length < max) out.push(...(await this.collect(max - out.length)));
     if (out.length > 0 || signal.aborted || this.closed) return out;
-    const stopWatching = this.watch(signal);
+    this.watch(signal);
+    this.reading = true;
     try {
       return await this.readBlocking(max);
     } finally {
-      stopWatching();
+      this.reading = false;
     }
   }
 
@@ -76,10 +80,14 @@ export abstract class BlockingReader implements DriverSubscription {
     }
   }
 
-  /** Abort cuts a blocking read short. */
-  private watch(signal: AbortSignal): () => void {
-    const onAbort = (): void => void this.unblock();
-    signal.addEventListener('abort', onAbort, { once: true });
-    return () => signal.removeEventListener('abort', onAbort);
+  /**
+   * Abort cuts a blocking read short. One listener per signal, not one per read: the runner
+   * passes the same signal to every receive. Adding and removing a listener for each read cost
+   * about 10 µs per message at a paced 200 msg/s, where every read runs on a cold CPU.
+   */
+  private watch(signal: AbortSignal): void {
+    if (signal === this.watched) return;
+    this.watched = signal;
+    signal.addEventListener('abort', () => void (this.reading && this.watched === signal && this.unblock()), { once: true });
   }
 }
