@@ -1,4 +1,4 @@
-import { asBuffer, type EncodedMessage } from '@brokerkit/core';
+import { asBuffer, CONTENT_TYPE_JSON, Header, type EncodedMessage } from '@brokerkit/core';
 
 /**
  * How a message is laid out as stream entry fields, readable with `redis-cli XRANGE`:
@@ -39,6 +39,7 @@ export function fromFields(stream: string, entryId: string, raw: Buffer[]): Enco
     if (sameBytes(field, BODY_BYTES)) body = value;
     else if (sameBytes(field, ID_BYTES)) id = value.toString();
     else if (sameBytes(field, KEY_BYTES)) key = value.toString();
+    else if (sameBytes(field, CONTENT_TYPE_BYTES)) headers[Header.contentType] = sameBytes(value, JSON_BYTES) ? CONTENT_TYPE_JSON : value.toString();
     else if (field[0] === PREFIX_FIRST && field[1] === PREFIX_SECOND) headers[field.toString('utf8', 2)] = value.toString();
   }
   return { id: id ?? positionOf(stream, entryId), key, headers, body };
@@ -55,6 +56,10 @@ const EMPTY = new Uint8Array(0);
 const BODY_BYTES = Buffer.from(BODY_FIELD);
 const ID_BYTES = Buffer.from(ID_FIELD);
 const KEY_BYTES = Buffer.from(KEY_FIELD);
+// The header on (nearly) every entry, named without two Buffer#toString calls: each costs
+// 3-6 µs on the cold CPU of a paced consumer.
+const CONTENT_TYPE_BYTES = Buffer.from(`${HEADER_PREFIX}${Header.contentType}`);
+const JSON_BYTES = Buffer.from(CONTENT_TYPE_JSON);
 const PREFIX_FIRST = HEADER_PREFIX.charCodeAt(0);
 const PREFIX_SECOND = HEADER_PREFIX.charCodeAt(1);
 

@@ -33,6 +33,15 @@ describe('jsonCodec', () => {
     assert.throws(() => jsonCodec.decode(Uint8Array.from([0xff, 0xfe]), CONTENT_TYPE_JSON), DecodingError);
   });
 
+  it('refuses malformed UTF-8 inside valid JSON (it would decode with U+FFFD in its place), and keeps a real U+FFFD', () => {
+    const quoted = (...inner: number[]) => Uint8Array.from([0x22, 0x61, ...inner, 0x22]); // "a…"
+    for (const bad of [[0xc3], [0xff], [0xed, 0xa0, 0x80], [0xc0, 0xaf], [0xf4, 0x90, 0x80, 0x80]]) {
+      assert.throws(() => jsonCodec.decode(quoted(...bad), CONTENT_TYPE_JSON), DecodingError, `bytes ${bad.map((b) => b.toString(16)).join(' ')}`);
+    }
+    assert.equal(jsonCodec.decode(quoted(0xef, 0xbf, 0xbd), CONTENT_TYPE_JSON), 'a\uFFFD');
+    assert.equal(jsonCodec.decode(new TextEncoder().encode('"\uFFFD and é"'), CONTENT_TYPE_JSON), '\uFFFD and é');
+  });
+
   it('hands over bytes without a known content type as they are', () => {
     const bytes = new TextEncoder().encode('{"from":"another producer"}');
     assert.equal(jsonCodec.decode(bytes, undefined), bytes);

@@ -14,12 +14,15 @@ export const CONTENT_TYPE_BINARY = 'application/octet-stream';
 
 /**
  * UTF-8 text of `bytes`, refusing malformed input (a replacement character would slip into
- * the decoded body unnoticed). `isUtf8` + `Buffer#toString` is about twice as fast as a fatal
- * TextDecoder on small bodies, and this runs once per delivery.
+ * the decoded body unnoticed). `Buffer#toString` puts U+FFFD where bytes are malformed, so
+ * only text holding U+FFFD is checked with `isUtf8`, to tell a real U+FFFD from a bad byte.
+ * This runs once per delivery: a fatal TextDecoder is twice as slow on small bodies, and
+ * calling `isUtf8` on every body cost ~3 µs per delivery at a paced 200 msg/s (cold CPU).
  */
 function utf8Text(bytes: Uint8Array): string {
-  if (!isUtf8(bytes)) throw new DecodingError('body is not valid UTF-8 text, so it cannot be JSON');
-  return asBuffer(bytes).toString('utf8');
+  const text = asBuffer(bytes).toString('utf8');
+  if (text.includes('\uFFFD') && !isUtf8(bytes)) throw new DecodingError('body is not valid UTF-8 text, so it cannot be JSON');
+  return text;
 }
 
 /**
