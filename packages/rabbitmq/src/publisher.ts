@@ -33,11 +33,6 @@ export class Publisher {
     });
   }
 
-  /** Whether `ensureExchange(name)` has declared it already. */
-  hasExchange(name: string): boolean {
-    return this.exchanges.has(name);
-  }
-
   /** Declare a durable topic exchange once per process. */
   async ensureExchange(name: string): Promise<void> {
     if (this.exchanges.has(name)) return;
@@ -46,7 +41,7 @@ export class Publisher {
   }
 
   async publish(messages: Outgoing[]): Promise<void> {
-    const channel = this.channel ?? (await this.ready());
+    const channel = await this.ready();
     const confirms: Promise<void>[] = [];
     for (const message of messages) {
       let written = true;
