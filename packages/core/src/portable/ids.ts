@@ -31,7 +31,7 @@ export function uuidV7(ms: number = Date.now()): string {
   pool[at + 6] = ((pool[at + 6] as number) & 0x0f) | 0x70; // version 7
   pool[at + 8] = ((pool[at + 8] as number) & 0x3f) | 0x80; // variant 10
   // Byte by byte from a table rather than `toString('hex')` and five slices: on the cold CPU
-  // of a paced single send, 6 against 13 µs an id.
+  // of a paced single send, about 7 against 13 µs an id.
   const b = pool;
   const h = HEX_BYTE;
   return (
