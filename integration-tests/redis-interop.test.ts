@@ -68,14 +68,11 @@ describe('redis interop with redis-cli', () => {
       await suite.broker.producer().send(queue, { body: `m${n}` });
       assert.ok(await waitUntil(() => received.length === n, 10_000), `message ${n} was not delivered`);
     }
-    let blocked = false;
-    const deadline = Date.now() + 10_000;
-    while (!blocked && Date.now() < deadline) {
+    const blocked = async (): Promise<boolean> => {
       const { stdout } = await cli('CLIENT', 'LIST');
-      blocked = stdout.split('\n').some((line) => line.includes(`name=brokerkit-${queue} `) && /\bcmd=xreadgroup\b/.test(line) && /\bflags=\S*b/.test(line));
-      if (!blocked) await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    assert.ok(blocked, 'the consumer never waited in a blocking XREADGROUP');
+      return stdout.split('\n').some((line) => line.includes(`name=brokerkit-${queue} `) && /\bcmd=xreadgroup\b/.test(line) && /\bflags=\S*b/.test(line));
+    };
+    assert.ok(await waitUntil(blocked, 10_000), 'the consumer never waited in a blocking XREADGROUP');
     const started = performance.now();
     await consumer.close();
     const closeMs = performance.now() - started;

@@ -1,9 +1,9 @@
 import type { Figures } from './types.js';
 
-/** Poll `condition` every 20 ms until it holds or `timeoutMs` passes; returns whether it held. */
-export async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+/** Poll `condition` (which may ask a broker) every 20 ms until it holds or `timeoutMs` passes; returns whether it held. */
+export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
