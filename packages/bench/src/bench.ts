@@ -61,6 +61,8 @@ export interface Ratios {
   produceSingle: number;
   consume: number;
   p99: number;
+  /** The sides taking turns in one process: see runPacedTurns. */
+  p99InTurns: number;
   produceCpu: number;
   consumeCpu: number;
 }
@@ -198,6 +200,7 @@ function pairedRatios(runs: BenchReport['runs'], baseline: Side): Ratios[] {
         produceSingle: ratio(sdk.produceSingleMsgsPerSec, raw.produceSingleMsgsPerSec),
         consume: ratio(sdk.consumeMsgsPerSec, raw.consumeMsgsPerSec),
         p99: ratio(sdk.p99Ms, raw.p99Ms),
+        p99InTurns: ratio(sdk.p99InTurnsMs, raw.p99InTurnsMs),
         produceCpu: ratio(sdk.produceCpuUsPerMsg, raw.produceCpuUsPerMsg),
         consumeCpu: ratio(sdk.consumeCpuUsPerMsg, raw.consumeCpuUsPerMsg),
       },
@@ -251,6 +254,7 @@ export async function runBench(input: BenchOptions): Promise<BenchReport> {
   await ensureCompiled(input.onProgress);
   const runs: BenchReport['runs'] = [];
   const latencies: { side: Side; samplesMs: number[] }[] = [];
+  const latenciesInTurns: { side: Side; samplesMs: number[] }[] = [];
   const total = options.rounds * (sides.length + 1);
   let step = 0;
   for (let round = 1; round <= options.rounds; round += 1) {
@@ -266,22 +270,39 @@ export async function runBench(input: BenchOptions): Promise<BenchReport> {
         `${options.backend} [${step}/${total}] ${side} round ${round}: produce ${figures.produceMsgsPerSec} msg/s, consume ${figures.consumeMsgsPerSec} msg/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, CPU ${figures.produceCpuUsPerMsg}/${figures.consumeCpuUsPerMsg} µs per message produced/consumed, peak RSS ${Math.round(figures.peakRssBytes / 1_048_576)} MiB`,
       );
     }
-    // Single awaited sends: the sides take turns in one process (see runSingles).
+    // Single awaited sends and paced latency again, the sides taking turns in one process
+    // (see runSingles and runPacedTurns).
     step += 1;
-    input.onProgress?.(`${options.backend} [${step}/${total}] single sends, ${order.length > 1 ? `${order.join(' / ')} taking turns` : order[0]}, round ${round}…`);
-    const singles = await runWorker<number[]>(`singles:${order.join(',')}`, options, workload);
+    input.onProgress?.(`${options.backend} [${step}/${total}] single sends and paced latency, ${order.length > 1 ? `${order.join(' / ')} taking turns` : order[0]}, round ${round}…`);
+    const turns = await runWorker<{ singles: number[]; latencySamplesMs: number[][] }>(`turns:${order.join(',')}`, options, workload);
     // The worker answers in the order it was given: this round's.
-    ofRound.forEach((run, index) => (run.figures.produceSingleMsgsPerSec = singles[index] as number));
-    input.onProgress?.(`${options.backend} [${step}/${total}] single sends round ${round}: ${order.map((side, index) => `${side} ${singles[index]} msg/s`).join(', ')}`);
+    ofRound.forEach((run, index) => {
+      const samples = turns.latencySamplesMs[index] as number[];
+      latenciesInTurns.push({ side: run.side, samplesMs: samples });
+      run.figures.produceSingleMsgsPerSec = turns.singles[index] as number;
+      run.figures.p50InTurnsMs = Math.round(percentile(samples, 50) * 100) / 100;
+      run.figures.p99InTurnsMs = Math.round(percentile(samples, 99) * 100) / 100;
+    });
+    input.onProgress?.(
+      `${options.backend} [${step}/${total}] taking turns, round ${round}: ${ofRound.map(({ side, figures }) => `${side} ${figures.produceSingleMsgsPerSec} single sends/s, p50 ${figures.p50InTurnsMs} ms, p99 ${figures.p99InTurnsMs} ms`).join('; ')}`,
+    );
     runs.push(...ofRound);
   }
   const pooled = poolLatencies(latencies);
-  const summaryOf = (side: Side): RunFigures => ({ ...medianFigures(runs.filter((run) => run.side === side).map((run) => run.figures)), ...pooled.get(side) });
+  const pooledInTurns = poolLatencies(latenciesInTurns);
+  const summaryOf = (side: Side): RunFigures => {
+    const inTurns = pooledInTurns.get(side);
+    return {
+      ...medianFigures(runs.filter((run) => run.side === side).map((run) => run.figures)),
+      ...pooled.get(side),
+      ...(inTurns ? { p50InTurnsMs: inTurns.p50Ms, p99InTurnsMs: inTurns.p99Ms } : {}),
+    };
+  };
   const sdk = summaryOf('sdk');
   const raw = hasRaw ? summaryOf('raw') : null;
   const perRound = hasRaw ? pairedRatios(runs, 'raw') : [];
   const perRoundSameMetadata = sides.includes('raw-meta') ? pairedRatios(runs, 'raw-meta') : [];
-  const withPooledP99 = (ratios: Ratios, baseline: RunFigures): Ratios => ({ ...ratios, p99: ratio(sdk.p99Ms, baseline.p99Ms) });
+  const withPooledP99 = (ratios: Ratios, baseline: RunFigures): Ratios => ({ ...ratios, p99: ratio(sdk.p99Ms, baseline.p99Ms), p99InTurns: ratio(sdk.p99InTurnsMs, baseline.p99InTurnsMs) });
   const rawSameMetadata = perRoundSameMetadata.length > 0 ? summaryOf('raw-meta') : undefined;
   const sameMetadata =
     rawSameMetadata !== undefined

@@ -1,6 +1,7 @@
 // One bench run in its own process (so peak memory is its own): `worker.ts SIDE BACKEND URL OPTIONS_JSON`.
-// Prints the figures as one JSON line on stdout. `singles:SIDE,SIDE…` as SIDE: the single-send
-// phase of those sides, taking turns in this process; prints their sends per second.
+// Prints the figures as one JSON line on stdout. `turns:SIDE,SIDE…` as SIDE: the phases where
+// those sides take turns in this process, single sends and paced latency; prints each side's
+// sends per second and its latency samples.
 import { registerDriver } from '@brokerkit/core';
 import { driverFactory as kafka } from '@brokerkit/kafka';
 import { driverFactory as memory } from '@brokerkit/memory';
@@ -13,14 +14,14 @@ import { RAW_BACKENDS, rawTarget } from './raw/index.js';
 import { sdkTarget } from './sdk.js';
 import type { BenchTarget } from './target.js';
 import type { Side } from './bench.js';
-import { runSingles, runWorkload, workloadQueues, type WorkloadOptions } from './workload.js';
+import { runPacedTurns, runSingles, runWorkload, workloadQueues, type WorkloadOptions } from './workload.js';
 
 for (const factory of [memory, redis, rabbitmq, kafka, sqs, pubsub]) registerDriver(factory);
 
 const [mode, backend, url, optionsJson] = process.argv.slice(2) as [string, string, string, string];
 const options = JSON.parse(optionsJson) as WorkloadOptions;
-const singles = mode.startsWith('singles:');
-const sides = (singles ? mode.slice('singles:'.length).split(',') : [mode]) as Side[];
+const turns = mode.startsWith('turns:');
+const sides = (turns ? mode.slice('turns:'.length).split(',') : [mode]) as Side[];
 const targets: BenchTarget[] = [];
 for (const side of sides) targets.push(side === 'sdk' ? await sdkTarget(url) : await rawTarget(backend, url, side === 'raw-meta'));
 const prefix = `bench-${randomBytes(4).toString('hex')}`;
@@ -33,7 +34,9 @@ const clean = async (names: string, all: readonly string[]): Promise<void> => {
   await cleaner?.cleanup?.(names, all).catch((error: unknown) => process.stderr.write(`cleaning up ${names} failed: ${String(error)}\n`));
 };
 try {
-  const figures = singles ? await runSingles(targets, options, prefix) : await runWorkload(targets[0] as BenchTarget, options, prefix, (queue) => clean(queue, [queue]));
+  const figures = turns
+    ? { singles: await runSingles(targets, options, prefix), latencySamplesMs: await runPacedTurns(targets, options, prefix) }
+    : await runWorkload(targets[0] as BenchTarget, options, prefix, (queue) => clean(queue, [queue]));
   process.stdout.write(`${JSON.stringify(figures)}\n`);
 } finally {
   await clean(prefix, workloadQueues(prefix));

@@ -30,6 +30,9 @@ export interface RunFigures {
   p50Ms: number;
   p95Ms: number;
   p99Ms: number;
+  /** The same percentiles with the sides taking turns in one process (runPacedTurns). */
+  p50InTurnsMs: number;
+  p99InTurnsMs: number;
   peakRssBytes: number;
   /**
    * CPU time of this process (user + system) per message, in µs: what the client library (and
@@ -78,7 +81,7 @@ function queuesOf(prefix: string, stage: 'warm' | 'main'): { bulk: string; paced
 /** Every queue name a run with this prefix uses (what a broker without name listing must be told to delete). */
 export const workloadQueues = (prefix: string): string[] => [
   ...(['warm', 'main'] as const).flatMap((stage) => Object.values(queuesOf(prefix, stage))),
-  ...[0, 1, 2].map((index) => singlesQueue(prefix, index)),
+  ...[0, 1, 2].flatMap((index) => [singlesQueue(prefix, index), ...(['warm', 'main'] as const).map((stage) => turnsQueue(prefix, stage, index))]),
   warmUpQueue(prefix),
 ];
 
@@ -104,6 +107,8 @@ const warmUpQueue = (prefix: string): string => `${prefix}-warm-sends`;
 
 /** The single-send queue of the side at `index` (at most three sides). */
 const singlesQueue = (prefix: string, index: number): string => `${prefix}-single-${index}`;
+/** The paced queue of the side at `index` when the sides take turns (runPacedTurns). */
+const turnsQueue = (prefix: string, stage: 'warm' | 'main', index: number): string => `${prefix}-turns-${stage}-${index}`;
 const bodyMaker = (sizeBytes: number): (() => BenchBody) => {
   const pad = 'x'.repeat(Math.max(0, sizeBytes - 40));
   return () => ({ sentAt: now(), pad });
@@ -146,6 +151,52 @@ export async function runSingles(targets: readonly BenchTarget[], options: Workl
   for (let block = 0; block < blocks; block += 1) await turn(perBlock, false, block % 2 === 1);
   for (let block = 0; block < blocks; block += 1) await turn(perBlock, true, block % 2 === 1);
   return elapsed.map((ms) => Math.round(((blocks * perBlock) / ms) * 1_000));
+}
+
+/**
+ * End-to-end latency with every side in this one process, the sides' paced sends interleaved:
+ * one message every 1/latencyRatePerSec s as in the per-process phase, each side's own in turn
+ * (the order reversed every other pass, so neither side always follows the other), each side
+ * consuming its own queue. Both sides then meet the same scheduler: in runs of their own, which
+ * CPU the kernel kept a process on moved one run's p99 ratio between 0.65 and 2.01 (RabbitMQ)
+ * and 0.94 and 1.83 (Redis) within one bench. What one process cannot keep apart: a garbage
+ * collection set off by one side's allocations pauses the other's deliveries too.
+ * A warm-up of a fifth as many first. Returns each side's latencies (ms, ascending), in order.
+ */
+export async function runPacedTurns(targets: readonly BenchTarget[], options: WorkloadOptions, prefix: string): Promise<number[][]> {
+  await pacedTurns(targets, { ...options, latencyMessages: Math.max(1, Math.floor(options.latencyMessages / 5)) }, (index) => turnsQueue(prefix, 'warm', index));
+  return pacedTurns(targets, options, (index) => turnsQueue(prefix, 'main', index));
+}
+
+async function pacedTurns(targets: readonly BenchTarget[], options: WorkloadOptions, queueOf: (index: number) => string): Promise<number[][]> {
+  const body = bodyMaker(options.sizeBytes);
+  const queues = targets.map((_, index) => queueOf(index));
+  await Promise.all(targets.map((target, index) => target.setup(queues[index] as string)));
+  const latencies: number[][] = targets.map(() => []);
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    for (const [index, target] of targets.entries()) {
+      const samples = latencies[index] as number[];
+      stops.push(await target.consume(queues[index] as string, options.concurrency, (received) => void samples.push(now() - received.sentAt)));
+    }
+    const interval = 1_000 / options.latencyRatePerSec;
+    const order = targets.map((_, index) => index);
+    const started = performance.now();
+    let sent = 0;
+    for (let pass = 0; pass < options.latencyMessages; pass += 1) {
+      for (const index of pass % 2 === 0 ? order : [...order].reverse()) {
+        const wait = started + sent * interval - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        await (targets[index] as BenchTarget).send(queues[index] as string, body());
+        sent += 1;
+      }
+    }
+    const arrived = (): number => latencies.reduce((sum, samples) => sum + samples.length, 0);
+    await waitFor(() => arrived() >= sent, options.phaseTimeoutMs, () => `${sent} paced messages taking turns (got ${latencies.map((samples) => samples.length).join(' + ')})`);
+  } finally {
+    for (const stop of stops) await stop();
+  }
+  return latencies.map((samples) => samples.sort((a, b) => a - b).map((ms) => round(ms, 3)));
 }
 
 /**
@@ -216,6 +267,9 @@ async function measure(target: BenchTarget, options: WorkloadOptions, queues: { 
     p50Ms: round(percentile(latencies, 50), 2),
     p95Ms: round(percentile(latencies, 95), 2),
     p99Ms: round(percentile(latencies, 99), 2),
+    // Measured apart too: see runPacedTurns.
+    p50InTurnsMs: Number.NaN,
+    p99InTurnsMs: Number.NaN,
     peakRssBytes: process.resourceUsage().maxRSS * 1_024,
     produceCpuUsPerMsg: round(produceCpuUs / options.messages, 2),
     consumeCpuUsPerMsg: round(consumeCpuUs / counted, 2),

@@ -79,12 +79,12 @@ describe('brokerkit CLI', () => {
     const bench = await run('bench', '--backend', 'memory', '--messages', '200', '--rounds', '1', '--json', file);
     assert.equal(bench.code, 0, bench.err);
     assert.match(bench.err, /memory \[1\/2\] sdk round 1: produce \d+ msg\/s/);
-    assert.match(bench.err, /memory \[2\/2\] single sends round 1: sdk \d+ msg\/s/);
+    assert.match(bench.err, /memory \[2\/2\] taking turns, round 1: sdk \d+ single sends\/s, p50 [\d.]+ ms, p99 [\d.]+ ms/);
     assert.match(bench.out, /consume with ack/);
     const report = JSON.parse(await readFile(file, 'utf8'));
     assert.equal(report.backend, 'memory');
     assert.equal(report.messages, 200);
-    for (const key of ['produceMsgsPerSec', 'consumeMsgsPerSec', 'p50Ms', 'p99Ms', 'peakRssBytes']) assert.ok(report.sdk[key] > 0, `${key} measured`);
+    for (const key of ['produceMsgsPerSec', 'consumeMsgsPerSec', 'p50Ms', 'p99Ms', 'p50InTurnsMs', 'p99InTurnsMs', 'peakRssBytes']) assert.ok(report.sdk[key] > 0, `${key} measured`);
     assert.equal(report.raw, null, 'memory has no raw client: no made-up comparison');
     assert.equal(report.ratios, null);
     const markdown = join(dir, 'r.md');

@@ -11,13 +11,15 @@ const figures = (scale: number): RunFigures => ({
   p50Ms: 1,
   p95Ms: 2,
   p99Ms: 4,
+  p50InTurnsMs: 0.8,
+  p99InTurnsMs: 3 * scale,
   peakRssBytes: 100 * 1_048_576,
   produceCpuUsPerMsg: 10,
   consumeCpuUsPerMsg: 8,
 });
-const ratios = (value: number): Ratios => ({ produce: value, produceSingle: value, consume: value, p99: 1, produceCpu: 1, consumeCpu: 1 });
+const ratios = (value: number): Ratios => ({ produce: value, produceSingle: value, consume: value, p99: 1, p99InTurns: 1.25, produceCpu: 1, consumeCpu: 1 });
 const ranges = (low: number, high: number): Record<keyof Ratios, [number, number]> =>
-  ({ produce: [low, high], produceSingle: [low, high], consume: [low, high], p99: [1, 1], produceCpu: [1, 1], consumeCpu: [1, 1] });
+  ({ produce: [low, high], produceSingle: [low, high], consume: [low, high], p99: [1, 1], p99InTurns: [1.1, 1.4], produceCpu: [1, 1], consumeCpu: [1, 1] });
 
 const report: BenchReport = {
   backend: 'kafka',
@@ -45,6 +47,12 @@ describe('renderBench', () => {
     const text = renderBench(report);
     assert.deepEqual(row(text, 'consume with ack'), ['consume with ack', '36000 msg/s', '40000 msg/s', '0.90', '0.85–0.95']);
     assert.doesNotMatch(plain(text), /metadata/);
+  });
+
+  it('shows the latency of the sides taking turns in one process on rows of its own, with the pooled ratio and its range', () => {
+    const text = renderBench({ ...report, sdk: { ...figures(1), p99InTurnsMs: 3.6 } });
+    assert.deepEqual(row(text, 'latency p99, sides taking turns'), ['latency p99, sides taking turns', '3.6 ms', '3 ms', '1.25', '1.10–1.40']);
+    assert.deepEqual(row(text, 'latency p50, sides taking turns'), ['latency p50, sides taking turns', '0.8 ms', '0.8 ms', '1.00']);
   });
 
   it('with --same-metadata, adds the raw client carrying brokerkit\'s metadata and brokerkit against it', () => {

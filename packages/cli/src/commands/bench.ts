@@ -25,6 +25,8 @@ const ROWS: { label: string; key: keyof RunFigures; unit: string; lowerIsBetter?
   { label: 'latency p50 (paced)', key: 'p50Ms', unit: 'ms', lowerIsBetter: true },
   { label: 'latency p95 (paced)', key: 'p95Ms', unit: 'ms', lowerIsBetter: true },
   { label: 'latency p99 (paced)', key: 'p99Ms', unit: 'ms', lowerIsBetter: true, ratio: 'p99' },
+  { label: 'latency p50, sides taking turns', key: 'p50InTurnsMs', unit: 'ms', lowerIsBetter: true },
+  { label: 'latency p99, sides taking turns', key: 'p99InTurnsMs', unit: 'ms', lowerIsBetter: true, ratio: 'p99InTurns' },
   { label: 'CPU per message produced', key: 'produceCpuUsPerMsg', unit: 'µs', lowerIsBetter: true, ratio: 'produceCpu' },
   { label: 'CPU per message consumed', key: 'consumeCpuUsPerMsg', unit: 'µs', lowerIsBetter: true, ratio: 'consumeCpu' },
   { label: 'peak memory (RSS)', key: 'peakRssBytes', unit: 'MiB', lowerIsBetter: true },

@@ -26,7 +26,8 @@ export interface CostSummary {
   sizeBytes: number;
   sdk: { produceMsgsPerSec: number; consumeMsgsPerSec: number; p50Ms: number; p99Ms: number; peakRssBytes: number };
   raw: CostSummary['sdk'] | null;
-  ratios: { produce: number; consume: number; p99: number } | null;
+  /** `p99InTurns`: absent from bench files written before the bench measured it. */
+  ratios: { produce: number; consume: number; p99: number; p99InTurns?: number } | null;
 }
 
 export function toComparison(reports: BackendReport[], now = new Date()): ComparisonReport {
@@ -71,6 +72,7 @@ export const COST_ROWS: readonly { label: string; read: (c: CostSummary) => stri
   { label: 'consume ratio (≥ 0.95 wanted)', read: (c) => ratioText(c.ratios?.consume) },
   { label: 'p99: brokerkit / raw', read: (c) => pair(c.sdk.p99Ms, c.raw?.p99Ms, 'ms') },
   { label: 'p99 ratio (≤ 1.2 wanted)', read: (c) => ratioText(c.ratios?.p99) },
+  { label: 'p99 ratio, sides taking turns in one process', read: (c) => ratioText(c.ratios?.p99InTurns) },
   { label: 'peak memory, brokerkit', read: (c) => formatBytes(c.sdk.peakRssBytes) },
 ];
 
