@@ -10,7 +10,7 @@ export interface QueueRef {
 }
 
 /** How long "this topic has no FIFO twin" is believed before asking again. */
-const ABSENT_TTL_MS = 2_000;
+export const ABSENT_TTL_MS = 2_000;
 
 /**
  * Topics are SNS topics; every subscription (and every queue) is an SQS queue subscribed to
@@ -21,11 +21,13 @@ const ABSENT_TTL_MS = 2_000;
 export class Topology {
   private readonly topics = new Map<string, string>();
   private readonly queues = new Map<string, QueueRef>();
+  /** FIFO twins found missing, and when it was last asked. */
   private readonly absentFifoTopics = new Map<string, number>();
 
   constructor(
     private readonly sqs: SQSClient,
     private readonly sns: SNSClient,
+    private readonly clock: () => number = Date.now,
   ) {}
 
   async ensureQueue(name: string): Promise<QueueRef> {
@@ -64,24 +66,38 @@ export class Topology {
     };
   }
 
-  /** SNS topics a send to `topic` goes to: the standard one (created if missing) and its FIFO twin where one exists. */
+  /**
+   * SNS topics a send to `topic` goes to: the standard one (created if missing) and its FIFO
+   * twin where one exists (another process may create it: a subscriber with ordering by key).
+   * The first send to a topic asks; later sends ask again every ABSENT_TTL_MS, without waiting
+   * for the answer: it serves the sends after it. Asking in the send path cost one send in 40
+   * a round trip at 20 msg/s (moto: p95 of paced sends 30 ms against 23 for the bare client).
+   */
   async publishTargets(topic: string): Promise<{ arn: string; fifo: boolean }[]> {
     const standard = await this.topic(topic, false);
     const targets = [{ arn: standard, fifo: false }];
     const fifoName = awsName(topic, true);
     const known = this.topics.get(fifoName);
     if (known) return [...targets, { arn: known, fifo: true }];
-    const absentSince = this.absentFifoTopics.get(fifoName);
-    if (absentSince !== undefined && Date.now() - absentSince < ABSENT_TTL_MS) return targets;
+    const askedAt = this.absentFifoTopics.get(fifoName);
     const fifoArn = standard.replace(/:[^:]+$/, `:${fifoName}`);
+    if (askedAt === undefined) return (await this.findFifoTwin(fifoName, fifoArn)) ? [...targets, { arn: fifoArn, fifo: true }] : targets;
+    if (this.clock() - askedAt >= ABSENT_TTL_MS) void this.findFifoTwin(fifoName, fifoArn);
+    return targets;
+  }
+
+  /** Whether the FIFO twin exists; remembered either way (a missing one until asked again). Never rejects. */
+  private async findFifoTwin(fifoName: string, fifoArn: string): Promise<boolean> {
+    // Marked as asked before the answer: one question in flight per topic.
+    this.absentFifoTopics.set(fifoName, this.clock());
     try {
       await this.sns.send(new GetTopicAttributesCommand({ TopicArn: fifoArn }));
-      this.topics.set(fifoName, fifoArn);
-      return [...targets, { arn: fifoArn, fifo: true }];
     } catch {
-      this.absentFifoTopics.set(fifoName, Date.now());
-      return targets;
+      return false;
     }
+    this.topics.set(fifoName, fifoArn);
+    this.absentFifoTopics.delete(fifoName);
+    return true;
   }
 
   forget(queue: QueueRef): void {
