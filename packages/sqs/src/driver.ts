@@ -79,6 +79,7 @@ class SqsDriver implements Driver {
       }));
       await this.publishAll(topic, target.arn, entries, messages);
     }
+    this.topology.recheckFifoTwin(topic);
     return messages.map((message) => ({ id: message.id }));
   }
 

@@ -36,7 +36,7 @@ const arns = (targets: { arn: string; fifo: boolean }[]): string[] => targets.ma
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('Topology.publishTargets', () => {
-  it("asks about the FIFO twin on a topic's first send, then again every ABSENT_TTL_MS without holding up the send that asks", async () => {
+  it("asks about the FIFO twin on a topic's first send, then again after a send every ABSENT_TTL_MS, which no send waits for", async () => {
     const { sns, asked, answer } = recordingSns();
     let now = 1_000_000;
     const topology = new Topology({} as SQSClient, sns, () => now);
@@ -49,18 +49,25 @@ describe('Topology.publishTargets', () => {
 
     now += ABSENT_TTL_MS - 1;
     assert.deepEqual(arns(await topology.publishTargets('orders')), ['orders']);
+    topology.recheckFifoTwin('orders');
     assert.equal(asked.length, 1, 'within the TTL: no question');
 
     now += 1;
     // The twin exists now; its answer is held back, and the sends do not wait for it.
-    assert.deepEqual(arns(await topology.publishTargets('orders')), ['orders']);
-    assert.deepEqual(arns(await topology.publishTargets('orders')), ['orders']);
+    for (let send = 0; send < 3; send += 1) {
+      assert.deepEqual(arns(await topology.publishTargets('orders')), ['orders']);
+      topology.recheckFifoTwin('orders');
+    }
+    await turn();
     assert.equal(asked.length, 2, 'one question in flight, however many sends');
     answer(true);
     await turn();
     assert.deepEqual(arns(await topology.publishTargets('orders')), ['orders', 'orders.fifo'], 'the sends after the answer go to the twin too');
     now += 10 * ABSENT_TTL_MS;
+    topology.recheckFifoTwin('orders');
     assert.deepEqual(arns(await topology.publishTargets('orders')), ['orders', 'orders.fifo']);
     assert.equal(asked.length, 2, 'a twin found is not asked about again');
+    topology.recheckFifoTwin('unsent');
+    assert.equal(asked.length, 2, 'a topic never sent to is not asked about after a send');
   });
 });
