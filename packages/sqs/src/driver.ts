@@ -79,7 +79,6 @@ class SqsDriver implements Driver {
       }));
       await this.publishAll(topic, target.arn, entries, messages);
     }
-    this.topology.recheckFifoTwin(topic);
     return messages.map((message) => ({ id: message.id }));
   }
 

@@ -10,7 +10,7 @@ export interface QueueRef {
 }
 
 /** How long "this topic has no FIFO twin" is believed before asking again. */
-export const ABSENT_TTL_MS = 2_000;
+const ABSENT_TTL_MS = 2_000;
 
 /**
  * Topics are SNS topics; every subscription (and every queue) is an SQS queue subscribed to
@@ -21,13 +21,11 @@ export const ABSENT_TTL_MS = 2_000;
 export class Topology {
   private readonly topics = new Map<string, string>();
   private readonly queues = new Map<string, QueueRef>();
-  /** FIFO twins found missing, and when it was last asked. */
   private readonly absentFifoTopics = new Map<string, number>();
 
   constructor(
     private readonly sqs: SQSClient,
     private readonly sns: SNSClient,
-    private readonly clock: () => number = Date.now,
   ) {}
 
   async ensureQueue(name: string): Promise<QueueRef> {
@@ -66,50 +64,24 @@ export class Topology {
     };
   }
 
-  /**
-   * SNS topics a send to `topic` goes to: the standard one (created if missing) and its FIFO
-   * twin where one exists (another process may create it: a subscriber with ordering by key).
-   * The first send to a topic asks and waits for the answer; after that the driver asks again
-   * once a send is published (recheckFifoTwin), and the answer serves the sends after it.
-   * Asked in the send path, it cost one send in 40 a round trip at 20 msg/s.
-   */
+  /** SNS topics a send to `topic` goes to: the standard one (created if missing) and its FIFO twin where one exists. */
   async publishTargets(topic: string): Promise<{ arn: string; fifo: boolean }[]> {
     const standard = await this.topic(topic, false);
     const targets = [{ arn: standard, fifo: false }];
     const fifoName = awsName(topic, true);
     const known = this.topics.get(fifoName);
     if (known) return [...targets, { arn: known, fifo: true }];
-    const askedAt = this.absentFifoTopics.get(fifoName);
+    const absentSince = this.absentFifoTopics.get(fifoName);
+    if (absentSince !== undefined && Date.now() - absentSince < ABSENT_TTL_MS) return targets;
     const fifoArn = standard.replace(/:[^:]+$/, `:${fifoName}`);
-    if (askedAt === undefined) return (await this.findFifoTwin(fifoName, fifoArn)) ? [...targets, { arn: fifoArn, fifo: true }] : targets;
-    return targets;
-  }
-
-  /**
-   * After a send to `topic` was published: ask again about its FIFO twin if the last answer is
-   * ABSENT_TTL_MS old, without the send waiting. Asked after the publish rather than beside
-   * it, the question takes the connection the publish just freed.
-   */
-  recheckFifoTwin(topic: string): void {
-    const fifoName = awsName(topic, true);
-    const askedAt = this.absentFifoTopics.get(fifoName);
-    const standard = this.topics.get(awsName(topic, false));
-    if (askedAt === undefined || standard === undefined || this.clock() - askedAt < ABSENT_TTL_MS) return;
-    void this.findFifoTwin(fifoName, standard.replace(/:[^:]+$/, `:${fifoName}`));
-  }
-
-  /** Whether the FIFO twin exists; remembered either way (a missing one until asked again). Never rejects. */
-  private async findFifoTwin(fifoName: string, fifoArn: string): Promise<boolean> {
-    // Marked as asked before the answer: one question in flight per topic.
-    this.absentFifoTopics.set(fifoName, this.clock());
     try {
       await this.sns.send(new GetTopicAttributesCommand({ TopicArn: fifoArn }));
+      this.topics.set(fifoName, fifoArn);
+      return [...targets, { arn: fifoArn, fifo: true }];
     } catch {
-      return false;
+      this.absentFifoTopics.set(fifoName, Date.now());
+      return targets;
     }
-    this.topics.set(fifoName, fifoArn);
-    this.absentFifoTopics.delete(fifoName);
-    return true;
   }
 
   forget(queue: QueueRef): void {
