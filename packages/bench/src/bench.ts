@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RAW_BACKENDS } from './raw/index.js';
-import { percentile, type RunFigures, type RunOutput, type WorkloadOptions } from './workload.js';
+import { latencyPercentiles, type RunFigures, type RunOutput, type TurnsOutput, type WorkloadOptions } from './workload.js';
 
 export interface BenchOptions {
   backend: string;
@@ -180,9 +180,7 @@ export function poolLatencies(runs: readonly { side: Side; samplesMs: readonly n
   const pooled = new Map<Side, Pick<RunFigures, 'p50Ms' | 'p95Ms' | 'p99Ms'>>();
   for (const [side, samples] of bySide) {
     if (samples.length === 0) continue;
-    const sorted = samples.sort((a, b) => a - b);
-    const at = (p: number): number => Math.round(percentile(sorted, p) * 100) / 100;
-    pooled.set(side, { p50Ms: at(50), p95Ms: at(95), p99Ms: at(99) });
+    pooled.set(side, latencyPercentiles(samples.sort((a, b) => a - b)));
   }
   return pooled;
 }
@@ -274,14 +272,15 @@ export async function runBench(input: BenchOptions): Promise<BenchReport> {
     // (see runSingles and runPacedTurns).
     step += 1;
     input.onProgress?.(`${options.backend} [${step}/${total}] single sends and paced latency, ${order.length > 1 ? `${order.join(' / ')} taking turns` : order[0]}, round ${round}…`);
-    const turns = await runWorker<{ singles: number[]; latencySamplesMs: number[][] }>(`turns:${order.join(',')}`, options, workload);
+    const turns = await runWorker<TurnsOutput>(`turns:${order.join(',')}`, options, workload);
     // The worker answers in the order it was given: this round's.
     ofRound.forEach((run, index) => {
       const samples = turns.latencySamplesMs[index] as number[];
       latenciesInTurns.push({ side: run.side, samplesMs: samples });
+      const { p50Ms, p99Ms } = latencyPercentiles(samples);
       run.figures.produceSingleMsgsPerSec = turns.singles[index] as number;
-      run.figures.p50InTurnsMs = Math.round(percentile(samples, 50) * 100) / 100;
-      run.figures.p99InTurnsMs = Math.round(percentile(samples, 99) * 100) / 100;
+      run.figures.p50InTurnsMs = p50Ms;
+      run.figures.p99InTurnsMs = p99Ms;
     });
     input.onProgress?.(
       `${options.backend} [${step}/${total}] taking turns, round ${round}: ${ofRound.map(({ side, figures }) => `${side} ${figures.produceSingleMsgsPerSec} single sends/s, p50 ${figures.p50InTurnsMs} ms, p99 ${figures.p99InTurnsMs} ms`).join('; ')}`,

@@ -14,7 +14,7 @@ import { RAW_BACKENDS, rawTarget } from './raw/index.js';
 import { sdkTarget } from './sdk.js';
 import type { BenchTarget } from './target.js';
 import type { Side } from './bench.js';
-import { runPacedTurns, runSingles, runWorkload, workloadQueues, type WorkloadOptions } from './workload.js';
+import { runPacedTurns, runSingles, runWorkload, workloadQueues, type TurnsOutput, type WorkloadOptions } from './workload.js';
 
 for (const factory of [memory, redis, rabbitmq, kafka, sqs, pubsub]) registerDriver(factory);
 
@@ -35,7 +35,7 @@ const clean = async (names: string, all: readonly string[]): Promise<void> => {
 };
 try {
   const figures = turns
-    ? { singles: await runSingles(targets, options, prefix), latencySamplesMs: await runPacedTurns(targets, options, prefix) }
+    ? ({ singles: await runSingles(targets, options, prefix), latencySamplesMs: await runPacedTurns(targets, options, prefix) } satisfies TurnsOutput)
     : await runWorkload(targets[0] as BenchTarget, options, prefix, (queue) => clean(queue, [queue]));
   process.stdout.write(`${JSON.stringify(figures)}\n`);
 } finally {

@@ -45,6 +45,18 @@ export interface RunFigures {
 /** The p-th percentile of ascending `sorted` (nearest rank). */
 export const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
 const round = (value: number, digits = 1): number => Math.round(value * 10 ** digits) / 10 ** digits;
+/** p50, p95 and p99 of ascending `sorted` (ms), to two decimals. */
+export const latencyPercentiles = (sorted: readonly number[]): Pick<RunFigures, 'p50Ms' | 'p95Ms' | 'p99Ms'> => ({
+  p50Ms: round(percentile(sorted, 50), 2),
+  p95Ms: round(percentile(sorted, 95), 2),
+  p99Ms: round(percentile(sorted, 99), 2),
+});
+
+/** What a `turns:` worker prints: each side's single sends per second and its paced latencies (ms, ascending), in the order given. */
+export interface TurnsOutput {
+  singles: number[];
+  latencySamplesMs: number[][];
+}
 /** CPU µs (user + system) this process spent since `since`. */
 const cpuUsSince = (since: NodeJS.CpuUsage): number => {
   const spent = process.cpuUsage(since);
@@ -165,9 +177,14 @@ export async function runSingles(targets: readonly BenchTarget[], options: Workl
  */
 export async function runPacedTurns(targets: readonly BenchTarget[], options: WorkloadOptions, prefix: string): Promise<number[][]> {
   await pacedTurns(targets, { ...options, latencyMessages: Math.max(1, Math.floor(options.latencyMessages / 5)) }, (index) => turnsQueue(prefix, 'warm', index));
-  return pacedTurns(targets, options, (index) => turnsQueue(prefix, 'main', index));
+  const latencies = await pacedTurns(targets, options, (index) => turnsQueue(prefix, 'main', index));
+  return latencies.map((samples) => samples.map((ms) => round(ms, 3)));
 }
 
+/**
+ * Paced sends through every target in turn (one: the per-process latency phase), each target
+ * consuming its own queue; each target's latencies (ms, ascending, unrounded), in order.
+ */
 async function pacedTurns(targets: readonly BenchTarget[], options: WorkloadOptions, queueOf: (index: number) => string): Promise<number[][]> {
   const body = bodyMaker(options.sizeBytes);
   const queues = targets.map((_, index) => queueOf(index));
@@ -181,10 +198,11 @@ async function pacedTurns(targets: readonly BenchTarget[], options: WorkloadOpti
     }
     const interval = 1_000 / options.latencyRatePerSec;
     const order = targets.map((_, index) => index);
+    const reversed = [...order].reverse();
     const started = performance.now();
     let sent = 0;
     for (let pass = 0; pass < options.latencyMessages; pass += 1) {
-      for (const index of pass % 2 === 0 ? order : [...order].reverse()) {
+      for (const index of pass % 2 === 0 ? order : reversed) {
         const wait = started + sent * interval - performance.now();
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         await (targets[index] as BenchTarget).send(queues[index] as string, body());
@@ -192,11 +210,11 @@ async function pacedTurns(targets: readonly BenchTarget[], options: WorkloadOpti
       }
     }
     const arrived = (): number => latencies.reduce((sum, samples) => sum + samples.length, 0);
-    await waitFor(() => arrived() >= sent, options.phaseTimeoutMs, () => `${sent} paced messages taking turns (got ${latencies.map((samples) => samples.length).join(' + ')})`);
+    await waitFor(() => arrived() >= sent, options.phaseTimeoutMs, () => `${sent} paced messages (got ${latencies.map((samples) => samples.length).join(' + ')})`);
   } finally {
     for (const stop of stops) await stop();
   }
-  return latencies.map((samples) => samples.sort((a, b) => a - b).map((ms) => round(ms, 3)));
+  return latencies.map((samples) => samples.sort((a, b) => a - b));
 }
 
 /**
@@ -240,23 +258,7 @@ async function measure(target: BenchTarget, options: WorkloadOptions, queues: { 
   if (toConsume < options.messages) await discard(bulk);
 
   // 3. paced end-to-end latency
-  const { paced } = queues;
-  await target.setup(paced);
-  const latencies: number[] = [];
-  const stopPaced = await target.consume(paced, options.concurrency, (received) => {
-    latencies.push(now() - received.sentAt);
-  });
-  const interval = 1_000 / options.latencyRatePerSec;
-  const pacedStart = performance.now();
-  for (let i = 0; i < options.latencyMessages; i += 1) {
-    const due = pacedStart + i * interval;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    await target.send(paced, body());
-  }
-  await waitFor(() => latencies.length >= options.latencyMessages, options.phaseTimeoutMs, () => `${options.latencyMessages} paced messages (got ${latencies.length})`);
-  await stopPaced();
-  latencies.sort((a, b) => a - b);
+  const [latencies = []] = await pacedTurns([target], options, () => queues.paced);
 
   return {
     // Measured apart, both sides in one process: see runSingles.
@@ -264,9 +266,7 @@ async function measure(target: BenchTarget, options: WorkloadOptions, queues: { 
     produceMsgsPerSec: Math.round((options.messages / batchMs) * 1_000),
     produceMBPerSec: round(((options.messages * options.sizeBytes) / batchMs) * 1_000 / 1_048_576, 2),
     consumeMsgsPerSec: Math.round(((counted - 1) / consumeMs) * 1_000),
-    p50Ms: round(percentile(latencies, 50), 2),
-    p95Ms: round(percentile(latencies, 95), 2),
-    p99Ms: round(percentile(latencies, 99), 2),
+    ...latencyPercentiles(latencies),
     // Measured apart too: see runPacedTurns.
     p50InTurnsMs: Number.NaN,
     p99InTurnsMs: Number.NaN,
