@@ -28,6 +28,20 @@ describe('OncePerKey', () => {
     await assert.rejects(cache.get('b', () => Promise.reject(new Error('down'))));
     assert.equal(await cache.get('b', create), 2, 'the failure was forgotten');
   });
+
+  it('done() says a key was created only once its creation succeeded', async () => {
+    const cache = new OncePerKey<void>();
+    let finish: () => void = () => undefined;
+    const creating = cache.get('a', () => new Promise<void>((resolve) => (finish = resolve)));
+    assert.equal(cache.done('a'), false, 'still being created');
+    finish();
+    await creating;
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(cache.done('a'), true);
+    await assert.rejects(cache.get('b', () => Promise.reject(new Error('down'))));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(cache.done('b'), false, 'a failed creation is not done');
+  });
 });
 
 describe('OpenSubscriptions', () => {

@@ -13,17 +13,29 @@ export function asBuffer(bytes: Uint8Array): Buffer {
  */
 export class OncePerKey<T> {
   private readonly entries = new Map<string, Promise<T>>();
+  private readonly finished = new Set<string>();
 
   get(key: string, create: () => Promise<T>): Promise<T> {
     let pending = this.entries.get(key);
     if (!pending) {
-      pending = create();
-      this.entries.set(key, pending);
-      pending.catch(() => {
-        if (this.entries.get(key) === pending) this.entries.delete(key);
-      });
+      const created = create();
+      pending = created;
+      this.entries.set(key, created);
+      created.then(
+        () => {
+          if (this.entries.get(key) === created) this.finished.add(key);
+        },
+        () => {
+          if (this.entries.get(key) === created) this.entries.delete(key);
+        },
+      );
     }
     return pending;
+  }
+
+  /** Whether `key`'s creation has succeeded: a caller on a hot path can skip waiting for it. */
+  done(key: string): boolean {
+    return this.finished.has(key);
   }
 }
 

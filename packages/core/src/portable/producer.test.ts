@@ -84,4 +84,28 @@ describe('Producer: what a failed driver send becomes', () => {
     assert.match(receipt.id, /^[0-9a-f-]{36}$/);
     await assert.rejects(producer.send('orders', { body: 2 }), ClosedError);
   });
+
+  it('every close() waiting at once returns once the sends under way have settled, failed ones too', async () => {
+    const settle: ((ok: boolean) => void)[] = [];
+    const producer = new Producer(
+      driverWith(
+        (_topic, batch) =>
+          new Promise((resolve, reject) => settle.push((ok) => (ok ? resolve(batch.map((message) => ({ id: message.id }))) : reject(new Error('refused'))))),
+      ),
+      jsonCodec,
+    );
+    const first = producer.send('orders', { body: 1 });
+    const second = producer.sendBatch('orders', [{ body: 2 }, { body: 3 }]);
+    let closed = 0;
+    const closing = [producer.close(), producer.close()].map((close) => close.then(() => (closed += 1)));
+    await new Promise((resolve) => setImmediate(resolve));
+    settle[0]?.(false);
+    await assert.rejects(first, SendError);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(closed, 0, 'one send is still under way');
+    settle[1]?.(true);
+    assert.equal((await second).length, 2);
+    await Promise.all(closing);
+    assert.equal(closed, 2);
+  });
 });
