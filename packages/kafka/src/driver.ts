@@ -76,13 +76,20 @@ class KafkaDriver implements Driver {
     await Promise.all([this.topology.ensureTopic(spec.topic), this.topology.ensureTopic(retryTopic(spec.subscription))]);
   }
 
-  async send(topic: string, messages: EncodedMessage[]): Promise<SendReceipt[]> {
-    await this.topology.ensureTopic(topic);
+  /**
+   * Promise chains rather than async functions, from here to kafkajs, and no wait for a topic
+   * already known: one message sent at a time went through five async frames and one extra
+   * turn of the microtask queue, each with allocations of its own.
+   */
+  send(topic: string, messages: EncodedMessage[]): Promise<SendReceipt[]> {
     const records = messages.map((message) => toRecord(message));
-    const positions = positionsOf(topic, records, await this.produce(topic, records));
-    return messages.map((message, index) => {
-      const position = positions[index] as string;
-      return { id: message.id === '' ? position : message.id, brokerId: position };
+    const replies = this.topology.hasTopic(topic) ? this.produce(topic, records) : this.topology.ensureTopic(topic).then(() => this.produce(topic, records));
+    return replies.then((metadata) => {
+      const positions = positionsOf(topic, records, metadata);
+      return messages.map((message, index) => {
+        const position = positions[index] as string;
+        return { id: message.id === '' ? position : message.id, brokerId: position };
+      });
     });
   }
 
@@ -129,13 +136,11 @@ class KafkaDriver implements Driver {
     await this.produce(topic, [toRecord(delivery.message, { [ATTEMPT_HEADER]: String(attempt), [DUE_HEADER]: String(dueAt) })]);
   }
 
-  private async produce(topic: string, records: PlacedRecord[]): Promise<RecordMetadata[]> {
-    try {
-      return await this.producer.send({ topic, acks: -1, messages: records });
-    } catch (error) {
+  private produce(topic: string, records: PlacedRecord[]): Promise<RecordMetadata[]> {
+    return this.producer.send({ topic, acks: -1, messages: records }).catch((error: unknown) => {
       const retriable = (error as { retriable?: boolean }).retriable === true;
       throw new SendError(`Kafka did not accept ${records.length} message(s) to ${topic}: ${describeError(error)}`, { cause: error, retriable });
-    }
+    });
   }
 }
 

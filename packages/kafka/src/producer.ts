@@ -77,12 +77,15 @@ export const producerOptions = {
  */
 export class RenewingProducer {
   private current: Promise<Producer>;
+  /** The producer `current` resolved to; undefined while a renewal is under way. */
+  private ready: Producer | undefined;
 
   constructor(
     private readonly kafka: Kafka,
     first: Producer,
   ) {
     this.current = Promise.resolve(first);
+    this.ready = first;
   }
 
   /** The producer sends use now (for `native()`). */
@@ -90,10 +93,8 @@ export class RenewingProducer {
     return this.current;
   }
 
-  async send(record: Parameters<Producer['send']>[0]): Promise<RecordMetadata[]> {
-    try {
-      return await this.sendOnce(record);
-    } catch (error) {
+  send(record: Parameters<Producer['send']>[0]): Promise<RecordMetadata[]> {
+    return this.sendOnce(record).catch((error: unknown) => {
       if (!unknownTopic(error)) throw error;
       // kafkajs asks for the metadata of every topic its producer ever sent to, before a send
       // to a topic it has not sent to yet; once one of those topics is deleted, that request
@@ -101,18 +102,21 @@ export class RenewingProducer {
       // knows no topic but this one: one more try on it. Nothing was written (the topic was
       // unknown), so it cannot duplicate; if this topic is the missing one, it fails again.
       return this.sendOnce(record);
-    }
+    });
   }
 
-  /** One send on the current producer, renewed if the send fails. */
-  private async sendOnce(record: Parameters<Producer['send']>[0]): Promise<RecordMetadata[]> {
-    const producer = await this.current;
-    try {
-      return await producer.send(record);
-    } catch (error) {
+  /** One send on the current producer (no wait while none is being renewed), renewed if the send fails. */
+  private sendOnce(record: Parameters<Producer['send']>[0]): Promise<RecordMetadata[]> {
+    const ready = this.ready;
+    if (ready !== undefined) return this.sendOn(ready, record);
+    return this.current.then((producer) => this.sendOn(producer, record));
+  }
+
+  private sendOn(producer: Producer, record: Parameters<Producer['send']>[0]): Promise<RecordMetadata[]> {
+    return producer.send(record).catch((error: unknown) => {
       this.renew(producer);
       throw error;
-    }
+    });
   }
 
   async disconnect(): Promise<void> {
@@ -120,14 +124,18 @@ export class RenewingProducer {
   }
 
   private renew(failed: Producer): void {
-    const before = this.current;
-    this.current = before.then(async (producer) => {
+    this.ready = undefined;
+    const renewed = this.current.then(async (producer) => {
       if (producer !== failed) return producer;
       await failed.disconnect().catch(() => undefined);
       const fresh = this.kafka.producer(producerOptions);
       // Connected on first use: while the broker is unreachable this fails, and the next send renews again.
       await fresh.connect().catch(() => undefined);
       return fresh;
+    });
+    this.current = renewed;
+    void renewed.then((producer) => {
+      if (this.current === renewed) this.ready = producer;
     });
   }
 }

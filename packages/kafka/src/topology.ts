@@ -17,6 +17,11 @@ export class KafkaTopology {
     private readonly replicationFactor: number | undefined,
   ) {}
 
+  /** Whether `name` is known to exist (created or found by this process). */
+  hasTopic(name: string): boolean {
+    return this.topics.done(name);
+  }
+
   ensureTopic(name: string): Promise<void> {
     return this.topics.get(name, () => this.createTopic(name));
   }
