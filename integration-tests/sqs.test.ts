@@ -152,4 +152,20 @@ describe('sqs: interop with boto3, attribute limits, redrive, FIFO', { skip: exi
     for (const [key, list] of seen) assert.deepEqual(list, Array.from({ length: perKey }, (_, n) => n), `key ${key} in order`);
     assert.ok(byInstance.filter((count) => count > 0).length >= 2, `work spread over instances: ${byInstance.join('/')}`);
   });
+
+  it("FIFO: a key-ordered subscriber declared in another process gets a send made right after its declaration returns", async () => {
+    const topic = `bk-fifo-late-${randomBytes(4).toString('hex')}`;
+    const producer = suite.broker.producer();
+    // The producing process learns there is no FIFO twin of this topic yet.
+    await producer.send(topic, { key: 'k', body: { n: 0 } });
+    const other = await connect(suite.url.toString());
+    after(() => other.close());
+    const received: number[] = [];
+    await other.subscriber<{ n: number }>(topic, `${topic}-ordered`, (message) => {
+      received.push(message.body.n);
+    }, { ordering: 'key' });
+    await producer.send(topic, { key: 'k', body: { n: 1 } });
+    assert.ok(await waitUntil(() => received.includes(1), 20_000), `the send after the declaration arrived (received ${JSON.stringify(received)})`);
+    assert.ok(!received.includes(0), 'the send before the subscription existed did not');
+  });
 });

@@ -1,6 +1,6 @@
 import { CreateTopicCommand, GetTopicAttributesCommand, SubscribeCommand, UnsubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { TopologyError, describeError, type SubscriptionSpec } from '@brokerkit/core';
+import { TopologyError, describeError, sleep, type SubscriptionSpec } from '@brokerkit/core';
 import { awsName } from './names.js';
 
 export interface QueueRef {
@@ -11,6 +11,8 @@ export interface QueueRef {
 
 /** How long "this topic has no FIFO twin" is believed before asking again. */
 const ABSENT_TTL_MS = 2_000;
+/** Timers and clocks of two processes do not tick alike: a little more than the TTL. */
+const TTL_MARGIN_MS = 100;
 
 /**
  * Topics are SNS topics; every subscription (and every queue) is an SQS queue subscribed to
@@ -37,7 +39,12 @@ export class Topology {
 
   async ensureSubscription(spec: SubscriptionSpec): Promise<QueueRef> {
     const fifo = spec.ordering === 'key';
+    const twinIsNews = fifo && !this.topics.has(awsName(spec.topic, true));
     const topicArn = await this.topic(spec.topic, fifo);
+    // A producer in another process may believe "no twin" for ABSENT_TTL_MS from its last
+    // question, asked before the twin existed at the latest now: once that has passed, every
+    // producer sends to the twin, so a send made after this declaration returns reaches it.
+    const everyProducerKnowsAt = twinIsNews ? Date.now() + ABSENT_TTL_MS + TTL_MARGIN_MS : 0;
     const queue = await this.queue(spec.subscription, fifo);
     await this.subscribe(topicArn, queue);
     if (spec.deadLetterQueue !== undefined) {
@@ -46,6 +53,7 @@ export class Topology {
       // redrive to a FIFO queue; there the portable layer's crash-loop guard does it.
       if (!fifo) await this.setAttributes(queue, { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetter.arn, maxReceiveCount: spec.maxAttempts }) });
     }
+    if (everyProducerKnowsAt > Date.now()) await sleep(everyProducerKnowsAt - Date.now());
     return queue;
   }
 
@@ -74,12 +82,15 @@ export class Topology {
     const absentSince = this.absentFifoTopics.get(fifoName);
     if (absentSince !== undefined && Date.now() - absentSince < ABSENT_TTL_MS) return targets;
     const fifoArn = standard.replace(/:[^:]+$/, `:${fifoName}`);
+    // "Absent" dates from the question, not the answer: a twin made while it was on its way
+    // is not believed absent for longer than ABSENT_TTL_MS after it was made.
+    const asked = Date.now();
     try {
       await this.sns.send(new GetTopicAttributesCommand({ TopicArn: fifoArn }));
       this.topics.set(fifoName, fifoArn);
       return [...targets, { arn: fifoArn, fifo: true }];
     } catch {
-      this.absentFifoTopics.set(fifoName, Date.now());
+      this.absentFifoTopics.set(fifoName, asked);
       return targets;
     }
   }
