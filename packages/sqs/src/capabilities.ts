@@ -13,7 +13,7 @@ export function sqsCapabilities(maxMessageBytes: number): Capabilities {
     ephemeralSubscriptions: 'emulated',
     notes: [
       'topic = SNS topic; subscription and queue = SQS queue subscribed with raw delivery; sends always go through SNS',
-      "ordering 'key' = FIFO topic and FIFO queue (MessageGroupId = key, deduplication id = message id: a re-send of one id within 5 minutes is dropped); FIFO throughput is lower on AWS; the first key-ordered subscription of a topic in a process takes 2 s to declare, so producers in other processes learn of the FIFO topic before it returns",
+      "ordering 'key' = FIFO topic and FIFO queue (MessageGroupId = key, deduplication id = message id: a re-send of one id within 5 minutes is dropped); FIFO throughput is lower on AWS; a key-ordered subscription declared within 2 s of its process first creating or finding the FIFO topic returns once those 2 s have passed, so producers in other processes know of the FIFO topic by then",
       'without ordering, standard queues: best-effort order, and AWS may deliver a message twice',
       'delayed retry = ChangeMessageVisibility: delays and leases round up to whole seconds',
       'dead letter: handler failures go to <subscription>.dlq with metadata (send, then delete); a native redrive policy (maxReceiveCount = maxAttempts) catches consumers that crash every time (standard queues)',

@@ -24,6 +24,8 @@ export class Topology {
   private readonly topics = new Map<string, string>();
   private readonly queues = new Map<string, QueueRef>();
   private readonly absentFifoTopics = new Map<string, number>();
+  /** When this process created or first found each FIFO twin. */
+  private readonly fifoTopicsSeenAt = new Map<string, number>();
 
   constructor(
     private readonly sqs: SQSClient,
@@ -39,12 +41,7 @@ export class Topology {
 
   async ensureSubscription(spec: SubscriptionSpec): Promise<QueueRef> {
     const fifo = spec.ordering === 'key';
-    const twinIsNews = fifo && !this.topics.has(awsName(spec.topic, true));
     const topicArn = await this.topic(spec.topic, fifo);
-    // A producer in another process may believe "no twin" for ABSENT_TTL_MS from its last
-    // question, asked before the twin existed at the latest now: once that has passed, every
-    // producer sends to the twin, so a send made after this declaration returns reaches it.
-    const everyProducerKnowsAt = twinIsNews ? Date.now() + ABSENT_TTL_MS + TTL_MARGIN_MS : 0;
     const queue = await this.queue(spec.subscription, fifo);
     await this.subscribe(topicArn, queue);
     if (spec.deadLetterQueue !== undefined) {
@@ -53,7 +50,7 @@ export class Topology {
       // redrive to a FIFO queue; there the portable layer's crash-loop guard does it.
       if (!fifo) await this.setAttributes(queue, { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetter.arn, maxReceiveCount: spec.maxAttempts }) });
     }
-    if (everyProducerKnowsAt > Date.now()) await sleep(everyProducerKnowsAt - Date.now());
+    if (fifo) await this.untilEveryProducerKnows(awsName(spec.topic, true));
     return queue;
   }
 
@@ -88,11 +85,23 @@ export class Topology {
     try {
       await this.sns.send(new GetTopicAttributesCommand({ TopicArn: fifoArn }));
       this.topics.set(fifoName, fifoArn);
+      this.fifoTopicsSeenAt.set(fifoName, Date.now());
       return [...targets, { arn: fifoArn, fifo: true }];
     } catch {
       this.absentFifoTopics.set(fifoName, asked);
       return targets;
     }
+  }
+
+  /**
+   * A producer in another process may believe "no twin" for ABSENT_TTL_MS from a question it
+   * asked before the twin existed, so at the latest before this process saw it. Once that has
+   * passed since then, every producer sends to the twin: a send made after a key-ordered
+   * declaration returns reaches it (a second declaration soon after the first waits the rest).
+   */
+  private async untilEveryProducerKnows(fifoName: string): Promise<void> {
+    const wait = (this.fifoTopicsSeenAt.get(fifoName) ?? 0) + ABSENT_TTL_MS + TTL_MARGIN_MS - Date.now();
+    if (wait > 0) await sleep(wait);
   }
 
   forget(queue: QueueRef): void {
@@ -109,6 +118,7 @@ export class Topology {
     const arn = created.TopicArn as string;
     this.topics.set(awsTopic, arn);
     this.absentFifoTopics.delete(awsTopic);
+    if (fifo) this.fifoTopicsSeenAt.set(awsTopic, Date.now());
     return arn;
   }
 
