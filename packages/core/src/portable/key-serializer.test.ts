@@ -49,3 +49,23 @@ describe('KeySerializer', () => {
     assert.equal(serializer.activeKeys, 0);
   });
 });
+
+describe('KeySerializer.pending', () => {
+  it('counts the running task and those queued behind it, per key', async () => {
+    const serializer = new KeySerializer();
+    let release: () => void = () => undefined;
+    const first = serializer.run('a', () => new Promise<void>((resolve) => (release = resolve)));
+    const second = serializer.run('a', async () => undefined);
+    void serializer.run('b', async () => undefined);
+    assert.equal(serializer.pending('a'), 2);
+    assert.equal(serializer.pending('b'), 1);
+    assert.equal(serializer.pending('c'), 0);
+    await tick(0);
+    release();
+    await first;
+    await second;
+    await tick(0);
+    assert.equal(serializer.pending('a'), 0);
+    assert.equal(serializer.activeKeys, 0);
+  });
+});

@@ -296,4 +296,46 @@ describe('SubscriptionRunner', () => {
     assert.deepEqual(calls, ['k1#1', 'k1#2', 'k1#3', 'k2#1']);
     assert.ok(!driver.log.some((l) => l.startsWith('nack')), 'no nack: the retry happened in place');
   });
+
+  it("on a broker that keeps key order itself, still retries in place while later messages of the key are held here", async () => {
+    const calls: string[] = [];
+    const { driver, runner } = await start(async (message) => {
+      calls.push(`${message.id}#${message.attempt}`);
+      if (message.id === 'g1' && message.attempt < 2) throw new Error('not yet');
+    }, { ordering: 'key', concurrency: 4, retry: { maxAttempts: 5, backoff: { initialMs: 10, multiplier: 1, jitter: 0 } } });
+    (driver as { traits: Driver['traits'] }).traits = { retryKeepsKeyOrder: true, idsFromBroker: false };
+    // Delivered together, as an SQS FIFO receive hands out several messages of one group.
+    driver.push('g1', { key: 'group' });
+    driver.push('g2', { key: 'group' });
+    await until(() => runner.stats.acked === 2);
+    // A lone message of a key is handed back to the broker, which holds the key itself.
+    driver.push('g3', { key: 'other' });
+    driver.push('g1', { key: 'lone', attempt: 1 });
+    await until(() => driver.log.some((l) => l.startsWith('nack g1')));
+    await runner.close();
+    assert.deepEqual(calls.slice(0, 3), ['g1#1', 'g1#2', 'g2#1']);
+    assert.deepEqual(driver.log.filter((l) => l.startsWith('nack')), ['nack g1 10']);
+  });
+
+  it('200 retries waiting in place at once add no listener each: Node prints no warning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const { driver, runner } = await start(async (message) => {
+        if (message.attempt === 1) throw new Error('first attempt fails');
+      }, { ordering: 'key', concurrency: 200, retry: { maxAttempts: 3, backoff: { initialMs: 60_000, multiplier: 1, jitter: 0 } } });
+      for (let index = 0; index < 200; index += 1) driver.push(`w${index}`, { key: `key-${index}` });
+      await until(() => runner.stats.retried === 200);
+      // Let Node's warning (emitted on the next tick) surface before looking.
+      await new Promise((resolve) => setImmediate(resolve));
+      const closing = runner.close();
+      await closing;
+      // The close cut every wait short and handed each message back at once.
+      assert.equal(driver.log.filter((l) => l.endsWith(' 0')).length, 200);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(warnings.map((w) => `${w.name}: ${w.message}`), []);
+  });
 });

@@ -12,7 +12,7 @@ import { KeySerializer } from './key-serializer.js';
 import type { ResolvedHandlerOptions } from './resolve-options.js';
 import { validateBody } from './schema.js';
 import { ConsumeTelemetry, endSpan, type AttemptTrace } from './telemetry.js';
-import { sleep, yieldToIo } from './timing.js';
+import { SignalledSleeps, sleep, yieldToIo } from './timing.js';
 
 /** Counters of one consumer or subscriber instance. */
 export interface RunnerStats {
@@ -65,6 +65,8 @@ export class SubscriptionRunner {
   private busy = 0;
   private subscription: DriverSubscription | undefined;
   private readonly fetching = new AbortController();
+  /** Retries waiting in place; a close or crash cuts them all short. */
+  private readonly retryWaits = new SignalledSleeps(this.fetching.signal);
   private readonly handlersSignal = new AbortController();
   private readonly serializer = new KeySerializer();
   private readonly leases = new Set<Lease>();
@@ -305,15 +307,26 @@ export class SubscriptionRunner {
     }
     const delayMs = outcome.delayMs ?? backoffDelayMs(attempt, this.options.retry.backoff);
     this.stats.retried += 1;
-    const retryInPlace = this.options.ordering === 'key' && lease.delivery.message.key !== undefined && !this.driver.traits.retryKeepsKeyOrder;
-    if (!retryInPlace) {
+    if (!this.mustRetryInPlace(lease.delivery.message.key)) {
       await this.settle(lease, (held) => held.nack(delayMs));
       return false;
     }
     // Hold the key here. A close cuts the wait short and hands the message back.
-    if (await sleep(delayMs, this.fetching.signal)) return true;
+    if (await this.retryWaits.sleep(delayMs)) return true;
     await this.settle(lease, release);
     return false;
+  }
+
+  /**
+   * With ordering by key, a message handed back for a delayed retry must not be overtaken by
+   * a later one of its key. The broker prevents that only for messages it has not yet
+   * delivered (`retryKeepsKeyOrder`): later messages of the key that this instance already
+   * holds (an SQS FIFO receive returns several of one group) would run first. Then the retry
+   * waits here, holding the key.
+   */
+  private mustRetryInPlace(key: string | undefined): boolean {
+    if (this.options.ordering !== 'key' || key === undefined) return false;
+    return !this.driver.traits.retryKeepsKeyOrder || this.serializer.pending(key) > 1;
   }
 
   /**

@@ -14,6 +14,45 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
   });
 }
 
+/**
+ * Sleeps that one signal cuts short together, with a single listener on the signal however
+ * many wait: a listener per sleep (as `sleep` adds) makes Node warn of a possible leak past
+ * ten, which many retries waiting at once would reach.
+ */
+export class SignalledSleeps {
+  private readonly waiting = new Set<() => void>();
+
+  constructor(private readonly signal: AbortSignal) {
+    signal.addEventListener('abort', () => this.cutAll(), { once: true });
+  }
+
+  /** Resolves true after `ms`, or false at once when the signal aborts. */
+  sleep(ms: number): Promise<boolean> {
+    if (this.signal.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const cut = (): void => {
+        clearTimeout(timer);
+        this.waiting.delete(cut);
+        resolve(false);
+      };
+      const timer = setTimeout(() => {
+        this.waiting.delete(cut);
+        resolve(true);
+      }, ms);
+      this.waiting.add(cut);
+    });
+  }
+
+  /** Sleeps not yet over. */
+  get pending(): number {
+    return this.waiting.size;
+  }
+
+  private cutAll(): void {
+    for (const cut of [...this.waiting]) cut();
+  }
+}
+
 /** Race `promise` against a deadline; `onTimeout` builds the error thrown when it passes. */
 export async function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
