@@ -1,5 +1,5 @@
 export type { Capabilities, Provision } from './contract/capabilities.js';
-export type { Delivery, Driver, DriverFactory, DriverLimits, DriverSubscription, DriverTraits, EncodedMessage, SubscriptionSpec } from './contract/driver.js';
+export type { Delivery, Driver, DriverFactory, DriverLimits, DriverSubscription, DriverTraits, EncodedMessage, SubscriptionDeclaration, SubscriptionSpec } from './contract/driver.js';
 export { Header, RESERVED_HEADER_PREFIX } from './contract/message.js';
 export type { DeadLetterReason, Headers, OutgoingMessage, ReceivedMessage, SendReceipt } from './contract/message.js';
 export type { BackoffOptions, DeadLetterOption, Handler, HandlerContext, HandlerOptions, RetryOptions, SubscriberOptions } from './contract/options.js';

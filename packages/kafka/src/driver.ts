@@ -15,6 +15,7 @@ import {
   type DriverSubscription,
   type EncodedMessage,
   type SendReceipt,
+  type SubscriptionDeclaration,
   type SubscriptionSpec,
 } from '@brokerkit/core';
 import { kafkaCapabilities } from './capabilities.js';
@@ -72,7 +73,7 @@ class KafkaDriver implements Driver {
     await this.topology.ensureTopic(name);
   }
 
-  async ensureSubscription(spec: SubscriptionSpec): Promise<void> {
+  async ensureSubscription(spec: SubscriptionDeclaration): Promise<void> {
     await Promise.all([this.topology.ensureTopic(spec.topic), this.topology.ensureTopic(retryTopic(spec.subscription))]);
   }
 

@@ -1,5 +1,5 @@
 import type { EncodedMessage } from '@brokerkit/core';
-import { MemorySubscription, type SubscriptionSettings } from './state.js';
+import { MemorySubscription } from './state.js';
 
 /**
  * One in-process broker: topics fan out to their subscriptions; a queue is a topic with a
@@ -9,14 +9,11 @@ export class MemoryBroker {
   private readonly topics = new Map<string, Map<string, MemorySubscription>>();
   private sequence = 0;
 
-  ensureSubscription(topic: string, name: string, settings: SubscriptionSettings): MemorySubscription {
+  ensureSubscription(topic: string, name: string): MemorySubscription {
     const subscriptions = this.topicSubscriptions(topic);
     const existing = subscriptions.get(name);
-    if (existing) {
-      existing.checkSettings(settings);
-      return existing;
-    }
-    const created = new MemorySubscription(name, settings);
+    if (existing) return existing;
+    const created = new MemorySubscription(name);
     subscriptions.set(name, created);
     return created;
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Capabilities, Delivery, Driver, DriverFactory, DriverLimits, DriverSubscription, EncodedMessage, SendReceipt, SubscriptionSpec } from '@brokerkit/core';
+import type { Capabilities, Delivery, Driver, DriverFactory, DriverLimits, DriverSubscription, EncodedMessage, SendReceipt, SubscriptionDeclaration, SubscriptionSpec } from '@brokerkit/core';
 import { ClosedError, readUrlOptions } from '@brokerkit/core';
 import { brokerNamed, type MemoryBroker } from './broker.js';
 import type { Lease, MemorySubscription } from './state.js';
@@ -40,6 +40,8 @@ class MemoryDriver implements Driver {
   /** Identifies this connection's leases, released at once if it is destroyed. */
   private readonly owner = Symbol('memory-connection');
   private closed = false;
+  /** Subscriptions not yet closed: a dropped connection detaches them. */
+  private readonly attached = new Set<MemoryDriverSubscription>();
 
   constructor(
     private readonly broker: MemoryBroker,
@@ -51,12 +53,12 @@ class MemoryDriver implements Driver {
 
   async ensureQueue(name: string): Promise<void> {
     this.assertOpen();
-    this.broker.ensureSubscription(name, name, { ordering: 'none', ephemeral: false });
+    this.broker.ensureSubscription(name, name);
   }
 
-  async ensureSubscription(spec: SubscriptionSpec): Promise<void> {
+  async ensureSubscription(spec: SubscriptionDeclaration): Promise<void> {
     this.assertOpen();
-    this.broker.ensureSubscription(spec.topic, spec.subscription, { ordering: spec.ordering, ephemeral: false });
+    this.broker.ensureSubscription(spec.topic, spec.subscription);
     if (spec.deadLetterQueue !== undefined) await this.ensureQueue(spec.deadLetterQueue);
   }
 
@@ -71,9 +73,15 @@ class MemoryDriver implements Driver {
   async subscribe(spec: SubscriptionSpec): Promise<DriverSubscription> {
     this.assertOpen();
     const name = spec.durable ? spec.subscription : `${spec.subscription}.ephemeral.${randomUUID()}`;
-    const subscription = this.broker.ensureSubscription(spec.topic, name, { ordering: spec.ordering, ephemeral: !spec.durable });
-    const detach = spec.durable ? () => undefined : () => this.broker.removeSubscription(spec.topic, name);
-    return new MemoryDriverSubscription(this.broker, subscription, spec.ackTimeoutMs, this.owner, detach);
+    const subscription = this.broker.ensureSubscription(spec.topic, name);
+    const leave = subscription.attach(spec.ordering);
+    const detach = spec.durable ? leave : () => this.broker.removeSubscription(spec.topic, name);
+    const attached = new MemoryDriverSubscription(this.broker, subscription, spec.ackTimeoutMs, this.owner, () => {
+      this.attached.delete(attached);
+      detach();
+    });
+    this.attached.add(attached);
+    return attached;
   }
 
   async ping(): Promise<{ version?: string }> {
@@ -87,6 +95,7 @@ class MemoryDriver implements Driver {
 
   async destroy(): Promise<void> {
     this.closed = true;
+    for (const subscription of [...this.attached]) await subscription.close();
     this.broker.releaseOwner(this.owner);
   }
 

@@ -16,28 +16,47 @@ export interface Lease {
   timer: NodeJS.Timeout;
 }
 
-export interface SubscriptionSettings {
-  ordering: 'none' | 'key';
-  ephemeral: boolean;
-}
 
 /**
  * One subscription's messages: ready (in publish order), delayed, and leased to a consumer.
  * With key ordering, a key with a leased or delayed message is held: its later messages wait,
  * across every instance, so same-key order holds even through retries.
+ *
+ * Ordering belongs to the consumers attached, not to the declaration: a subscription declared
+ * without consumers (`ensureQueue`) takes the ordering of the first one that attaches.
  */
 export class MemorySubscription {
   private readonly ready: StoredMessage[] = [];
   private readonly delayed = new Map<StoredMessage, NodeJS.Timeout>();
   private readonly leases = new Map<number, Lease>();
+  /** Keys with a leased or delayed message, whatever the ordering, so a change of it finds them right. */
   private readonly heldKeys = new Map<string, number>();
   private readonly waiters = new Set<() => void>();
   private nextToken = 1;
+  private ordering: 'none' | 'key' = 'none';
+  private attached = 0;
 
-  constructor(
-    readonly name: string,
-    readonly settings: SubscriptionSettings,
-  ) {}
+  constructor(readonly name: string) {}
+
+  /**
+   * A consumer attaches with its ordering; the returned function detaches it. Consumers of one
+   * subscription must agree on it: one that differs from those attached is a TopologyError.
+   */
+  attach(ordering: 'none' | 'key'): () => void {
+    if (this.attached > 0 && ordering !== this.ordering) {
+      throw new TopologyError(
+        `subscription ${this.name} has ${this.attached} consumer(s) attached with ordering '${this.ordering}', asked for '${ordering}': close them first, or use another subscription`,
+      );
+    }
+    this.ordering = ordering;
+    this.attached += 1;
+    let detached = false;
+    return () => {
+      if (detached) return;
+      detached = true;
+      this.attached -= 1;
+    };
+  }
 
   /** Messages not yet acked: ready, delayed and leased. */
   get depth(): number {
@@ -55,8 +74,8 @@ export class MemorySubscription {
     const keysTakenNow = new Set<string>();
     for (let index = 0; index < this.ready.length && taken.length < max; ) {
       const stored = this.ready[index] as StoredMessage;
-      const key = this.keyOf(stored);
-      if (key !== undefined && (this.heldKeys.has(key) || keysTakenNow.has(key))) {
+      const key = stored.message.key;
+      if (key !== undefined && this.ordering === 'key' && (this.heldKeys.has(key) || keysTakenNow.has(key))) {
         index += 1;
         continue;
       }
@@ -138,12 +157,6 @@ export class MemorySubscription {
     this.wake();
   }
 
-  checkSettings(settings: SubscriptionSettings): void {
-    if (settings.ordering !== this.settings.ordering) {
-      throw new TopologyError(`subscription ${this.name} exists with ordering '${this.settings.ordering}', asked for '${settings.ordering}'`);
-    }
-  }
-
   private expire(token: number): void {
     const lease = this.endLease(token);
     if (lease) this.requeue(lease.stored);
@@ -163,16 +176,12 @@ export class MemorySubscription {
     this.enqueue(stored);
   }
 
-  private keyOf(stored: StoredMessage): string | undefined {
-    return this.settings.ordering === 'key' ? stored.message.key : undefined;
-  }
-
   private holdKey(key: string): void {
     this.heldKeys.set(key, (this.heldKeys.get(key) ?? 0) + 1);
   }
 
   private releaseKey(stored: StoredMessage): void {
-    const key = this.keyOf(stored);
+    const key = stored.message.key;
     if (key === undefined) return;
     const count = (this.heldKeys.get(key) ?? 0) - 1;
     if (count > 0) {

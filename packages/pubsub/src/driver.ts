@@ -16,6 +16,7 @@ import {
   type DriverSubscription,
   type EncodedMessage,
   type SendReceipt,
+  type SubscriptionDeclaration,
   type SubscriptionSpec,
 } from '@brokerkit/core';
 import { toAttributes } from './attributes.js';
@@ -59,7 +60,7 @@ class PubSubDriver implements Driver {
     await this.topology.subscription(name, name, { ackDeadlineSeconds: 10, ordering: true });
   }
 
-  async ensureSubscription(spec: SubscriptionSpec): Promise<void> {
+  async ensureSubscription(spec: SubscriptionDeclaration): Promise<void> {
     if (spec.deadLetterQueue !== undefined) await this.ensureQueue(spec.deadLetterQueue);
     await this.topology.subscription(spec.topic, spec.subscription, topologySettings(spec, spec.deadLetterQueue));
   }

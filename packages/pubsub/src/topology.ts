@@ -1,5 +1,5 @@
 import type { PubSub, Subscription, Topic } from '@google-cloud/pubsub';
-import { OncePerKey, TopologyError, describeError, type SubscriptionSpec } from '@brokerkit/core';
+import { OncePerKey, TopologyError, describeError, type SubscriptionDeclaration } from '@brokerkit/core';
 
 /** gRPC status codes the admin calls answer with. */
 const ALREADY_EXISTS = 6;
@@ -100,11 +100,15 @@ export class PubSubTopology {
   }
 }
 
-export const topologySettings = (spec: SubscriptionSpec, deadLetterTopic: string | undefined): SubscriptionSettings => {
+/**
+ * A declaration that leaves the ordering to its subscribers creates the subscription with
+ * message ordering on, as queues are: it cannot be turned on later, and serves both.
+ */
+export const topologySettings = (spec: SubscriptionDeclaration, deadLetterTopic: string | undefined): SubscriptionSettings => {
   const attempts = nativeDeadLetterAttempts(spec.maxAttempts);
   return {
     ackDeadlineSeconds: ackDeadlineSeconds(spec.ackTimeoutMs),
-    ordering: spec.ordering === 'key',
+    ordering: spec.ordering !== 'none',
     ...(deadLetterTopic && attempts ? { deadLetter: { topic: deadLetterTopic, maxDeliveryAttempts: attempts } } : {}),
   };
 };

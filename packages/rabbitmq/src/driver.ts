@@ -10,6 +10,7 @@ import {
   type DriverSubscription,
   type EncodedMessage,
   type SendReceipt,
+  type SubscriptionDeclaration,
   type SubscriptionSpec,
 } from '@brokerkit/core';
 import { rabbitCapabilities } from './capabilities.js';
@@ -48,7 +49,7 @@ class RabbitDriver implements Driver {
     await this.bindQueue(name, name);
   }
 
-  async ensureSubscription(spec: SubscriptionSpec): Promise<void> {
+  async ensureSubscription(spec: SubscriptionDeclaration): Promise<void> {
     await this.bindQueue(spec.topic, spec.subscription);
     if (spec.deadLetterQueue !== undefined) await this.ensureQueue(spec.deadLetterQueue);
   }

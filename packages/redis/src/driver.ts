@@ -16,6 +16,7 @@ import {
   type DriverSubscription,
   type EncodedMessage,
   type SendReceipt,
+  type SubscriptionDeclaration,
   type SubscriptionSpec,
 } from '@brokerkit/core';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -54,7 +55,7 @@ class RedisDriver implements Driver {
     await this.createGroup(name, name, '0');
   }
 
-  async ensureSubscription(spec: SubscriptionSpec): Promise<void> {
+  async ensureSubscription(spec: SubscriptionDeclaration): Promise<void> {
     // A queue keeps what was sent before its first consumer; a topic subscription starts now.
     await this.createGroup(spec.topic, spec.subscription, spec.topic === spec.subscription ? '0' : '$');
     if (spec.deadLetterQueue !== undefined) await this.ensureQueue(spec.deadLetterQueue);

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { PublishBatchCommand, SNSClient, type MessageAttributeValue as SnsAttribute, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
@@ -15,10 +15,12 @@ import {
   type DriverSubscription,
   type EncodedMessage,
   type SendReceipt,
+  type SubscriptionDeclaration,
   type SubscriptionSpec,
 } from '@brokerkit/core';
 import { toWire } from './attributes.js';
 import { sqsCapabilities } from './capabilities.js';
+import { fifoId } from './names.js';
 import { SqsSubscription } from './subscription.js';
 import { Topology } from './topology.js';
 
@@ -35,10 +37,6 @@ const PUBLISH_ROUNDS = 4;
 
 const BATCH_LIMITS = { maxBatchMessages: 10, maxBatchBytes: 190_000 };
 
-/** FIFO group and deduplication ids: 1–128 printable ASCII characters; other keys are hashed. */
-function fifoId(value: string): string {
-  return /^[\x21-\x7e]{1,128}$/.test(value) ? value : createHash('sha256').update(value).digest('hex');
-}
 
 class SqsDriver implements Driver {
   readonly backend = 'sqs';
@@ -63,7 +61,7 @@ class SqsDriver implements Driver {
     await this.topology.ensureQueue(name);
   }
 
-  async ensureSubscription(spec: SubscriptionSpec): Promise<void> {
+  async ensureSubscription(spec: SubscriptionDeclaration): Promise<void> {
     await this.topology.ensureSubscription(spec);
   }
 

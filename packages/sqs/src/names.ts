@@ -14,3 +14,8 @@ export function awsName(name: string, fifo: boolean): string {
   if (safe.length > room) safe = `${safe.slice(0, room - 9)}_${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
   return `${safe}${suffix}`;
 }
+
+/** FIFO group and deduplication ids: 1–128 printable ASCII characters; other values are hashed. */
+export function fifoId(value: string): string {
+  return /^[\x21-\x7e]{1,128}$/.test(value) ? value : createHash('sha256').update(value).digest('hex');
+}

@@ -1,6 +1,7 @@
 import { CreateTopicCommand, GetTopicAttributesCommand, SubscribeCommand, UnsubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { TopologyError, describeError, sleep, type SubscriptionSpec } from '@brokerkit/core';
+import { TopologyError, describeError, sleep, type SubscriptionDeclaration } from '@brokerkit/core';
+import { adoptStandardQueue } from './adopt.js';
 import { awsName } from './names.js';
 
 export interface QueueRef {
@@ -26,6 +27,8 @@ export class Topology {
   private readonly absentFifoTopics = new Map<string, number>();
   /** When this process created or first found each FIFO twin. */
   private readonly fifoTopicsSeenAt = new Map<string, number>();
+  /** FIFO queues whose standard twin this process has adopted already. */
+  private readonly adopted = new Set<string>();
 
   constructor(
     private readonly sqs: SQSClient,
@@ -39,7 +42,8 @@ export class Topology {
     return queue;
   }
 
-  async ensureSubscription(spec: SubscriptionSpec): Promise<QueueRef> {
+  /** Undecided ordering declares the standard queue; a key-ordered attach later adopts it (`adoptStandardQueue`). */
+  async ensureSubscription(spec: SubscriptionDeclaration): Promise<QueueRef> {
     const fifo = spec.ordering === 'key';
     const topicArn = await this.topic(spec.topic, fifo);
     const queue = await this.queue(spec.subscription, fifo);
@@ -50,7 +54,13 @@ export class Topology {
       // redrive to a FIFO queue; there the portable layer's crash-loop guard does it.
       if (!fifo) await this.setAttributes(queue, { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetter.arn, maxReceiveCount: spec.maxAttempts }) });
     }
-    if (fifo) await this.untilEveryProducerKnows(awsName(spec.topic, true));
+    if (fifo) {
+      await this.untilEveryProducerKnows(awsName(spec.topic, true));
+      if (!this.adopted.has(queue.url)) {
+        await adoptStandardQueue(this.sqs, this.sns, await this.topic(spec.topic, false), awsName(spec.subscription, false), queue.url);
+        this.adopted.add(queue.url);
+      }
+    }
     return queue;
   }
 

@@ -4,10 +4,12 @@ import { badConfig } from './bad-config.js';
 import { competingConsumers } from './competing-consumers.js';
 import { concurrencyLimit } from './concurrency-limit.js';
 import { crashRedelivery } from './crash-redelivery.js';
+import { declareThenAttach } from './declare-then-attach.js';
 import { deadLetterAfterMaxAttempts, explicitDeadLetter } from './dead-letter.js';
 import { ephemeralSubscription } from './ephemeral.js';
 import { fanOut } from './fan-out.js';
 import { keyOrdering } from './key-ordering.js';
+import { keyOrderingUnderRetries } from './key-ordering-under-retries.js';
 import { restartNoLoss } from './restart-no-loss.js';
 import { retryAfterError } from './retry-after-error.js';
 import { roundTrip } from './round-trip.js';
@@ -15,12 +17,13 @@ import { sizeLimit } from './size-limit.js';
 import { throughput } from './throughput.js';
 import { traceContext } from './trace-context.js';
 
-/** Every check, in the order of DESIGN.md §7, then trace-context (issue 11). */
+/** Every check, in the order of DESIGN.md §7, then trace-context (issue 11); key-ordering-under-retries and declare-then-attach from issue 28. */
 export const CHECKS: readonly Check[] = [
   roundTrip,
   fanOut,
   competingConsumers,
   keyOrdering,
+  keyOrderingUnderRetries,
   retryAfterError,
   crashRedelivery,
   backoffHonoured,
@@ -31,6 +34,7 @@ export const CHECKS: readonly Check[] = [
   concurrencyLimit,
   sizeLimit,
   badConfig,
+  declareThenAttach,
   traceContext,
   throughput,
 ];

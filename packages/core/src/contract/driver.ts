@@ -42,6 +42,15 @@ export interface SubscriptionSpec {
   deadLetterQueue: string | undefined;
 }
 
+/**
+ * A declaration made before any consumer attaches (`broker.ensureQueue`, `ensureSubscription`
+ * without an ordering): the ordering is then `'undecided'`, and the driver declares what lets a
+ * consumer of either ordering attach later and receive what was sent meanwhile.
+ */
+export interface SubscriptionDeclaration extends Omit<SubscriptionSpec, 'ordering'> {
+  ordering: SubscriptionSpec['ordering'] | 'undecided';
+}
+
 /** One delivered message, leased to this instance until settled. */
 export interface Delivery {
   readonly message: EncodedMessage;
@@ -83,8 +92,10 @@ export interface DriverLimits {
 export interface DriverTraits {
   /**
    * True when the broker itself keeps same-key order while a message waits for a delayed
-   * retry (it holds the key). False: with `ordering: 'key'`, the portable layer retries in
-   * place, holding the key, so order is never broken.
+   * retry (it holds the key) and delivers none of the key's later messages meanwhile. It
+   * says nothing of later messages already delivered with it: those the portable layer
+   * holds, retrying in place while any wait. False: with `ordering: 'key'`, the portable
+   * layer always retries in place, holding the key, so order is never broken.
    */
   retryKeepsKeyOrder: boolean;
   /**
@@ -106,7 +117,7 @@ export interface Driver {
   /** Declare a queue that holds messages until consumed (a topic with a subscription of the same name). Idempotent. */
   ensureQueue(name: string): Promise<void>;
   /** Declare topic, subscription and dead-letter queue. Idempotent; a clash with what exists is a TopologyError. */
-  ensureSubscription(spec: SubscriptionSpec): Promise<void>;
+  ensureSubscription(spec: SubscriptionDeclaration): Promise<void>;
   /** Resolve once the broker durably accepted every message, in order. */
   send(topic: string, messages: EncodedMessage[]): Promise<SendReceipt[]>;
   subscribe(spec: SubscriptionSpec): Promise<DriverSubscription>;

@@ -61,10 +61,15 @@ export class Broker implements AsyncDisposable {
     await this.driver.ensureQueue(topicName(queue, 'queue'));
   }
 
-  /** Declare a durable subscription (and its dead-letter queue) so it keeps messages before its subscribers attach. */
+  /**
+   * Declare a durable subscription (and its dead-letter queue) so it keeps messages before its
+   * subscribers attach. Without `options.ordering` it does not fix one: subscribers of either may attach.
+   */
   async ensureSubscription(topic: TopicRef, subscription: string, options: HandlerOptions = {}): Promise<void> {
     this.assertOpen();
-    await this.driver.ensureSubscription(this.specFor(topicName(topic), subscription, { ...options, durable: true }));
+    // Ordering is the consumers' choice: declared without one, any may attach later.
+    const spec = this.specFor(topicName(topic), subscription, { ...options, durable: true });
+    await this.driver.ensureSubscription({ ...spec, ordering: options.ordering ?? 'undecided' });
   }
 
   /**
