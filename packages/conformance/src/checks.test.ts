@@ -1,27 +1,50 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { registerDriver, type Delivery, type Driver, type DriverSubscription, type EncodedMessage, type SubscriptionSpec } from '@brokerkit/core';
+import { TopologyError, registerDriver, type Delivery, type Driver, type DriverSubscription, type EncodedMessage, type SubscriptionDeclaration } from '@brokerkit/core';
 import { driverFactory as memoryFactory } from '@brokerkit/memory';
+import { CHECKS } from './checks/index.js';
 import { runConformance } from './runner.js';
 
 /**
  * The checks must be able to fail. Each fault below breaks one promise of the contract in a
  * wrapper around the memory driver; the suite has to catch it.
  */
-type Fault = 'drop-every-fifth' | 'ignore-retry-delay' | 'strip-headers' | 'reverse-batches' | 'no-redelivery' | 'no-size-limit';
+type Fault =
+  | 'drop-every-fifth'
+  | 'ignore-retry-delay'
+  | 'strip-headers'
+  | 'reverse-batches'
+  | 'no-redelivery'
+  | 'no-size-limit'
+  | 'attempt-stuck-at-one'
+  | 'ephemeral-drops'
+  | 'ignores-receive-max'
+  | 'lax-url'
+  | 'retry-frees-key'
+  | 'declaration-fixes-ordering';
 
 function faultyFactory(fault: Fault) {
   return {
     schemes: [`faulty-${fault}`],
     async open(url: URL): Promise<Driver> {
-      const inner = await memoryFactory.open(new URL(`memory://faulty-${fault}-${url.hostname}`));
+      // The memory driver validates the URL's options; a lax broker takes anything.
+      const options = fault === 'lax-url' ? '' : url.search;
+      const inner = await memoryFactory.open(new URL(`memory://faulty-${fault}-${url.hostname}${options}`));
       let sent = 0;
       const unsettled = new Set<Delivery>();
-      const wrap = (delivery: Delivery): Delivery => (unsettled.add(delivery), {
+      /** Declared before any consumer chose an ordering: the old memory bug fixed them at 'none'. */
+      const declaredUndecided = new Set<string>();
+      const wrap = (delivery: Delivery, topic: string): Delivery => (unsettled.add(delivery), {
         ...delivery,
+        attempt: fault === 'attempt-stuck-at-one' ? 1 : delivery.attempt,
         message: fault === 'strip-headers' ? { ...delivery.message, headers: pick(delivery.message.headers) } : delivery.message,
         ack: () => (unsettled.delete(delivery), delivery.ack()),
-        nack: (delayMs: number) => delivery.nack(fault === 'ignore-retry-delay' ? 0 : delayMs),
+        nack: async (delayMs: number) => {
+          if (fault !== 'retry-frees-key' || delayMs === 0) return delivery.nack(fault === 'ignore-retry-delay' ? 0 : delayMs);
+          // A retry topic: the message leaves at once (its key free) and comes back after the delay.
+          await delivery.ack();
+          setTimeout(() => void inner.send(topic, [delivery.message]), delayMs);
+        },
         ...(delivery.extendLease ? { extendLease: (ms: number) => delivery.extendLease!(ms) } : {}),
         ...(delivery.deadLetter ? { deadLetter: (queue: string, message: EncodedMessage) => delivery.deadLetter!(queue, message) } : {}),
       });
@@ -31,18 +54,31 @@ function faultyFactory(fault: Fault) {
         limits: fault === 'no-size-limit' ? { ...inner.limits, maxMessageBytes: 10_000_000 } : inner.limits,
         // Claims the broker keeps key order itself while the wrapper breaks it.
         traits: inner.traits,
-        ensureQueue: (name) => inner.ensureQueue(name),
-        ensureSubscription: (spec) => inner.ensureSubscription(relax(spec)),
+        ensureQueue: (name) => (declaredUndecided.add(name), inner.ensureQueue(name)),
+        ensureSubscription: (spec) => {
+          if (spec.ordering !== 'key') declaredUndecided.add(spec.subscription);
+          return inner.ensureSubscription(relax(spec));
+        },
         send: async (topic, messages) => {
           const kept = fault === 'drop-every-fifth' ? messages.filter(() => ++sent % 5 !== 0) : messages;
           await inner.send(topic, kept);
           return messages.map((m) => ({ id: m.id }));
         },
         subscribe: async (spec): Promise<DriverSubscription> => {
+          if (fault === 'declaration-fixes-ordering' && spec.ordering === 'key' && declaredUndecided.has(spec.subscription)) {
+            throw new TopologyError(`subscription ${spec.subscription} exists with ordering 'none', asked for 'key'`);
+          }
           const subscription = await inner.subscribe(relax(spec));
+          let received = 0;
           return {
             receive: async (max, signal) => {
-              const deliveries = (await subscription.receive(max, signal)).map(wrap);
+              let deliveries = (await subscription.receive(fault === 'ignores-receive-max' ? max * 4 : max, signal)).map((d) => wrap(d, spec.topic));
+              if (fault === 'ephemeral-drops' && !spec.durable) {
+                // At most once, and lossy: every third message is taken and never handed over.
+                const dropped = deliveries.filter(() => ++received % 3 === 0);
+                await Promise.all(dropped.map((d) => d.ack()));
+                deliveries = deliveries.filter((d) => !dropped.includes(d));
+              }
               return fault === 'reverse-batches' ? deliveries.reverse() : deliveries;
             },
             close: () => subscription.close(),
@@ -59,7 +95,7 @@ function faultyFactory(fault: Fault) {
       };
       return driver;
 
-      function relax(spec: SubscriptionSpec): SubscriptionSpec {
+      function relax<T extends SubscriptionDeclaration>(spec: T): T {
         return fault === 'reverse-batches' ? { ...spec, ordering: 'none' } : spec;
       }
     },
@@ -77,11 +113,22 @@ const expectations: [Fault, string[]][] = [
   ['reverse-batches', ['key-ordering']],
   ['no-redelivery', ['crash-redelivery']],
   ['no-size-limit', ['size-limit']],
+  ['attempt-stuck-at-one', ['retry-after-error']],
+  ['ephemeral-drops', ['ephemeral']],
+  ['ignores-receive-max', ['concurrency-limit']],
+  ['lax-url', ['bad-config']],
+  ['retry-frees-key', ['key-ordering-under-retries']],
+  ['declaration-fixes-ordering', ['declare-then-attach']],
 ];
+
+it('every check has a broken backend it is shown to fail on', () => {
+  const covered = new Set(expectations.flatMap(([, checks]) => checks));
+  assert.deepEqual(CHECKS.map((check) => check.id).filter((id) => !covered.has(id)), []);
+});
 
 describe('the suite catches broken backends', () => {
   for (const [fault, mustFail] of expectations) {
-    it(`${fault} fails ${mustFail.join(', ')}`, async () => {
+    it(`${fault} fails ${mustFail.join(', ')}`, async (t) => {
       registerDriver(faultyFactory(fault));
       const report = await runConformance(
         { backend: fault, url: `faulty-${fault}://x`, timing: { deadlineScale: 0.15, backoffLateToleranceMs: 200 } },
@@ -90,6 +137,7 @@ describe('the suite catches broken backends', () => {
       for (const id of mustFail) {
         const result = report.checks.find((c) => c.id === id);
         assert.equal(result?.status, 'fail', `${id} should fail under ${fault}: ${JSON.stringify(result)}`);
+        t.diagnostic(`${id}: ${result?.reason ?? ''}`);
       }
     });
   }
