@@ -36,6 +36,8 @@ export class GroupSubscription extends BlockingReader {
   private readonly parked = new Set<string>();
   private autoclaimCursor = '0-0';
   private lastAutoclaimAt = 0;
+  /** A scan of the pending list is under way (it found entries, or has not wrapped around). */
+  private scanning = false;
   private keeper: NodeJS.Timeout | undefined;
   private readonly acks = new TurnBatcher<string>(MAX_IDS_PER_XACK, async (entryIds) => {
     await this.commands.xack(this.settings.stream, this.settings.group, ...entryIds);
@@ -55,9 +57,14 @@ export class GroupSubscription extends BlockingReader {
     this.keeper = setInterval(() => void this.keepParked().catch(() => undefined), Math.max(100, Math.floor(this.settings.ackTimeoutMs / 3)));
   }
 
-  /** Entries abandoned by crashed consumers, looked for at most every second. */
+  /**
+   * Entries abandoned by crashed consumers. A scan of the pending list goes on at every receive
+   * until it wraps around (each XAUTOCLAIM looks at up to ten times `max` entries), so a crashed
+   * consumer's backlog comes back at the rate this consumer handles messages; a scan that wrapped
+   * around starts again at most every second.
+   */
   protected override async collect(max: number): Promise<Delivery[]> {
-    if (Date.now() - this.lastAutoclaimAt < Math.min(1_000, this.settings.ackTimeoutMs / 2)) return [];
+    if (!this.scanning && Date.now() - this.lastAutoclaimAt < Math.min(1_000, this.settings.ackTimeoutMs / 2)) return [];
     return this.claimAbandoned(max);
   }
 
@@ -85,6 +92,7 @@ export class GroupSubscription extends BlockingReader {
     const [cursor, entries] = (await this.commands.callBuffer('XAUTOCLAIM', stream, group, consumer, ackTimeoutMs, this.autoclaimCursor, 'COUNT', max)) as [Buffer, (RawEntry | null)[]];
     this.autoclaimCursor = cursor.toString();
     const claimed = entries.filter((e): e is RawEntry => e !== null);
+    this.scanning = claimed.length > 0 || this.autoclaimCursor !== '0-0';
     return this.withAttempts(claimed);
   }
 
