@@ -10,7 +10,8 @@ import { BACKENDS_UNDER_TEST } from './fixtures/register.js';
 
 /**
  * The fault harness of `brokerkit faults` on every backend, lighter than the CLI's default:
- * 5 000 messages through consumer processes SIGKILLed 5 times (SQS on moto: 1 000), a broker
+ * 5 000 messages through consumer processes SIGKILLed 5 times (SQS on moto: 1 000), a consumer
+ * holding 100 and then 1 000 messages SIGKILLed beside a survivor (crash-recovery), a broker
  * restart mid-stream (Redis with AOF, RabbitMQ, Kafka: the brokers this checkout started),
  * a network cut and added latency through toxiproxy (BROKERKIT_TOXIPROXY_URL; Kafka through
  * the PROXIED listener of BROKERKIT_KAFKA_PROXY_ROUTE),
@@ -28,6 +29,8 @@ function restartFor(backend: string): (() => Promise<void>) | undefined {
   };
 }
 
+/** crash-recovery's rounds: a crashed consumer holding 100, then 1 000 (SQS on moto: 100; moto scans its queue per receive). */
+const heldFor = (backend: string): number[] => (backend === 'sqs' ? [100] : [100, 1_000]);
 const messagesFor = (backend: string): number => Number(process.env.BROKERKIT_FAULTS_MESSAGES ?? (backend === 'sqs' ? 1_000 : 5_000));
 
 describe('fault harness: consumer crashes, poison, bad input — nothing lost', () => {
@@ -43,6 +46,7 @@ describe('fault harness: consumer crashes, poison, bad input — nothing lost', 
           backend,
           url: brokers.url,
           messages: messagesFor(backend),
+          held: heldFor(backend),
           ...(restart ? { restart } : {}),
           ...(toxiproxy ? { toxiproxy } : {}),
           ...(route ? { proxyRoute: route } : {}),
@@ -61,6 +65,7 @@ describe('fault harness: consumer crashes, poison, bad input — nothing lost', 
         if (backend !== 'memory') {
           assert.equal(report.scenarios['consumer-crash'].status, 'pass');
           assert.equal(report.scenarios['consumer-crash'].details.kills, 5);
+          assert.equal(report.scenarios['crash-recovery'].status, 'pass', 'a survivor handled everything a SIGKILLed consumer held');
         }
       } finally {
         await brokers.stop();

@@ -113,6 +113,7 @@ describe('brokerkit CLI', () => {
     assert.equal(report.scenarios['bad-input'].status, 'pass');
     assert.equal(report.scenarios['consumer-crash'].status, 'not-run');
     assert.match(report.scenarios['consumer-crash'].reason, /one process/);
+    assert.equal(report.scenarios['crash-recovery'].status, 'not-run');
     const compared = await run('compare', '--only', 'round-trip', '--faults', file);
     assert.equal(compared.code, 0, compared.err);
     assert.match(compared.out, /poison\s+│ pass: 0 lost, 0 dup of 21/);

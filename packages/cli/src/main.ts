@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BACKENDS, CHECKS } from '@brokerkit/conformance';
 import { BrokerkitError, registerDriver } from '@brokerkit/core';
+import { SCENARIOS } from '@brokerkit/faults';
 import { driverFactory as memoryDriver } from '@brokerkit/memory';
 import { driverFactory as rabbitmqDriver } from '@brokerkit/rabbitmq';
 import { driverFactory as redisDriver } from '@brokerkit/redis';
@@ -71,7 +72,8 @@ function program(setExit: (code: number) => void): Command {
     .requiredOption('-b, --backend <name>', `backend (${Object.keys(BACKENDS).join(', ')})`)
     .option('-u, --url <url>', 'broker URL (else BROKERKIT_<NAME>_URL)')
     .option('-n, --messages <n>', 'messages of the consumer-crash scenario (default 20000; sqs 2000)')
-    .option('--only <scenarios>', 'only these scenarios (consumer-crash, broker-restart, poison, bad-input, …)', list)
+    .option('--held <counts>', 'crash-recovery: messages the crashed consumer holds, one round each (default 100,1000)', list)
+    .option('--only <scenarios>', `only these scenarios (${SCENARIOS.join(', ')})`, list)
     .option('--toxiproxy <url>', 'toxiproxy API for network-cut (else BROKERKIT_TOXIPROXY_URL)')
     .option('--proxy-route <listen=upstream>', 'Kafka network-cut: proxy on LISTEN (the port a broker listener advertises) to UPSTREAM (else BROKERKIT_KAFKA_PROXY_ROUTE)')
     .option('--restart-command <command>', 'shell command that restarts the broker keeping its data, for broker-restart (e.g. "./scripts/brokers bounce kafka")')

@@ -1,17 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { waitUntil } from '@brokerkit/conformance';
 import type { Broker } from '@brokerkit/core';
 import type { ScenarioResult } from './report.js';
-
-const worker = fileURLToPath(new URL(`./consumer-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
-
-interface Member {
-  child: ChildProcess;
-  ready: boolean;
-}
+import { startWorker, type WorkerProcess } from './worker-process.js';
 
 export interface CrashOptions {
   messages: number;
@@ -33,25 +24,15 @@ export async function consumerCrash(broker: Broker, url: string, options: CrashO
   const handled = new Map<string, number>();
   let lastProgressAt = Date.now();
   let longestStallMs = 0;
-  const members = new Set<Member>();
-  const start = (): Member => {
-    const child = spawn(process.execPath, [...process.execArgv, worker, url, queue, String(options.ackTimeoutMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const member: Member = { child, ready: false };
-    let partial = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        if (line === 'ready') member.ready = true;
-        else if (line) {
-          const now = Date.now();
-          if (!handled.has(line)) {
-            if (handled.size > 0) longestStallMs = Math.max(longestStallMs, now - lastProgressAt);
-            lastProgressAt = now;
-          }
-          handled.set(line, (handled.get(line) ?? 0) + 1);
-        }
+  const members = new Set<WorkerProcess>();
+  const start = (): WorkerProcess => {
+    const member = startWorker({ url, queue, ackTimeoutMs: options.ackTimeoutMs }, (line) => {
+      const now = Date.now();
+      if (!handled.has(line)) {
+        if (handled.size > 0) longestStallMs = Math.max(longestStallMs, now - lastProgressAt);
+        lastProgressAt = now;
       }
+      handled.set(line, (handled.get(line) ?? 0) + 1);
     });
     members.add(member);
     return member;
@@ -75,7 +56,7 @@ export async function consumerCrash(broker: Broker, url: string, options: CrashO
     let kills = 0;
     for (const threshold of killAt) {
       if (!(await waitUntil(() => handled.size >= threshold, 10 * 60_000))) break;
-      const alive = [...members].filter((m) => m.child.exitCode === null && m.child.signalCode === null);
+      const alive = [...members].filter((m) => m.alive);
       const victim = alive[Math.floor(Math.random() * alive.length)];
       if (!victim) break;
       victim.child.kill('SIGKILL');

@@ -3,6 +3,7 @@ import { badInput } from './bad-input.js';
 import { brokerRestart } from './broker-restart.js';
 import { networkCut, type ProxyRoute } from './network-cut.js';
 import { consumerCrash } from './consumer-crash.js';
+import { crashRecovery, recoveryLease } from './crash-recovery.js';
 import { registerAllDrivers } from './drivers.js';
 import { poison } from './poison.js';
 import { notRun, type FaultsReport, type ScenarioId, type ScenarioResult } from './report.js';
@@ -21,12 +22,16 @@ export interface FaultsOptions {
    * addresses (Kafka: `scripts/brokers` advertises a PROXIED listener on 127.0.0.1:9095).
    */
   proxyRoute?: ProxyRoute;
+  /** Messages the crashed consumer holds in crash-recovery, one round each (default 100 and 1 000). */
+  held?: readonly number[];
   /** How to restart the broker keeping its data (`scripts/brokers bounce NAME`); without it, broker-restart is not run. */
   restart?: () => Promise<void>;
   onProgress?: (line: string) => void;
 }
 
 const ACK_TIMEOUT_MS = 2_000;
+/** The lease of crash-recovery's consumers: what an application would set, longer than its handlers. */
+const RECOVERY_ACK_TIMEOUT_MS = 5_000;
 /** The lease a backend really gives: Pub/Sub's ack deadline is at least 10 s. */
 const effectiveLeaseMs = (backend: string): number => (backend === 'pubsub' ? 10_000 : ACK_TIMEOUT_MS);
 
@@ -70,6 +75,11 @@ export async function runFaults(options: FaultsOptions): Promise<FaultsReport> {
   try {
     if (options.backend === 'memory') scenarios['consumer-crash'] = notRun('the embedded broker lives inside one process: there is no other process to crash');
     else await run('consumer-crash', () => consumerCrash(broker, options.url, { messages, kills: options.kills ?? 5, consumers: 2, ackTimeoutMs: ACK_TIMEOUT_MS, ...(options.onProgress ? { onProgress: options.onProgress } : {}) }));
+    if (options.backend === 'memory') scenarios['crash-recovery'] = notRun('the embedded broker lives inside one process: there is no other process to crash');
+    else {
+      const lease = recoveryLease(options.backend, RECOVERY_ACK_TIMEOUT_MS);
+      await run('crash-recovery', () => crashRecovery(broker, options.url, { held: options.held ?? [100, 1_000], ackTimeoutMs: RECOVERY_ACK_TIMEOUT_MS, lease, ...(options.onProgress ? { onProgress: options.onProgress } : {}) }));
+    }
     const restart = options.restart;
     if (NO_PERSISTENCE[options.backend]) scenarios['broker-restart'] = notRun(NO_PERSISTENCE[options.backend] as string);
     else if (!restart) scenarios['broker-restart'] = notRun('no way to restart this broker was given (brokerkit faults --restart-command)');

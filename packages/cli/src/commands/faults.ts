@@ -10,6 +10,7 @@ export interface FaultsCommandOptions {
   url?: string;
   messages?: string;
   only?: string[];
+  held?: string[];
   json?: string;
   restartCommand?: string;
   toxiproxy?: string;
@@ -45,6 +46,7 @@ export async function faults(options: FaultsCommandOptions): Promise<number> {
   const unknown = (options.only ?? []).filter((id) => !(SCENARIOS as readonly string[]).includes(id));
   if (unknown.length) throw new UsageError(`unknown scenario ${unknown.join(', ')} (known: ${SCENARIOS.join(', ')})`);
   const messages = wholeNumber('messages', options.messages, 100);
+  const held = options.held?.map((count) => wholeNumber('held', count, 1) as number);
   const toxiproxy = options.toxiproxy ?? process.env.BROKERKIT_TOXIPROXY_URL;
   const routeText = options.proxyRoute ?? (options.backend === 'kafka' ? process.env.BROKERKIT_KAFKA_PROXY_ROUTE : undefined);
   let proxyRoute;
@@ -58,6 +60,7 @@ export async function faults(options: FaultsCommandOptions): Promise<number> {
     url,
     ...(messages ? { messages } : {}),
     ...(options.only ? { only: options.only as ScenarioId[] } : {}),
+    ...(held ? { held } : {}),
     ...(options.restartCommand ? { restart: restartWith(options.restartCommand) } : {}),
     ...(toxiproxy ? { toxiproxy } : {}),
     ...(proxyRoute ? { proxyRoute } : {}),

@@ -80,7 +80,7 @@ const pair = (sdk: number, raw: number | undefined, unit: string): string => `${
 const ratioText = (ratio: number | undefined): string => (ratio === undefined || Number.isNaN(ratio) ? '—' : ratio.toFixed(2));
 
 /** Fault rows (from faults files): status, and lost / duplicates where the scenario ran. */
-export const FAULT_SCENARIOS = ['consumer-crash', 'broker-restart', 'network-cut', 'poison', 'bad-input'] as const;
+export const FAULT_SCENARIOS = ['consumer-crash', 'crash-recovery', 'broker-restart', 'network-cut', 'poison', 'bad-input'] as const;
 
 export const hasFaults = (report: ComparisonReport): boolean => Object.values(report.backends).some((b) => b.faults !== undefined);
 
