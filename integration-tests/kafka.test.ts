@@ -9,12 +9,21 @@ import { waitUntil } from '@brokerkit/conformance';
 import { startConsumerProcess } from './fixtures/consumer-process.js';
 import './fixtures/register.js';
 import { suiteBroker } from './fixtures/suite-broker.js';
+import { typedCollector } from './fixtures/typed-collector.js';
 
 const run = promisify(execFile);
 const hasKcat = await run('kcat', ['-V']).then(() => true, () => false);
 
 describe('kafka: interop with kcat, SIGKILL mid-batch', () => {
   const suite = suiteBroker('kafka');
+  /** kcat produces what `input` holds, a record a line. */
+  const kcatProduce = (topic: string, input: string, args: string[] = []): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const kcat = spawn('kcat', ['-b', suite.url.host, '-P', '-t', topic, ...args], { stdio: ['pipe', 'inherit', 'inherit'] });
+      kcat.on('error', reject);
+      kcat.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kcat exited ${code}`))));
+      kcat.stdin.end(input);
+    });
 
   it('kcat reads a message sent by brokerkit: key, headers and body intact; the topic has 6 partitions', { skip: hasKcat ? false : 'kcat is not installed (./scripts/test installs it)' }, async () => {
     const topic = `bk-kcat-${randomBytes(4).toString('hex')}`;
@@ -56,6 +65,15 @@ describe('kafka: interop with kcat, SIGKILL mid-batch', () => {
     }
   });
 
+  it('JSON produced by kcat without a content type reaches a typed topic parsed, not as bytes', { skip: hasKcat ? false : 'kcat is not installed' }, async () => {
+    const topic = `bk-kcat-${randomBytes(4).toString('hex')}`;
+    await suite.broker.ensureQueue(topic);
+    const bodies = await typedCollector(suite.broker, topic);
+    await kcatProduce(topic, '{"n": 1}\n');
+    assert.ok(await waitUntil(() => bodies.length > 0, 30_000), 'the typed consumer handled it (a bytes body would fail validation)');
+    assert.deepEqual(bodies, [{ n: 1 }]);
+  });
+
   it('a message produced by kcat is consumed with its key and headers', { skip: hasKcat ? false : 'kcat is not installed' }, async () => {
     const topic = `bk-kcat-${randomBytes(4).toString('hex')}`;
     await suite.broker.ensureQueue(topic);
@@ -63,12 +81,7 @@ describe('kafka: interop with kcat, SIGKILL mid-batch', () => {
     await suite.broker.consumer(topic, (message) => {
       received.push(message);
     });
-    await new Promise<void>((resolve, reject) => {
-      const kcat = spawn('kcat', ['-b', suite.url.host, '-P', '-t', topic, '-K', '|', '-H', 'origin=kcat'], { stdio: ['pipe', 'inherit', 'inherit'] });
-      kcat.on('error', reject);
-      kcat.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kcat exited ${code}`))));
-      kcat.stdin.end('k-1|{"n": 1}\n');
-    });
+    await kcatProduce(topic, 'k-1|{"n": 1}\n', ['-K', '|', '-H', 'origin=kcat']);
     assert.ok(await waitUntil(() => received.length > 0, 30_000), 'brokerkit received it');
     const [message] = received;
     assert.equal(message?.key, 'k-1');

@@ -9,6 +9,7 @@ import { Header, connect, type ReceivedMessage } from '@brokerkit/core';
 import { waitUntil } from '@brokerkit/conformance';
 import './fixtures/register.js';
 import { suiteBroker } from './fixtures/suite-broker.js';
+import { typedCollector } from './fixtures/typed-collector.js';
 
 const run = promisify(execFile);
 /** scripts/brokers builds this: Google's pstest server, and a client on Google's generated gRPC stubs. */
@@ -60,6 +61,14 @@ describe('pubsub: interop with a Go gRPC client, ordering keys, dead-lettering',
     assert.equal(Buffer.from(received[0]?.body as Uint8Array).toString(), 'plain text');
     assert.equal(received[0]?.headers.origin, 'go');
     assert.equal(received[0]?.attempt, 1);
+  });
+
+  it('JSON published by the Go client without a content type reaches a typed topic parsed, not as bytes', interop, async () => {
+    const queue = `bk-interop-${randomBytes(4).toString('hex')}`;
+    const bodies = await typedCollector(suite.broker, queue);
+    await run(goClient, ['-addr', emulator(), '-publish', `projects/${project()}/topics/${queue}`, '-data', '{"n": 1}'], { timeout: 20_000 });
+    assert.ok(await waitUntil(() => bodies.length > 0, 20_000), 'the typed consumer handled it (a bytes body would fail validation)');
+    assert.deepEqual(bodies, [{ n: 1 }]);
   });
 
   it("ordering 'key': several keys, concurrency 8, two instances, each key in order", async () => {

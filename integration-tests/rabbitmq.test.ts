@@ -8,6 +8,7 @@ import type { ReceivedMessage } from '@brokerkit/core';
 import { waitUntil } from '@brokerkit/conformance';
 import './fixtures/register.js';
 import { suiteBroker } from './fixtures/suite-broker.js';
+import { typedCollector } from './fixtures/typed-collector.js';
 
 const run = promisify(execFile);
 
@@ -35,6 +36,14 @@ describe('rabbitmq: interop with amqp-tools, socket writes', () => {
     assert.deepEqual(message?.body, { n: 1 });
     assert.equal(message?.headers['x-origin'], 'amqp-tools');
     assert.equal(message?.attempt, 1);
+  });
+
+  it('JSON published by amqp-publish without a content type reaches a typed topic parsed, not as bytes', async () => {
+    const queue = `bk-interop-${randomBytes(4).toString('hex')}`;
+    const bodies = await typedCollector(suite.broker, queue);
+    await run('amqp-publish', ['-u', suite.url.href, '-e', queue, '-r', 'any.key', '-p', '-b', '{"n": 1}']);
+    assert.ok(await waitUntil(() => bodies.length > 0, 10_000), 'the typed consumer handled it (a bytes body would fail validation)');
+    assert.deepEqual(bodies, [{ n: 1 }]);
   });
 
   it('a batch of 200 publishes leaves in a few socket writes, not one per message, and every message arrives', async () => {

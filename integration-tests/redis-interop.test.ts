@@ -7,6 +7,7 @@ import type { ReceivedMessage } from '@brokerkit/core';
 import { waitUntil } from '@brokerkit/conformance';
 import './fixtures/register.js';
 import { suiteBroker } from './fixtures/suite-broker.js';
+import { typedCollector } from './fixtures/typed-collector.js';
 
 const run = promisify(execFile);
 
@@ -39,6 +40,14 @@ describe('redis interop with redis-cli', () => {
     assert.equal(receipt.id, `${stream}/${entryId}`);
     assert.equal(receipt.brokerId, entryId);
     assert.deepEqual(fields, ['body', '{"total":1}', 'h:bk-content-type', 'application/json']);
+  });
+
+  it('JSON added by redis-cli without a content type reaches a typed topic parsed, not as bytes', async () => {
+    const queue = `bk-interop-${randomBytes(4).toString('hex')}`;
+    await cli('XADD', queue, '*', 'body', '{"n": 1}');
+    const bodies = await typedCollector(suite.broker, queue);
+    assert.ok(await waitUntil(() => bodies.length > 0, 10_000), 'the typed consumer handled it (a bytes body would fail validation)');
+    assert.deepEqual(bodies, [{ n: 1 }]);
   });
 
   it('an entry added by redis-cli XADD with just a body field is consumed, attempt 1', async () => {

@@ -11,6 +11,7 @@ import { awsName } from '@brokerkit/sqs';
 import { startHangingConsumer } from './fixtures/consumer-process.js';
 import './fixtures/register.js';
 import { suiteBroker } from './fixtures/suite-broker.js';
+import { typedCollector } from './fixtures/typed-collector.js';
 
 const run = promisify(execFile);
 /** boto3 comes with the moto server scripts/brokers installs: an AWS client independent of ours. */
@@ -65,6 +66,14 @@ describe('sqs: interop with boto3, attribute limits, redrive, FIFO', { skip: exi
     assert.equal(message.headers.origin, 'boto3');
     assert.equal(message.attempt, 1);
   });
+  it('JSON sent by boto3 without a content type reaches a typed topic parsed, not as bytes', async () => {
+    const queue = `bk-interop-${randomBytes(4).toString('hex')}`;
+    const bodies = await typedCollector(suite.broker, queue);
+    await boto('send', queue);
+    assert.ok(await waitUntil(() => bodies.length > 0, 15_000), 'the typed consumer handled it (a bytes body would fail validation)');
+    assert.deepEqual(bodies, [{ n: 1 }]);
+  });
+
   it('more headers than SQS has attributes for round-trip, packed into one attribute', async () => {
     const queue = `bk-headers-${randomBytes(4).toString('hex')}`;
     const headers = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`x-h${i}`, `value ${i}`]));

@@ -1,12 +1,17 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { ClosedError, ConfigError, Header, MessageTooLargeError, connect, registerDriver, type ReceivedMessage } from '@brokerkit/core';
+import { ClosedError, ConfigError, Header, MessageTooLargeError, connect, defineTopic, registerDriver, type ReceivedMessage } from '@brokerkit/core';
 import { waitUntil } from '@brokerkit/conformance';
 import { driverFactory, type MemoryBroker } from '../src/index.js';
 
 registerDriver(driverFactory);
 
 let counter = 0;
+/** A Standard Schema v1 that accepts what `accepts` says (zod and others implement the same shape). */
+type Schema = Parameters<typeof defineTopic>[1]['schema'];
+const schemaOf = (accepts: (value: unknown) => boolean): Schema => ({
+  '~standard': { version: 1, vendor: 'test', validate: (value: unknown) => (accepts(value) ? { value } : { issues: [{ message: 'refused' }] }) },
+});
 const fresh = (label: string): string => `${label}-${process.pid}-${++counter}`;
 
 describe('memory backend as a new user meets it', () => {
@@ -78,5 +83,27 @@ describe('memory backend as a new user meets it', () => {
     );
     await broker.producer().send(queue, { body: { orderId: 42 }, key: 'customer-7' });
     assert.ok(await waitUntil(() => charged.includes(42), 5_000));
+  });
+
+  it('a body sent without a content type (another producer) is bytes by default, JSON with a schema or when the handler says so', async () => {
+    await using broker = await connect('memory://');
+    const plain = fresh('foreign');
+    const typed = defineTopic(fresh('foreign-typed'), { schema: schemaOf((v) => typeof (v as { n?: unknown })?.n === 'number') });
+    const asText = defineTopic(fresh('foreign-bytes'), { schema: schemaOf((v) => v instanceof Uint8Array), defaultContentType: 'application/octet-stream' });
+    const seen: Record<string, unknown[]> = { plain: [], json: [], typed: [], asText: [] };
+    await broker.consumer(plain, (message) => void seen.plain?.push(message.body));
+    await broker.subscriber(plain, `${plain}-json`, (message) => void seen.json?.push(message.body), { defaultContentType: 'application/json' });
+    await broker.consumer(typed, (message) => void seen.typed?.push(message.body));
+    await broker.consumer(asText, (message) => void seen.asText?.push(message.body));
+    // What kcat or redis-cli send: the bytes, and no header saying what they are.
+    const foreign = (topic: string): void => broker.native<MemoryBroker>().publish(topic, { id: fresh('m'), key: undefined, headers: {}, body: Buffer.from('{"n":1}') });
+    for (const topic of [plain, typed.name, asText.name]) foreign(topic);
+    assert.ok(await waitUntil(() => Object.values(seen).every((bodies) => bodies.length === 1), 5_000), JSON.stringify(seen));
+    assert.ok(seen.plain?.[0] instanceof Uint8Array);
+    assert.deepEqual(seen.json, [{ n: 1 }]);
+    assert.deepEqual(seen.typed, [{ n: 1 }]);
+    assert.ok(seen.asText?.[0] instanceof Uint8Array);
+    await assert.rejects(broker.consumer(plain, () => undefined, { defaultContentType: 'json' }), (e: unknown) => e instanceof ConfigError && e.field === 'options.defaultContentType');
+    assert.throws(() => defineTopic('x', { schema: schemaOf(() => true), defaultContentType: '' }), (e: unknown) => e instanceof ConfigError && e.field === 'options.defaultContentType');
   });
 });

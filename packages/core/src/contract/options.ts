@@ -31,6 +31,13 @@ export interface HandlerOptions {
   ackTimeoutMs?: number;
   /** How long `close()` waits for in-flight handlers before releasing their messages for redelivery. */
   closeTimeoutMs?: number;
+  /**
+   * How a body that arrives without a content type is decoded — as most producers outside
+   * brokerkit send (kcat, redis-cli, services in other languages). `'application/json'` parses it;
+   * anything else hands the handler its bytes. Default: the topic definition's, else JSON when the
+   * topic has a schema, else bytes.
+   */
+  defaultContentType?: string;
   /** Aborting it closes the consumer gracefully. */
   signal?: AbortSignal;
   /** Called with errors that happen outside a handler (receive loop, ack failures). */

@@ -5,7 +5,7 @@ import { ClosedError, ConfigError, TimeoutError, describeError } from '../errors
 import type { Codec } from './codec.js';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { Producer, resolveProducerOptions, type ProducerOptions } from './producer.js';
-import { schemaOf, topicName, type BodyOut, type TopicDefinition, type TopicRef } from './schema.js';
+import { defaultContentTypeOf, schemaOf, topicName, type BodyOut, type TopicDefinition, type TopicRef } from './schema.js';
 import { requireName, resolveHandlerOptions } from './resolve-options.js';
 import { SubscriptionRunner } from './runner.js';
 import { Subscriber, type SubscriberHealth } from './subscriber.js';
@@ -153,7 +153,7 @@ export class Broker implements AsyncDisposable {
     const spec = this.specFor(topic, subscription, options);
     if (spec.durable) await this.driver.ensureSubscription(spec);
     else if (spec.deadLetterQueue !== undefined) await this.driver.ensureQueue(spec.deadLetterQueue);
-    const runner = new SubscriptionRunner(this.driver, spec, resolved, this.codec, handler, schemaOf(topicRef));
+    const runner = new SubscriptionRunner(this.driver, spec, resolved, this.codec, handler, schemaOf(topicRef), defaultContentTypeOf(topicRef, resolved.defaultContentType));
     await runner.start();
     this.runners.add(runner);
     const subscriber = new Subscriber(topic, subscription, runner, () => {

@@ -17,11 +17,13 @@ export interface ResolvedHandlerOptions {
   ackTimeoutMs: number;
   closeTimeoutMs: number;
   durable: boolean;
+  /** Given in the options; undefined: the topic's default applies. */
+  defaultContentType: string | undefined;
   signal: AbortSignal | undefined;
   onError: (error: Error) => void;
 }
 
-const HANDLER_OPTION_NAMES = ['concurrency', 'ordering', 'retry', 'deadLetter', 'ackTimeoutMs', 'closeTimeoutMs', 'signal', 'onError', 'durable'];
+const HANDLER_OPTION_NAMES = ['concurrency', 'ordering', 'retry', 'deadLetter', 'ackTimeoutMs', 'closeTimeoutMs', 'defaultContentType', 'signal', 'onError', 'durable'];
 
 /** Validate options given in code; every mistake is a ConfigError naming the field. */
 export function resolveHandlerOptions(subscription: string, options: SubscriberOptions = {}): ResolvedHandlerOptions {
@@ -39,6 +41,7 @@ export function resolveHandlerOptions(subscription: string, options: SubscriberO
   const closeTimeoutMs = requireNumber('options.closeTimeoutMs', options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS, { min: 0, integer: true });
   const durable = options.durable ?? true;
   if (typeof durable !== 'boolean') throw new ConfigError('options.durable', 'expected true or false');
+  const defaultContentType = options.defaultContentType === undefined ? undefined : requireContentType('options.defaultContentType', options.defaultContentType);
   const onError = options.onError ?? ((error: Error) => console.error(`[brokerkit] ${subscription}: ${error.message}`));
   return {
     concurrency,
@@ -48,6 +51,7 @@ export function resolveHandlerOptions(subscription: string, options: SubscriberO
     ackTimeoutMs,
     closeTimeoutMs,
     durable,
+    defaultContentType,
     signal: options.signal,
     onError,
   };
@@ -72,4 +76,12 @@ export function requireName(field: string, name: unknown): string {
     throw new ConfigError(field, `${JSON.stringify(name)} is not a valid name (1–200 of A–Z a–z 0–9 . _ -, starting with a letter or digit)`);
   }
   return name;
+}
+
+/** A MIME type such as `application/json` (parameters allowed). */
+export function requireContentType(field: string, value: unknown): string {
+  if (typeof value !== 'string' || !/^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/.test(value)) {
+    throw new ConfigError(field, `expected a content type such as 'application/json' or 'application/octet-stream', got ${JSON.stringify(value)}`);
+  }
+  return value;
 }

@@ -93,6 +93,8 @@ export class SubscriptionRunner {
     private readonly handler: Handler,
     /** The topic's schema: bodies that fail it are dead-lettered (`validation-error`). */
     private readonly schema?: StandardSchemaV1,
+    /** How a body that arrives without a content type is decoded; undefined: as bytes. */
+    private readonly defaultContentType?: string,
   ) {
     this.telemetry = new ConsumeTelemetry(driver.backend, spec.topic, spec.subscription);
   }
@@ -229,7 +231,7 @@ export class SubscriptionRunner {
       let body: unknown;
       try {
         // A message from another producer may name its content type only as a CloudEvent.
-        body = this.codec.decode(delivery.message.body, headers[Header.contentType] ?? cloudEvent?.datacontenttype);
+        body = this.codec.decode(delivery.message.body, headers[Header.contentType] ?? cloudEvent?.datacontenttype ?? this.defaultContentType);
       } catch (error) {
         await this.deadLetter(lease, delivery.attempt, 'decode-error', describeError(error));
         return;
