@@ -108,7 +108,7 @@ async function attachFaults(report: ComparisonReport, file: string): Promise<voi
   const found = await columnFor<FaultsReport>(report, 'faults', file, (faults) => Boolean(faults.scenarios));
   if (!found) return;
   found.entry.faults = Object.fromEntries(
-    Object.entries(found.parsed.scenarios).map(([id, r]) => [id, { status: r.status, lost: r.lost, duplicates: r.duplicates, sent: r.sent, recoveryMs: r.recoveryMs, ...(r.reason ? { reason: r.reason } : {}) }]),
+    Object.entries(found.parsed.scenarios).map(([id, r]) => [id, { status: r.status, lost: r.lost, duplicates: r.duplicates, sent: r.sent, recoveryMs: r.recoveryMs, ...(r.reason ? { reason: r.reason } : {}), ...(id === 'crash-recovery' ? { details: r.details } : {}) }]),
   );
 }
 

@@ -1,0 +1,24 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { faultText, type ComparisonReport } from './model.js';
+
+describe('faultText', () => {
+  it('shows crash-recovery as the time per round after the kill, beside the lease and what it is', () => {
+    const report: ComparisonReport = {
+      generatedAt: '2026-12-05T00:00:00.000Z',
+      backends: {
+        redis: {
+          url: 'redis://127.0.0.1:6379/0',
+          capabilities: null,
+          checks: {},
+          faults: {
+            'crash-recovery': { status: 'pass', lost: 0, duplicates: 0, sent: 1_100, recoveryMs: 6_339, details: { leaseMs: 5_000, lease: 'idle entries are claimed', recovery100Ms: 6_126, recovery1000Ms: 6_339 } },
+            poison: { status: 'pass', lost: 0, duplicates: 1, sent: 21 },
+          },
+        },
+      },
+    };
+    assert.equal(faultText(report, 'redis', 'crash-recovery'), 'pass: 100 in 6.1 s, 1000 in 6.3 s after the kill; lease 5 s (idle entries are claimed)');
+    assert.equal(faultText(report, 'redis', 'poison'), 'pass: 0 lost, 1 dup of 21');
+  });
+});
