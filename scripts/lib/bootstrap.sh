@@ -8,11 +8,38 @@ PNPM_VERSION="$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$BROKER
 say() { printf '\033[1;34m[brokerkit]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[brokerkit] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
+# The Node.js line the project is developed and tested on (engines in package.json: >= 22).
+NODE_VERSION=24.22.3
+NODE_MAJOR="${NODE_VERSION%%.*}"
+
+# Use the system's Node.js when it is of the tested line or newer; otherwise the pinned one,
+# installed once into .tools/ from the npm registry's node-<os>-<arch> package (the official
+# binary, shipped inside a registry package), and put first on PATH for every command after.
 ensure_node() {
-  command -v node >/dev/null || die "Node.js 20 or newer is required (https://nodejs.org); none is on PATH"
-  local major
-  major="$(node -p 'process.versions.node.split(".")[0]')"
-  [ "$major" -ge 20 ] || die "Node.js 20 or newer is required; found $(node --version)"
+  local tools="$BROKERKIT_ROOT/.tools/node-v$NODE_VERSION"
+  if [ -x "$tools/bin/node" ]; then
+    export PATH="$tools/bin:$PATH"
+    return
+  fi
+  if command -v node >/dev/null && [ "$(node -p 'process.versions.node.split(".")[0]')" -ge "$NODE_MAJOR" ]; then return; fi
+  command -v npm >/dev/null || die "Node.js $NODE_MAJOR or newer is required (https://nodejs.org), or npm to install it from the registry; neither is on PATH"
+  local os arch package tmp
+  os="$(uname -s | tr '[:upper:]' '[:lower:]')"
+  case "$(uname -m)" in
+    x86_64 | amd64) arch=x64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *) die "no Node.js package for this processor ($(uname -m)); install Node.js $NODE_MAJOR yourself" ;;
+  esac
+  package="node-$os-$arch@$NODE_VERSION"
+  say "installing Node.js $NODE_VERSION into .tools/ (npm package $package): the system has $(node --version 2>/dev/null || echo none)"
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent "$package" >/dev/null) || { rm -rf "$tmp"; die "could not fetch $package from the npm registry"; }
+  mkdir -p "$tools.partial"
+  tar -xzf "$tmp"/*.tgz -C "$tools.partial" --strip-components=1 package/bin package/LICENSE
+  rm -rf "$tmp"
+  mv "$tools.partial" "$tools"
+  export PATH="$tools/bin:$PATH"
+  [ "$(node -p 'process.versions.node')" = "$NODE_VERSION" ] || die "the Node.js installed into $tools does not run"
 }
 
 ensure_pnpm() {
