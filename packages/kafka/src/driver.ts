@@ -34,7 +34,15 @@ const urlOptions = {
   tls: { type: 'bool', default: false, doc: 'TLS to the brokers' },
   maxMessageBytes: { type: 'int', min: 1, max: 100 * 1_048_576, default: 1_000_000, doc: "largest message in bytes (the broker's message.max.bytes is 1 MB by default)" },
   connectTimeoutMs: { type: 'int', min: 100, max: 120_000, default: 5_000, doc: 'time to reach the brokers' },
+  replaceCodecs: { type: 'bool', default: true, doc: "put brokerkit's record encoders and decoder in kafkajs' place, for every kafkajs client in the process (false: kafkajs' own stay)" },
 } as const;
+
+/** `BROKERKIT_KAFKA_REPLACE_CODECS=false` keeps kafkajs' own codecs for the whole process, whatever the URLs say. */
+export function codecsWanted(fromUrl: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
+  const fromEnv = env.BROKERKIT_KAFKA_REPLACE_CODECS?.trim().toLowerCase();
+  if (fromEnv === 'false' || fromEnv === '0') return false;
+  return fromUrl;
+}
 
 /**
  * kafkajs logs JSON to the console at INFO by default, including routine rebalances. Its
@@ -151,8 +159,10 @@ export const driverFactory: DriverFactory = {
   schemes: ['kafka'],
   async open(url: URL): Promise<Driver> {
     const options = readUrlOptions(url, urlOptions);
-    installEncoders();
-    installDecoder();
+    if (codecsWanted(options.replaceCodecs)) {
+      installEncoders();
+      installDecoder();
+    }
     const { host, port } = hostAndPort(url, 9092);
     const brokers = [`${host}:${port}`, ...(options.brokers ? options.brokers.split(',') : [])];
     const wanted = process.env.BROKERKIT_KAFKA_LOG?.toLowerCase();
