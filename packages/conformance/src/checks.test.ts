@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { TopologyError, registerDriver, type Delivery, type Driver, type DriverSubscription, type EncodedMessage, type SubscriptionDeclaration } from '@brokerkit/core';
+import { TopologyError, registerDriver } from '@brokerkit/core';
+import type { Delivery, Driver, DriverSubscription, EncodedMessage, SubscriptionDeclaration } from '@brokerkit/core/driver';
 import { driverFactory as memoryFactory } from '@brokerkit/memory';
 import { CHECKS } from './checks/index.js';
 import { runConformance } from './runner.js';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { waitUntil } from '@brokerkit/conformance';
-import { BrokerkitError, ConfigError, connect, EncodingError, Header, jsonCodec, MessageTooLargeError, sleep, type Broker, type Codec } from '@brokerkit/core';
+import { BrokerkitError, ConfigError, connect, EncodingError, Header, jsonCodec, MessageTooLargeError, type Broker, type Codec } from '@brokerkit/core';
+import { sleep } from '@brokerkit/core/driver';
 import type { ScenarioResult } from './report.js';
 
 /** URLs with a wrong password, where the broker checks one (emulators and these listeners do not). */

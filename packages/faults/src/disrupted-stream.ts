@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { waitUntil } from '@brokerkit/conformance';
-import { sleep, type Broker } from '@brokerkit/core';
+import { type Broker } from '@brokerkit/core';
+import { sleep } from '@brokerkit/core/driver';
 import type { ScenarioResult } from './report.js';
 
 export interface Disruption {

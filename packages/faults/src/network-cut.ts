@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { connect, sleep, type Broker } from '@brokerkit/core';
+import { connect, type Broker } from '@brokerkit/core';
+import { sleep } from '@brokerkit/core/driver';
 import type { ScenarioResult } from './report.js';
 import { disruptedStream } from './disrupted-stream.js';
 

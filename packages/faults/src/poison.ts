@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { waitUntil } from '@brokerkit/conformance';
-import { Header, sleep, type Broker } from '@brokerkit/core';
+import { Header, type Broker } from '@brokerkit/core';
+import { sleep } from '@brokerkit/core/driver';
 import type { ScenarioResult } from './report.js';
 
 const POISON = 10;

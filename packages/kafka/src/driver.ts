@@ -1,23 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type LogEntry, type Producer as KafkaProducer, type RecordMetadata } from 'kafkajs';
-import {
-  describeError,
-  firstContact,
-  hostAndPort,
-  OpenSubscriptions,
-  readUrlOptions,
-  SendError,
-  type Capabilities,
-  type Delivery,
-  type Driver,
-  type DriverFactory,
-  type DriverLimits,
-  type DriverSubscription,
-  type EncodedMessage,
-  type SendReceipt,
-  type SubscriptionDeclaration,
-  type SubscriptionSpec,
-} from '@brokerkit/core';
+import { describeError, SendError, type Capabilities, type SendReceipt } from '@brokerkit/core';
+import { firstContact, hostAndPort, OpenSubscriptions, readUrlOptions, type Delivery, type Driver, type DriverFactory, type DriverLimits, type DriverSubscription, type EncodedMessage, type SubscriptionDeclaration, type SubscriptionSpec } from '@brokerkit/core/driver';
 import { kafkaCapabilities } from './capabilities.js';
 import { installDecoder } from './record-decoder.js';
 import { installEncoders } from './record-encoder.js';

@@ -1,5 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { ConnectionError, OncePerKey, PushBuffer, describeError, type Delivery, type DriverSubscription, type EncodedMessage, type SubscriptionSpec } from '@brokerkit/core';
+import { ConnectionError, describeError } from '@brokerkit/core';
+import { OncePerKey, PushBuffer, type Delivery, type DriverSubscription, type EncodedMessage, type SubscriptionSpec } from '@brokerkit/core/driver';
 import { PartitionTracker } from './tracker.js';
 import type { KafkaTopology } from './topology.js';
 import { fromRecord, type CopyInfo } from './wire.js';

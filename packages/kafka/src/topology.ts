@@ -1,5 +1,6 @@
 import type { Admin } from 'kafkajs';
-import { OncePerKey, TopologyError, describeError } from '@brokerkit/core';
+import { TopologyError, describeError } from '@brokerkit/core';
+import { OncePerKey } from '@brokerkit/core/driver';
 
 /**
  * Topics are created through the admin API when first used (partitions from the URL, replication

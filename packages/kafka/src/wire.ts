@@ -1,5 +1,5 @@
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
-import { asBuffer, type EncodedMessage } from '@brokerkit/core';
+import { asBuffer, type EncodedMessage } from '@brokerkit/core/driver';
 
 /**
  * How a message travels as a Kafka record: key as the record key, body as the value bytes

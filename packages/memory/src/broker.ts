@@ -1,4 +1,4 @@
-import type { EncodedMessage } from '@brokerkit/core';
+import type { EncodedMessage } from '@brokerkit/core/driver';
 import { MemorySubscription } from './state.js';
 
 /**

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Capabilities, Delivery, Driver, DriverFactory, DriverLimits, DriverSubscription, EncodedMessage, SendReceipt, SubscriptionDeclaration, SubscriptionSpec } from '@brokerkit/core';
-import { ClosedError, readUrlOptions } from '@brokerkit/core';
+import type { Capabilities, SendReceipt } from '@brokerkit/core';
+import type { Delivery, Driver, DriverFactory, DriverLimits, DriverSubscription, EncodedMessage, SubscriptionDeclaration, SubscriptionSpec } from '@brokerkit/core/driver';
+import { ClosedError } from '@brokerkit/core';
+import { readUrlOptions } from '@brokerkit/core/driver';
 import { brokerNamed, type MemoryBroker } from './broker.js';
 import type { Lease, MemorySubscription } from './state.js';
 

@@ -1,4 +1,4 @@
-import type { EncodedMessage } from '@brokerkit/core';
+import type { EncodedMessage } from '@brokerkit/core/driver';
 import { TopologyError } from '@brokerkit/core';
 
 /** A message as one subscription holds it. */

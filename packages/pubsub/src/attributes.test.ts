@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { EncodingError, type EncodedMessage } from '@brokerkit/core';
+import { EncodingError } from '@brokerkit/core';
+import type { EncodedMessage } from '@brokerkit/core/driver';
 import { fromAttributes, toAttributes } from './attributes.js';
 
 const message = (headers: Record<string, string>, key?: string): EncodedMessage => ({ id: 'm-1', key, headers, body: Buffer.from('{}') });

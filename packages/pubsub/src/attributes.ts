@@ -1,4 +1,5 @@
-import { EncodingError, type EncodedMessage } from '@brokerkit/core';
+import { EncodingError } from '@brokerkit/core';
+import type { EncodedMessage } from '@brokerkit/core/driver';
 
 /**
  * Headers travel as Pub/Sub attributes (readable by any client), plus `bk-id` and `bk-key`.

@@ -1,24 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { PubSub, v1, type Topic } from '@google-cloud/pubsub';
-import {
-  asBuffer,
-  ConfigError,
-  describeError,
-  firstContact,
-  hostAndPort,
-  OpenSubscriptions,
-  readUrlOptions,
-  SendError,
-  type Capabilities,
-  type Driver,
-  type DriverFactory,
-  type DriverLimits,
-  type DriverSubscription,
-  type EncodedMessage,
-  type SendReceipt,
-  type SubscriptionDeclaration,
-  type SubscriptionSpec,
-} from '@brokerkit/core';
+import { ConfigError, describeError, SendError, type Capabilities, type SendReceipt } from '@brokerkit/core';
+import { asBuffer, firstContact, hostAndPort, OpenSubscriptions, readUrlOptions, type Driver, type DriverFactory, type DriverLimits, type DriverSubscription, type EncodedMessage, type SubscriptionDeclaration, type SubscriptionSpec } from '@brokerkit/core/driver';
 import { toAttributes } from './attributes.js';
 import { IncompleteReplyError, PublishBatcher } from './publish-batcher.js';
 import { pubsubCapabilities } from './capabilities.js';

@@ -1,5 +1,6 @@
 import { Duration, type Message, type Subscription, type SubscriberOptions } from '@google-cloud/pubsub';
-import { ConnectionError, PushBuffer, describeError, type Delivery, type DriverSubscription } from '@brokerkit/core';
+import { ConnectionError, describeError } from '@brokerkit/core';
+import { PushBuffer, type Delivery, type DriverSubscription } from '@brokerkit/core/driver';
 import { fromAttributes } from './attributes.js';
 
 /** Without a dead-letter policy the server sends no delivery count: this process counts (bounded memory). */

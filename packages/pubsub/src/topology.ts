@@ -1,5 +1,6 @@
 import type { PubSub, Subscription, Topic } from '@google-cloud/pubsub';
-import { OncePerKey, TopologyError, describeError, type SubscriptionDeclaration } from '@brokerkit/core';
+import { TopologyError, describeError } from '@brokerkit/core';
+import { OncePerKey, type SubscriptionDeclaration } from '@brokerkit/core/driver';
 
 /** gRPC status codes the admin calls answer with. */
 const ALREADY_EXISTS = 6;

@@ -1,4 +1,4 @@
-import { TurnBatcher } from '@brokerkit/core';
+import { TurnBatcher } from '@brokerkit/core/driver';
 import type { Channel, Message } from 'amqplib';
 
 /**

@@ -1,18 +1,5 @@
-import {
-  firstContact,
-  hostAndPort,
-  OpenSubscriptions,
-  readUrlOptions,
-  type Capabilities,
-  type Driver,
-  type DriverFactory,
-  type DriverLimits,
-  type DriverSubscription,
-  type EncodedMessage,
-  type SendReceipt,
-  type SubscriptionDeclaration,
-  type SubscriptionSpec,
-} from '@brokerkit/core';
+import { type Capabilities, type SendReceipt } from '@brokerkit/core';
+import { firstContact, hostAndPort, OpenSubscriptions, readUrlOptions, type Driver, type DriverFactory, type DriverLimits, type DriverSubscription, type EncodedMessage, type SubscriptionDeclaration, type SubscriptionSpec } from '@brokerkit/core/driver';
 import { rabbitCapabilities } from './capabilities.js';
 import { RabbitConnection } from './connection.js';
 import { toAmqp } from './message.js';

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { Header, uuidV7, type EncodedMessage } from '@brokerkit/core';
+import { Header, uuidV7 } from '@brokerkit/core';
+import type { EncodedMessage } from '@brokerkit/core/driver';
 import type { ConsumeMessage } from 'amqplib';
 import { ID_TIME_SLACK_MS, fromAmqp, toAmqp, type Decoded } from './message.js';
 import type { Outgoing } from './publisher.js';

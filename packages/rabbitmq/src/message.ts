@@ -1,4 +1,5 @@
-import { Header, asBuffer, uuidV7Time, type EncodedMessage } from '@brokerkit/core';
+import { Header, uuidV7Time } from '@brokerkit/core';
+import { asBuffer, type EncodedMessage } from '@brokerkit/core/driver';
 import type { ConsumeMessage } from 'amqplib';
 import type { Outgoing } from './publisher.js';
 

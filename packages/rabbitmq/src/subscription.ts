@@ -1,4 +1,4 @@
-import { PushBuffer, type Delivery, type DriverSubscription, type SubscriptionSpec } from '@brokerkit/core';
+import { PushBuffer, type Delivery, type DriverSubscription, type SubscriptionSpec } from '@brokerkit/core/driver';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { ChannelAcks } from './acks.js';
 import type { RabbitConnection } from './connection.js';

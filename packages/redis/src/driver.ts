@@ -1,24 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import {
-  ConfigError,
-  describeError,
-  firstContact,
-  hostAndPort,
-  OpenSubscriptions,
-  readUrlOptions,
-  SendError,
-  TopologyError,
-  type Capabilities,
-  type Driver,
-  type DriverFactory,
-  type DriverLimits,
-  type DriverSubscription,
-  type EncodedMessage,
-  type SendReceipt,
-  type SubscriptionDeclaration,
-  type SubscriptionSpec,
-} from '@brokerkit/core';
+import { ConfigError, describeError, SendError, TopologyError, type Capabilities, type SendReceipt } from '@brokerkit/core';
+import { firstContact, hostAndPort, OpenSubscriptions, readUrlOptions, type Driver, type DriverFactory, type DriverLimits, type DriverSubscription, type EncodedMessage, type SubscriptionDeclaration, type SubscriptionSpec } from '@brokerkit/core/driver';
 import { Redis, type RedisOptions } from 'ioredis';
 import { redisCapabilities } from './capabilities.js';
 import { EphemeralSubscription } from './ephemeral-subscription.js';

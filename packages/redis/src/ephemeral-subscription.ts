@@ -1,4 +1,4 @@
-import type { Delivery } from '@brokerkit/core';
+import type { Delivery } from '@brokerkit/core/driver';
 import type { Redis } from 'ioredis';
 import { fromFields, publishedAtOf, type RawEntry } from './fields.js';
 import { BlockingReader } from './reader.js';

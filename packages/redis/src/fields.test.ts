@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { CONTENT_TYPE_JSON, Header, type EncodedMessage } from '@brokerkit/core';
+import { CONTENT_TYPE_JSON, Header } from '@brokerkit/core';
+import type { EncodedMessage } from '@brokerkit/core/driver';
 import { fromFields, toFields } from './fields.js';
 
 /** What ioredis' *Buffer commands return for an entry XADD wrote with these fields. */

@@ -1,4 +1,5 @@
-import { asBuffer, CONTENT_TYPE_JSON, Header, type EncodedMessage } from '@brokerkit/core';
+import { CONTENT_TYPE_JSON, Header } from '@brokerkit/core';
+import { asBuffer, type EncodedMessage } from '@brokerkit/core/driver';
 
 /**
  * How a message is laid out as stream entry fields, readable with `redis-cli XRANGE`:

@@ -1,4 +1,4 @@
-import { TurnBatcher, type Delivery, type EncodedMessage } from '@brokerkit/core';
+import { TurnBatcher, type Delivery, type EncodedMessage } from '@brokerkit/core/driver';
 import type { Redis } from 'ioredis';
 import { fromFields, publishedAtOf, toFields, type RawEntry } from './fields.js';
 import { BlockingReader } from './reader.js';

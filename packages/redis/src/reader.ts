@@ -1,4 +1,4 @@
-import type { Delivery, DriverSubscription } from '@brokerkit/core';
+import type { Delivery, DriverSubscription } from '@brokerkit/core/driver';
 import type { Redis } from 'ioredis';
 
 /**

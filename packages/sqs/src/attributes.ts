@@ -1,4 +1,5 @@
-import { CONTENT_TYPE_JSON, Header, type EncodedMessage } from '@brokerkit/core';
+import { CONTENT_TYPE_JSON, Header } from '@brokerkit/core';
+import type { EncodedMessage } from '@brokerkit/core/driver';
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 
 /**

@@ -1,5 +1,5 @@
 import { DeleteMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { TurnBatcher } from '@brokerkit/core';
+import { TurnBatcher } from '@brokerkit/core/driver';
 
 /** SQS deletes at most 10 receipts per call. */
 const MAX_BATCH = 10;

@@ -1,23 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { PublishBatchCommand, SNSClient, type MessageAttributeValue as SnsAttribute, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import {
-  firstContact,
-  hostAndPort,
-  OpenSubscriptions,
-  readUrlOptions,
-  SendError,
-  sleep,
-  type Capabilities,
-  type Driver,
-  type DriverFactory,
-  type DriverLimits,
-  type DriverSubscription,
-  type EncodedMessage,
-  type SendReceipt,
-  type SubscriptionDeclaration,
-  type SubscriptionSpec,
-} from '@brokerkit/core';
+import { SendError, type Capabilities, type SendReceipt } from '@brokerkit/core';
+import { firstContact, hostAndPort, OpenSubscriptions, readUrlOptions, sleep, type Driver, type DriverFactory, type DriverLimits, type DriverSubscription, type EncodedMessage, type SubscriptionDeclaration, type SubscriptionSpec } from '@brokerkit/core/driver';
 import { toWire } from './attributes.js';
 import { sqsCapabilities } from './capabilities.js';
 import { fifoId } from './names.js';

@@ -1,5 +1,5 @@
 import { ChangeMessageVisibilityCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
-import type { Delivery, DriverSubscription } from '@brokerkit/core';
+import type { Delivery, DriverSubscription } from '@brokerkit/core/driver';
 import { fromWire } from './attributes.js';
 import { BatchDeleter } from './deleter.js';
 import type { QueueRef } from './topology.js';

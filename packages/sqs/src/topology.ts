@@ -1,6 +1,7 @@
 import { CreateTopicCommand, GetTopicAttributesCommand, SubscribeCommand, UnsubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { TopologyError, describeError, sleep, type SubscriptionDeclaration } from '@brokerkit/core';
+import { TopologyError, describeError } from '@brokerkit/core';
+import { sleep, type SubscriptionDeclaration } from '@brokerkit/core/driver';
 import { adoptStandardQueue } from './adopt.js';
 import { awsName } from './names.js';
 

@@ -1,5 +1,5 @@
 import { SpanKind, trace } from '@opentelemetry/api';
-import { messagingSystem } from '@brokerkit/core';
+import { messagingSystem } from '@brokerkit/core/driver';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { waitUntil, verdict } from '../measure.js';
 import { captureTraces } from '../tracing.js';
