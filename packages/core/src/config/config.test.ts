@@ -1,8 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../errors/index.js';
-import { resolveHandlerOptions, requireName } from '../portable/resolve-options.js';
-import { connect } from '../portable/connect.js';
+import { resolveHandlerOptions } from '../receive/handler-options.js';
+import { requireName } from './names.js';
+import { connect } from '../front/connect.js';
 import { readUrlOptions } from './options.js';
 import { hostAndPort, maskCredentials, parseBrokerUrl } from './url.js';
 

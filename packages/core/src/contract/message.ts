@@ -1,4 +1,4 @@
-import type { CloudEventAttributes, CloudEventOptions } from '../portable/cloud-events.js';
+import type { CloudEventAttributes, CloudEventOptions } from './cloud-event.js';
 
 /** String-valued message metadata, carried natively by each broker (headers, attributes, fields). */
 export type Headers = Record<string, string>;

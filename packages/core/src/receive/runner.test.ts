@@ -2,8 +2,8 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import type { Delivery, Driver, DriverSubscription, EncodedMessage, SubscriptionSpec } from '../contract/driver.js';
 import type { Handler, SubscriberOptions } from '../contract/options.js';
-import { jsonCodec } from './codec.js';
-import { resolveHandlerOptions } from './resolve-options.js';
+import { jsonCodec } from '../message/codec.js';
+import { resolveHandlerOptions } from './handler-options.js';
 import { SubscriptionRunner } from './runner.js';
 
 /**

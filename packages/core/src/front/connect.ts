@@ -3,8 +3,8 @@ import { loadDriverFactory } from '../config/registry.js';
 import { maskCredentials, parseBrokerUrl } from '../config/url.js';
 import { BrokerkitError, ConfigError, ConnectionError, TimeoutError, describeError } from '../errors/index.js';
 import { Broker } from './broker.js';
-import { jsonCodec, type Codec } from './codec.js';
-import { withDeadline } from './timing.js';
+import { jsonCodec, type Codec } from '../message/codec.js';
+import { withDeadline } from '../kit/timing.js';
 
 export interface ConnectOptions {
   /** Body codec; JSON (with raw bytes passed through) by default. */

@@ -1,3 +1,4 @@
+import type { CloudEventAttributes, CloudEventOptions } from '../contract/cloud-event.js';
 import type { Headers } from '../contract/message.js';
 import { rejectUnknownKeys } from '../config/options.js';
 import { ConfigError } from '../errors/index.js';
@@ -10,33 +11,6 @@ import { ConfigError } from '../errors/index.js';
  * (AMQP binding); Pub/Sub `ce-<name>` attributes and `content-type` (Google's Pub/Sub binding);
  * Redis, SQS/SNS and memory have no binding: `ce-<name>` (the HTTP binding's names).
  */
-
-/** The attributes a sender chooses; id, specversion, time and datacontenttype are filled in. */
-export interface CloudEventOptions {
-  /** Reverse-DNS event type, e.g. `com.example.order.placed`. */
-  type?: string;
-  /** URI-reference of the producing context, e.g. `/orders-service`. */
-  source?: string;
-  subject?: string;
-  /** Default: the send time. */
-  time?: Date | string;
-  dataschema?: string;
-  /** Extension attributes: lower-case a–z and 0–9 names, at most 20 characters. */
-  extensions?: Record<string, string>;
-}
-
-/** A received CloudEvent's attributes (its data is the message body). */
-export interface CloudEventAttributes {
-  id: string;
-  source: string;
-  type: string;
-  specversion: string;
-  time?: string;
-  subject?: string;
-  datacontenttype?: string;
-  dataschema?: string;
-  extensions: Record<string, string>;
-}
 
 const CORE = ['id', 'source', 'type', 'specversion', 'time', 'subject', 'datacontenttype', 'dataschema'] as const;
 const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;

@@ -2,14 +2,15 @@ import type { Capabilities } from '../contract/capabilities.js';
 import type { Driver, SubscriptionSpec } from '../contract/driver.js';
 import type { Handler, HandlerOptions, SubscriberOptions } from '../contract/options.js';
 import { ClosedError, ConfigError, TimeoutError, describeError } from '../errors/index.js';
-import type { Codec } from './codec.js';
+import type { Codec } from '../message/codec.js';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import { Producer, resolveProducerOptions, type ProducerOptions } from './producer.js';
-import { defaultContentTypeOf, schemaOf, topicName, type BodyOut, type TopicDefinition, type TopicRef } from './schema.js';
-import { requireName, resolveHandlerOptions } from './resolve-options.js';
-import { SubscriptionRunner } from './runner.js';
+import { Producer, resolveProducerOptions, type ProducerOptions } from '../send/producer.js';
+import { defaultContentTypeOf, schemaOf, topicName, type BodyOut, type TopicDefinition, type TopicRef } from '../message/schema.js';
+import { requireName } from '../config/names.js';
+import { resolveHandlerOptions } from '../receive/handler-options.js';
+import { SubscriptionRunner } from '../receive/runner.js';
 import { Subscriber, type SubscriberHealth } from './subscriber.js';
-import { withDeadline } from './timing.js';
+import { withDeadline } from '../kit/timing.js';
 
 /** What `broker.health()` found; `status` is what a readiness probe answers with. */
 export interface HealthReport {

@@ -1,9 +1,10 @@
 import type { Driver, DriverLimits, EncodedMessage } from '../contract/driver.js';
 import { Header, RESERVED_HEADER_PREFIX, type Headers, type OutgoingMessage } from '../contract/message.js';
 import { ConfigError, MessageTooLargeError } from '../errors/index.js';
-import { cloudEventHeaders, type CloudEventOptions } from './cloud-events.js';
-import type { Codec } from './codec.js';
-import { uuidV7 } from './ids.js';
+import type { CloudEventOptions } from '../contract/cloud-event.js';
+import { cloudEventHeaders } from '../message/cloud-events.js';
+import type { Codec } from '../message/codec.js';
+import { uuidV7 } from '../message/ids.js';
 
 /** Metadata the producer adds to a message: trace context, CloudEvent attributes. */
 export interface EncodeExtras {

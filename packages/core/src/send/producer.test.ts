@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { Driver, EncodedMessage } from '../contract/driver.js';
 import type { SendReceipt } from '../contract/message.js';
 import { ClosedError, SendError } from '../errors/index.js';
-import { jsonCodec } from './codec.js';
+import { jsonCodec } from '../message/codec.js';
 import { recordingDriver } from '../testing/recording-driver.js';
 import { Producer } from './producer.js';
 

@@ -1,4 +1,4 @@
-import { withDeadline } from './timing.js';
+import { withDeadline } from '../kit/timing.js';
 import { TimeoutError } from '../errors/index.js';
 
 /** Anything with a graceful close: a Broker, Subscriber, Producer, or your own resource. */

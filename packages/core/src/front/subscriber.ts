@@ -1,4 +1,4 @@
-import type { RunnerStats, SubscriptionRunner } from './runner.js';
+import type { RunnerStats, SubscriptionRunner } from '../receive/runner.js';
 
 export interface SubscriberHealth {
   topic: string;

@@ -3,11 +3,12 @@ import type { Driver, EncodedMessage } from '../contract/driver.js';
 import type { OutgoingMessage, SendReceipt } from '../contract/message.js';
 import { rejectUnknownKeys } from '../config/options.js';
 import { BrokerkitError, ClosedError, ConfigError, SendError, describeError } from '../errors/index.js';
-import { resolveCloudEvent, type CloudEventOptions } from './cloud-events.js';
-import type { Codec } from './codec.js';
+import type { CloudEventOptions } from '../contract/cloud-event.js';
+import { resolveCloudEvent } from '../message/cloud-events.js';
+import type { Codec } from '../message/codec.js';
 import { encodeOutgoing, splitIntoBatches } from './encode.js';
-import { schemaOf, topicName, validateBody, type BodyIn, type TopicDefinition, type TopicRef } from './schema.js';
-import { SendTelemetry } from './telemetry.js';
+import { schemaOf, topicName, validateBody, type BodyIn, type TopicDefinition, type TopicRef } from '../message/schema.js';
+import { SendTelemetry } from '../telemetry/telemetry.js';
 
 export interface ProducerOptions {
   /** Send every message as a CloudEvent (binary mode) with these defaults; `true`: each message names its own type and source. */

@@ -5,14 +5,16 @@ import { Header, type DeadLetterReason, type ReceivedMessage } from '../contract
 import type { Handler, HandlerContext } from '../contract/options.js';
 import { BrokerkitError, ConnectionError, describeError } from '../errors/index.js';
 import { backoffDelayMs } from './backoff.js';
-import { readCloudEvent, type CloudEventAttributes } from './cloud-events.js';
-import type { Codec } from './codec.js';
+import type { CloudEventAttributes } from '../contract/cloud-event.js';
+import { readCloudEvent } from '../message/cloud-events.js';
+import type { Codec } from '../message/codec.js';
 import { decideAfterFailure, withDeadLetterHeaders } from './dead-letter.js';
 import { KeySerializer } from './key-serializer.js';
-import type { ResolvedHandlerOptions } from './resolve-options.js';
-import { validateBody } from './schema.js';
-import { ConsumeTelemetry, endSpan, type AttemptTrace } from './telemetry.js';
-import { SignalledSleeps, sleep, yieldToIo } from './timing.js';
+import { LeaseKeeper, type KeptLease } from './lease-keeper.js';
+import type { ResolvedHandlerOptions } from './handler-options.js';
+import { validateBody } from '../message/schema.js';
+import { ConsumeTelemetry, endSpan, type AttemptTrace } from '../telemetry/telemetry.js';
+import { SignalledSleeps, sleep, yieldToIo } from '../kit/timing.js';
 
 /** Counters of one consumer or subscriber instance. */
 export interface RunnerStats {
@@ -31,13 +33,9 @@ type HandlerOutcome =
   | { kind: 'dead-letter'; reason: string };
 
 /** One received message while this instance holds it; also the record of its current attempt. */
-interface Lease extends AttemptTrace {
-  delivery: Delivery;
+interface Lease extends AttemptTrace, KeptLease {
   settled: boolean;
-  /** Being processed (not waiting for its key's turn): its lease is kept. */
   active: boolean;
-  /** When its lease was last granted or extended (ms, monotonic; 0 where the driver cannot extend). */
-  extendedAt: number;
   /** What the handler asked for with `context.retry()` / `context.deadLetter()` in the current attempt. */
   explicit: HandlerOutcome | undefined;
   /** Counted in `busy`: received, and its handler not yet done. */
@@ -72,8 +70,8 @@ export class SubscriptionRunner {
   private readonly leases = new Set<Lease>();
   /** Resolves close()'s wait once no handler is at work. */
   private whenIdle: (() => void) | undefined;
-  /** One timer per instance extends every active lease that is due (not one timer per message). */
-  private leaseClock: NodeJS.Timeout | undefined;
+  /** Extends the leases of messages being processed, all on one timer. */
+  private readonly leaseKeeper: LeaseKeeper;
   private slotWaiter: (() => void) | undefined;
   private loopDone: Promise<void> = Promise.resolve();
   private closing: Promise<void> | undefined;
@@ -97,15 +95,13 @@ export class SubscriptionRunner {
     private readonly defaultContentType?: string,
   ) {
     this.telemetry = new ConsumeTelemetry(driver.backend, spec.topic, spec.subscription);
+    this.leaseKeeper = new LeaseKeeper(this.leases, options.ackTimeoutMs, (error) => options.onError(asBrokerkitError(error, 'extending a lease failed')));
   }
 
   async start(): Promise<void> {
     this.subscription = await this.driver.subscribe(this.spec);
     this.loopDone = this.receiveLoop(this.subscription);
-    const everyMs = Math.max(50, Math.floor(this.options.ackTimeoutMs / 2));
-    this.leaseClock = setInterval(() => this.extendDueLeases(everyMs), Math.max(25, Math.floor(everyMs / 2)));
-    // Handlers at work keep the process alive by themselves; an idle clock must not.
-    this.leaseClock.unref();
+    this.leaseKeeper.start();
     this.options.signal?.addEventListener('abort', () => void this.close().catch(this.options.onError), { once: true });
   }
 
@@ -119,7 +115,7 @@ export class SubscriptionRunner {
   crash(): void {
     this.crashed = true;
     this.stopped = true;
-    this.stopKeepingLeases();
+    this.leaseKeeper.stop();
     this.fetching.abort();
     this.handlersSignal.abort();
     this.wakeLoop();
@@ -136,11 +132,11 @@ export class SubscriptionRunner {
     if (!finished) {
       this.handlersSignal.abort();
       this.stopped = true;
-      this.stopKeepingLeases();
+      this.leaseKeeper.stop();
       // Unfinished work goes back to the broker at once; a handler finishing later settles nothing.
       await Promise.allSettled([...this.leases].filter((l) => !l.settled).map((l) => this.settle(l, release, true)));
     }
-    this.stopKeepingLeases();
+    this.leaseKeeper.stop();
     await this.subscription?.close();
   }
 
@@ -408,25 +404,6 @@ export class SubscriptionRunner {
       this.options.onError(asBrokerkitError(error, `settling message ${lease.delivery.message.id} failed; the broker will redeliver it`));
       return error;
     }
-  }
-
-  /**
-   * Extend, where the driver can, the lease of every message being processed whose lease is
-   * half an ack timeout old: a lease is renewed at most 0.75 × ackTimeoutMs after the last.
-   */
-  private extendDueLeases(everyMs: number): void {
-    const now = performance.now();
-    for (const lease of this.leases) {
-      if (lease.settled || !lease.active || !lease.delivery.extendLease || now - lease.extendedAt < everyMs) continue;
-      lease.extendedAt = now;
-      lease.delivery.extendLease(this.options.ackTimeoutMs).catch((error: unknown) => this.options.onError(asBrokerkitError(error, 'extending a lease failed')));
-    }
-  }
-
-  /** A handler that never returns must not keep its lease alive after a crash, a close timeout or a close. */
-  private stopKeepingLeases(): void {
-    clearInterval(this.leaseClock);
-    this.leaseClock = undefined;
   }
 }
 

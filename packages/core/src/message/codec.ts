@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { DecodingError, EncodingError } from '../errors/index.js';
-import { asBuffer } from './driver-helpers.js';
+import { asBuffer } from '../kit/driver-helpers.js';
 
 /** Turns bodies into bytes and back; the content type travels with the message. */
 export interface Codec {

@@ -5,10 +5,10 @@ import { z } from 'zod';
 import type { EncodedMessage } from '../contract/driver.js';
 import type { Handler } from '../contract/options.js';
 import { ConfigError, ValidationError } from '../errors/index.js';
-import type { Broker } from './broker.js';
+import type { Broker } from '../front/broker.js';
 import { jsonCodec } from './codec.js';
 import { recordingDriver } from '../testing/recording-driver.js';
-import { Producer } from './producer.js';
+import { Producer } from '../send/producer.js';
 import { defineTopic, validateBody } from './schema.js';
 
 /** Records what would have left the process. */

@@ -1,7 +1,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { ConfigError, ValidationError, type ValidationIssue } from '../errors/index.js';
 import { CONTENT_TYPE_JSON } from './codec.js';
-import { requireContentType, requireName } from './resolve-options.js';
+import { requireContentType, requireName } from '../config/names.js';
 
 /**
  * A topic (or queue) declared with a schema implementing Standard Schema — zod, valibot,

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { ConfigError, MessageTooLargeError } from '../errors/index.js';
-import { jsonCodec } from './codec.js';
+import { jsonCodec } from '../message/codec.js';
 import { encodeOutgoing, encodedSizeBytes, splitIntoBatches } from './encode.js';
 
 const limits = { maxMessageBytes: 100, maxBatchMessages: 3, maxBatchBytes: 150 };

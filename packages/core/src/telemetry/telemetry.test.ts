@@ -6,9 +6,9 @@ import { W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { EncodedMessage } from '../contract/driver.js';
-import { jsonCodec } from './codec.js';
+import { jsonCodec } from '../message/codec.js';
 import { recordingDriver } from '../testing/recording-driver.js';
-import { Producer } from './producer.js';
+import { Producer } from '../send/producer.js';
 import { ConsumeTelemetry, type AttemptTrace } from './telemetry.js';
 
 /** Sum of a counter's points (or a histogram's count) whose attributes include `where`. */
