@@ -1,5 +1,6 @@
 import type { EncodedMessage } from '@brokerkit/core/driver';
 import { TopologyError } from '@brokerkit/core';
+import { MinHeap, Timeline } from './heap.js';
 
 /** A message as one subscription holds it. */
 export interface StoredMessage {
@@ -13,25 +14,50 @@ export interface Lease {
   readonly token: number;
   readonly stored: StoredMessage;
   readonly owner: symbol;
-  timer: NodeJS.Timeout;
+  /** When the lease runs out (performance.now() ms); moved by each extension. */
+  expiresAt: number;
 }
 
+/** Fresh messages past this many taken ones are compacted away (the array is not shifted per take). */
+const COMPACT_AFTER = 4_096;
 
 /**
  * One subscription's messages: ready (in publish order), delayed, and leased to a consumer.
  * With key ordering, a key with a leased or delayed message is held: its later messages wait,
  * across every instance, so same-key order holds even through retries.
  *
+ * Every operation costs the same at any backlog: fresh messages are taken from the front of
+ * an array by an index; messages handed back (a retry, an expired lease) wait in a heap by
+ * publish order and are taken before later fresh ones; a message whose key is held waits in
+ * that key's own list until the key is released; lease expiries and delayed retries share one
+ * timer each, not one per message.
+ *
  * Ordering belongs to the consumers attached, not to the declaration: a subscription declared
  * without consumers (`ensureQueue`) takes the ordering of the first one that attaches.
  */
 export class MemorySubscription {
-  private readonly ready: StoredMessage[] = [];
-  private readonly delayed = new Map<StoredMessage, NodeJS.Timeout>();
+  private fresh: StoredMessage[] = [];
+  private freshHead = 0;
+  private readonly returned = new MinHeap<StoredMessage>((a, b) => a.sequence < b.sequence);
+  /** Key-ordered: messages taken while their key was held, per key in publish order. */
+  private readonly blocked = new Map<string, StoredMessage[]>();
+  private blockedCount = 0;
+  private readonly delayed = new Set<StoredMessage>();
   private readonly leases = new Map<number, Lease>();
   /** Keys with a leased or delayed message, whatever the ordering, so a change of it finds them right. */
   private readonly heldKeys = new Map<string, number>();
   private readonly waiters = new Set<() => void>();
+  private readonly leaseExpiries = new Timeline<Lease>(
+    (lease, dueAt) => this.leases.get(lease.token) === lease && lease.expiresAt === dueAt,
+    (lease) => this.expire(lease.token),
+  );
+  private readonly retriesDue = new Timeline<StoredMessage>(
+    (stored) => this.delayed.has(stored),
+    (stored) => {
+      this.delayed.delete(stored);
+      this.requeue(stored);
+    },
+  );
   private nextToken = 1;
   private ordering: 'none' | 'key' = 'none';
   private attached = 0;
@@ -49,6 +75,7 @@ export class MemorySubscription {
       );
     }
     this.ordering = ordering;
+    if (ordering === 'none') for (const key of [...this.blocked.keys()]) this.unblock(key);
     this.attached += 1;
     let detached = false;
     return () => {
@@ -60,36 +87,37 @@ export class MemorySubscription {
 
   /** Messages not yet acked: ready, delayed and leased. */
   get depth(): number {
-    return this.ready.length + this.delayed.size + this.leases.size;
+    return this.fresh.length - this.freshHead + this.returned.size + this.blockedCount + this.delayed.size + this.leases.size;
   }
 
+  /** A message just published: later than everything held, so it goes last. */
   enqueue(stored: StoredMessage): void {
-    insertInOrder(this.ready, stored);
+    this.fresh.push(stored);
     this.wake();
   }
 
   /** Lease up to `max` ready messages to `owner` for `leaseMs`. */
   take(max: number, owner: symbol, leaseMs: number): Lease[] {
     const taken: Lease[] = [];
-    const keysTakenNow = new Set<string>();
-    for (let index = 0; index < this.ready.length && taken.length < max; ) {
-      const stored = this.ready[index] as StoredMessage;
+    const expiresAt = performance.now() + leaseMs;
+    while (taken.length < max) {
+      const stored = this.nextReady();
+      if (stored === undefined) break;
       const key = stored.message.key;
-      if (key !== undefined && this.ordering === 'key' && (this.heldKeys.has(key) || keysTakenNow.has(key))) {
-        index += 1;
-        continue;
-      }
-      this.ready.splice(index, 1);
       if (key !== undefined) {
-        keysTakenNow.add(key);
+        if (this.ordering === 'key' && this.heldKeys.has(key)) {
+          this.block(key, stored);
+          continue;
+        }
         this.holdKey(key);
       }
       stored.deliveries += 1;
-      const token = this.nextToken++;
-      const lease: Lease = { token, stored, owner, timer: setTimeout(() => this.expire(token), leaseMs) };
-      this.leases.set(token, lease);
+      const lease: Lease = { token: this.nextToken++, stored, owner, expiresAt };
+      this.leases.set(lease.token, lease);
+      this.leaseExpiries.schedule(lease, expiresAt);
       taken.push(lease);
     }
+    this.compactFresh();
     return taken;
   }
 
@@ -125,18 +153,15 @@ export class MemorySubscription {
       this.requeue(lease.stored);
       return;
     }
-    const timer = setTimeout(() => {
-      this.delayed.delete(lease.stored);
-      this.requeue(lease.stored);
-    }, delayMs);
-    this.delayed.set(lease.stored, timer);
+    this.delayed.add(lease.stored);
+    this.retriesDue.schedule(lease.stored, performance.now() + delayMs);
   }
 
   extend(token: number, leaseMs: number): boolean {
     const lease = this.leases.get(token);
     if (!lease) return false;
-    clearTimeout(lease.timer);
-    lease.timer = setTimeout(() => this.expire(token), leaseMs);
+    lease.expiresAt = performance.now() + leaseMs;
+    this.leaseExpiries.schedule(lease, lease.expiresAt);
     return true;
   }
 
@@ -149,11 +174,15 @@ export class MemorySubscription {
 
   /** Stop every timer; the subscription is gone. */
   dispose(): void {
-    for (const lease of this.leases.values()) clearTimeout(lease.timer);
-    for (const timer of this.delayed.values()) clearTimeout(timer);
+    this.leaseExpiries.clear();
+    this.retriesDue.clear();
     this.leases.clear();
     this.delayed.clear();
-    this.ready.length = 0;
+    this.fresh = [];
+    this.freshHead = 0;
+    this.returned.clear();
+    this.blocked.clear();
+    this.blockedCount = 0;
     this.wake();
   }
 
@@ -165,7 +194,6 @@ export class MemorySubscription {
   private endLease(token: number): Lease | undefined {
     const lease = this.leases.get(token);
     if (!lease) return undefined;
-    clearTimeout(lease.timer);
     this.leases.delete(token);
     return lease;
   }
@@ -173,7 +201,45 @@ export class MemorySubscription {
   /** Back to ready in publish order; its key stays held no longer. */
   private requeue(stored: StoredMessage): void {
     this.releaseKey(stored);
-    this.enqueue(stored);
+    this.returned.push(stored);
+    this.wake();
+  }
+
+  /** The ready message published first: a handed-back one, or the next fresh one. */
+  private nextReady(): StoredMessage | undefined {
+    const fresh = this.fresh[this.freshHead];
+    const returned = this.returned.peek();
+    if (returned !== undefined && (fresh === undefined || returned.sequence < fresh.sequence)) return this.returned.pop();
+    if (fresh === undefined) return undefined;
+    this.fresh[this.freshHead] = undefined as unknown as StoredMessage;
+    this.freshHead += 1;
+    return fresh;
+  }
+
+  private compactFresh(): void {
+    if (this.freshHead === this.fresh.length) {
+      this.fresh = [];
+      this.freshHead = 0;
+    } else if (this.freshHead > COMPACT_AFTER && this.freshHead * 2 > this.fresh.length) {
+      this.fresh = this.fresh.slice(this.freshHead);
+      this.freshHead = 0;
+    }
+  }
+
+  private block(key: string, stored: StoredMessage): void {
+    const waiting = this.blocked.get(key);
+    if (waiting === undefined) this.blocked.set(key, [stored]);
+    else waiting.push(stored);
+    this.blockedCount += 1;
+  }
+
+  /** The key is free: what waited behind it is ready again, in publish order. */
+  private unblock(key: string): void {
+    const waiting = this.blocked.get(key);
+    if (waiting === undefined) return;
+    this.blocked.delete(key);
+    this.blockedCount -= waiting.length;
+    for (const stored of waiting) this.returned.push(stored);
   }
 
   private holdKey(key: string): void {
@@ -190,16 +256,11 @@ export class MemorySubscription {
     }
     this.heldKeys.delete(key);
     // Messages waiting behind this key are deliverable now.
+    this.unblock(key);
     this.wake();
   }
 
   private wake(): void {
     for (const waiter of [...this.waiters]) waiter();
   }
-}
-
-function insertInOrder(list: StoredMessage[], stored: StoredMessage): void {
-  let index = list.length;
-  while (index > 0 && (list[index - 1] as StoredMessage).sequence > stored.sequence) index -= 1;
-  list.splice(index, 0, stored);
 }
