@@ -5,6 +5,7 @@ import { firstContact, hostAndPort, OpenSubscriptions, readUrlOptions, type Deli
 import { kafkaCapabilities } from './capabilities.js';
 import { installDecoder } from './record-decoder.js';
 import { installEncoders } from './record-encoder.js';
+import { fixRequestQueueTimer } from './request-queue-fix.js';
 import { KafkaSubscription } from './subscription.js';
 import { RenewingProducer, positionsOf, producerOptions, type PlacedRecord } from './producer.js';
 import { KafkaTopology } from './topology.js';
@@ -18,12 +19,12 @@ const urlOptions = {
   tls: { type: 'bool', default: false, doc: 'TLS to the brokers' },
   maxMessageBytes: { type: 'int', min: 1, max: 100 * 1_048_576, default: 1_000_000, doc: "largest message in bytes (the broker's message.max.bytes is 1 MB by default)" },
   connectTimeoutMs: { type: 'int', min: 100, max: 120_000, default: 5_000, doc: 'time to reach the brokers' },
-  replaceCodecs: { type: 'bool', default: true, doc: "put brokerkit's record encoders and decoder in kafkajs' place, for every kafkajs client in the process (false: kafkajs' own stay)" },
+  patchKafkajs: { type: 'bool', default: true, doc: "put brokerkit's record codecs and request-queue timer fix in kafkajs' place, for every kafkajs client in the process (false: kafkajs stays as it is)" },
 } as const;
 
-/** `BROKERKIT_KAFKA_REPLACE_CODECS=false` keeps kafkajs' own codecs for the whole process, whatever the URLs say. */
-export function codecsWanted(fromUrl: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
-  const fromEnv = env.BROKERKIT_KAFKA_REPLACE_CODECS?.trim().toLowerCase();
+/** `BROKERKIT_KAFKA_PATCH_KAFKAJS=false` leaves kafkajs as it is for the whole process, whatever the URLs say. */
+export function patchesWanted(fromUrl: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
+  const fromEnv = env.BROKERKIT_KAFKA_PATCH_KAFKAJS?.trim().toLowerCase();
   if (fromEnv === 'false' || fromEnv === '0') return false;
   return fromUrl;
 }
@@ -143,9 +144,10 @@ export const driverFactory: DriverFactory = {
   schemes: ['kafka'],
   async open(url: URL): Promise<Driver> {
     const options = readUrlOptions(url, urlOptions);
-    if (codecsWanted(options.replaceCodecs)) {
+    if (patchesWanted(options.patchKafkajs)) {
       installEncoders();
       installDecoder();
+      fixRequestQueueTimer();
     }
     const { host, port } = hostAndPort(url, 9092);
     const brokers = [`${host}:${port}`, ...(options.brokers ? options.brokers.split(',') : [])];
