@@ -1,5 +1,6 @@
 import type { BenchTarget } from '../target.js';
 import { kafkaRaw } from './kafka.js';
+import { memoryRaw } from './memory.js';
 import { pubsubRaw } from './pubsub.js';
 import { rabbitmqRaw } from './rabbitmq.js';
 import { redisRaw } from './redis.js';
@@ -7,6 +8,7 @@ import { sqsRaw } from './sqs.js';
 
 /** Each takes the URL, and whether to send brokerkit's metadata with each message too. */
 const RAW: Record<string, (url: string, metadata: boolean) => Promise<BenchTarget>> = {
+  memory: () => memoryRaw(),
   redis: redisRaw,
   rabbitmq: rabbitmqRaw,
   kafka: kafkaRaw,
@@ -14,7 +16,7 @@ const RAW: Record<string, (url: string, metadata: boolean) => Promise<BenchTarge
   pubsub: pubsubRaw,
 };
 
-/** Backends with a raw client to compare against (memory has none: it is brokerkit's own). */
+/** Backends with a raw side to compare against (memory's is a plain in-process array queue: the cost floor). */
 export const RAW_BACKENDS = Object.keys(RAW);
 
 export function rawTarget(backend: string, url: string, metadata = false): Promise<BenchTarget> {
