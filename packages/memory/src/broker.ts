@@ -54,8 +54,15 @@ export class MemoryBroker {
   }
 }
 
+/**
+ * Each subscription gets its own headers object and, for bytes the application handed in, its
+ * own copy of them: a handler that changes what it received changes nobody else's message. A
+ * body the codec wrote (`text` is set) is the codec's fresh buffer, read only by the decoder,
+ * so the subscriptions share it — no copy per message and subscription.
+ */
 function copy(message: EncodedMessage): EncodedMessage {
-  return { id: message.id, key: message.key, headers: { ...message.headers }, body: new Uint8Array(message.body) };
+  const body = message.text === undefined ? new Uint8Array(message.body) : message.body;
+  return { id: message.id, key: message.key, headers: { ...message.headers }, body };
 }
 
 const brokers = new Map<string, MemoryBroker>();

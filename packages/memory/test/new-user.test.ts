@@ -106,4 +106,21 @@ describe('memory backend as a new user meets it', () => {
     await assert.rejects(broker.consumer(plain, () => undefined, { defaultContentType: 'json' }), (e: unknown) => e instanceof ConfigError && e.field === 'options.defaultContentType');
     assert.throws(() => defineTopic('x', { schema: schemaOf(() => true), defaultContentType: '' }), (e: unknown) => e instanceof ConfigError && e.field === 'options.defaultContentType');
   });
+
+  it('a handler that changes the bytes it received changes no other subscription\'s copy', async () => {
+    await using broker = await connect('memory://');
+    const topic = fresh('shared-bytes');
+    const seen: number[][] = [];
+    let mutated = false;
+    await broker.subscriber(topic, `${topic}-a`, (message) => {
+      (message.body as Uint8Array).fill(0);
+      mutated = true;
+    });
+    await broker.ensureSubscription(topic, `${topic}-b`);
+    await broker.producer().send(topic, { body: new Uint8Array([1, 2, 3]) });
+    assert.ok(await waitUntil(() => mutated, 5_000));
+    await broker.subscriber(topic, `${topic}-b`, (message) => void seen.push([...(message.body as Uint8Array)]));
+    assert.ok(await waitUntil(() => seen.length === 1, 5_000));
+    assert.deepEqual(seen, [[1, 2, 3]]);
+  });
 });
