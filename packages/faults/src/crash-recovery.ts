@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { waitUntil } from '@brokerkit/conformance';
+import { Tally, waitUntil } from '@brokerkit/conformance';
 import type { Broker } from '@brokerkit/core';
 import type { ScenarioResult } from './report.js';
 import { startWorker, type WorkerProcess } from './worker-process.js';
@@ -90,27 +90,26 @@ async function recoverOnce(broker: Broker, url: string, count: number, options: 
   const receipts = await broker.producer().sendBatch(queue, Array.from({ length: count }, (_, n) => ({ body: { n } })));
   const ids = receipts.map((receipt) => receipt.id);
   const held = new Set<string>();
-  const handled = new Map<string, number>();
+  const handled = new Tally();
   const workers: WorkerProcess[] = [];
   try {
     const holder = startWorker({ url, queue, ackTimeoutMs: options.ackTimeoutMs, mode: 'hold', concurrency: count }, (line) => held.add(line.slice('held '.length)));
     workers.push(holder);
     if (!(await waitUntil(() => held.size >= count, 180_000))) return { confirmed: ids.length, handled: 0, lost: 0, duplicates: 0, problem: `the holder took only ${held.size} of ${count} within 180 s` };
-    const survivor = startWorker({ url, queue, ackTimeoutMs: options.ackTimeoutMs, concurrency: SURVIVOR_CONCURRENCY }, (line) => handled.set(line, (handled.get(line) ?? 0) + 1));
+    const survivor = startWorker({ url, queue, ackTimeoutMs: options.ackTimeoutMs, concurrency: SURVIVOR_CONCURRENCY }, (line) => handled.record(line));
     workers.push(survivor);
     if (!(await waitUntil(() => survivor.ready, 60_000))) return { confirmed: ids.length, handled: 0, lost: 0, duplicates: 0, problem: 'the survivor did not attach within 60 s' };
     holder.child.kill('SIGKILL');
     const killedAt = Date.now();
     const deadlineMs = options.lease.ms + 180_000;
-    const recovered = await waitUntil(() => ids.every((id) => handled.has(id)), deadlineMs);
+    const recovered = await waitUntil(() => handled.hasAll(ids), deadlineMs);
     const recoveryMs = Date.now() - killedAt;
-    const lost = ids.filter((id) => !handled.has(id)).length;
-    const deliveries = [...handled.values()].reduce((sum, n) => sum + n, 0);
+    const lost = handled.missingFrom(ids).length;
     return {
       confirmed: ids.length,
-      handled: handled.size,
+      handled: handled.distinct,
       lost,
-      duplicates: deliveries - handled.size,
+      duplicates: handled.duplicates,
       ...(recovered ? { recoveryMs } : { problem: `${lost} of ${count} still unhandled ${Math.round(deadlineMs / 1_000)} s after the kill` }),
     };
   } finally {

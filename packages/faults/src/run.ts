@@ -35,6 +35,9 @@ const RECOVERY_ACK_TIMEOUT_MS = 5_000;
 /** The lease a backend really gives: Pub/Sub's ack deadline is at least 10 s. */
 const effectiveLeaseMs = (backend: string): number => (backend === 'pubsub' ? 10_000 : ACK_TIMEOUT_MS);
 
+/** Why a scenario that kills a consumer process does not apply to the embedded broker. */
+const IN_PROCESS = 'the embedded broker lives inside one process: there is no other process to crash';
+
 /** Backends one TCP proxy cannot sit in front of. */
 const UNPROXIABLE: Record<string, string> = {
   memory: 'the embedded broker has no network',
@@ -73,9 +76,9 @@ export async function runFaults(options: FaultsOptions): Promise<FaultsReport> {
     options.onProgress?.(`${options.backend} ${id}: ${result.status} in ${Math.round((Date.now() - started) / 100) / 10} s — sent ${result.sent}, handled ${result.handled}, lost ${result.lost}, duplicates ${result.duplicates}${result.reason ? ` (${result.reason})` : ''}`);
   };
   try {
-    if (options.backend === 'memory') scenarios['consumer-crash'] = notRun('the embedded broker lives inside one process: there is no other process to crash');
+    if (options.backend === 'memory') scenarios['consumer-crash'] = notRun(IN_PROCESS);
     else await run('consumer-crash', () => consumerCrash(broker, options.url, { messages, kills: options.kills ?? 5, consumers: 2, ackTimeoutMs: ACK_TIMEOUT_MS, ...(options.onProgress ? { onProgress: options.onProgress } : {}) }));
-    if (options.backend === 'memory') scenarios['crash-recovery'] = notRun('the embedded broker lives inside one process: there is no other process to crash');
+    if (options.backend === 'memory') scenarios['crash-recovery'] = notRun(IN_PROCESS);
     else {
       const lease = recoveryLease(options.backend, RECOVERY_ACK_TIMEOUT_MS);
       await run('crash-recovery', () => crashRecovery(broker, options.url, { held: options.held ?? [100, 1_000], ackTimeoutMs: RECOVERY_ACK_TIMEOUT_MS, lease, ...(options.onProgress ? { onProgress: options.onProgress } : {}) }));

@@ -1,4 +1,4 @@
-import { describeError, type Broker, type HandlerOptions } from '@brokerkit/core';
+import { describeError, type HandlerOptions } from '@brokerkit/core';
 import { verdict, waitUntil } from '../measure.js';
 import type { Check, CheckContext } from '../types.js';
 
@@ -24,7 +24,7 @@ function combinations(context: CheckContext, dlq: string): Combination[] {
 }
 
 /** Declare (no consumer yet), send, then attach with `options`: the message sent before must arrive. */
-async function declareSendAttach(broker: Broker, declare: () => Promise<void>, attach: (handler: () => void) => Promise<unknown>, send: () => Promise<unknown>, timeoutMs: number): Promise<string | undefined> {
+async function declareSendAttach(declare: () => Promise<void>, attach: (handler: () => void) => Promise<unknown>, send: () => Promise<unknown>, timeoutMs: number): Promise<string | undefined> {
   try {
     await declare();
     await send();
@@ -54,7 +54,6 @@ export const declareThenAttach: Check = {
       const queue = context.unique(`declared-q${index}`);
       attempts.push(
         declareSendAttach(
-          broker,
           () => broker.ensureQueue(queue),
           (handler) => broker.consumer(queue, handler, options),
           () => producer.send(queue, { key: 'k', body: { index } }),
@@ -65,7 +64,6 @@ export const declareThenAttach: Check = {
       const subscription = `${topic}-sub`;
       attempts.push(
         declareSendAttach(
-          broker,
           () => broker.ensureSubscription(topic, subscription),
           (handler) => broker.subscriber(topic, subscription, handler, options),
           () => producer.send(topic, { key: 'k', body: { index } }),

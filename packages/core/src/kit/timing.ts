@@ -43,11 +43,6 @@ export class SignalledSleeps {
     });
   }
 
-  /** Sleeps not yet over. */
-  get pending(): number {
-    return this.waiting.size;
-  }
-
   private cutAll(): void {
     for (const cut of [...this.waiting]) cut();
   }
