@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { ClosedError, ConfigError, Header, MessageTooLargeError, connect, defineTopic, registerDriver, type ReceivedMessage } from '@brokerkit/core';
-import { waitUntil } from '@brokerkit/conformance';
-import { driverFactory, type MemoryBroker } from '../src/index.js';
+import { waitUntil } from '../src/index.js';
+import { driverFactory, type MemoryBroker } from '@brokerkit/memory';
 
 registerDriver(driverFactory);
 

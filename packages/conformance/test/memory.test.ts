@@ -1,6 +1,6 @@
 import { registerDriver } from '@brokerkit/core';
-import { registerConformanceTests } from '@brokerkit/conformance/node-test';
-import { driverFactory } from '../src/index.js';
+import { registerConformanceTests } from '../src/node-test.js';
+import { driverFactory } from '@brokerkit/memory';
 
 registerDriver(driverFactory);
 registerConformanceTests({ backend: 'memory', url: 'memory://conformance' });
