@@ -24,12 +24,14 @@ export class MemoryBroker {
     subscriptions?.delete(name);
   }
 
-  /** Copy the message into every subscription of the topic; a topic with none keeps nothing. */
+  /** Give every subscription of the topic the message; a topic with none keeps nothing. */
   publish(topic: string, message: EncodedMessage): void {
-    const publishedAt = new Date();
+    const publishedAtMs = Date.now();
     const sequence = ++this.sequence;
+    let first = true;
     for (const subscription of this.topicSubscriptions(topic).values()) {
-      subscription.enqueue({ sequence, message: copy(message), publishedAt, deliveries: 0 });
+      subscription.enqueue({ sequence, message: holdable(message, first), publishedAtMs, deliveries: 0 });
+      first = false;
     }
   }
 
@@ -55,14 +57,16 @@ export class MemoryBroker {
 }
 
 /**
- * Each subscription gets its own headers object and, for bytes the application handed in, its
- * own copy of them: a handler that changes what it received changes nobody else's message. A
- * body the codec wrote (`text` is set) is the codec's fresh buffer, read only by the decoder,
- * so the subscriptions share it — no copy per message and subscription.
+ * What one subscription keeps of a sent message. The first subscription takes the headers
+ * object the producer built (nothing writes to it after the send); every other one gets its
+ * own, so a handler that changes what it received changes no other subscription's message.
+ * Bytes the application handed in are copied per subscription; a body the codec wrote (`text`
+ * is set) is the codec's fresh buffer, read only by the decoder, so the subscriptions share it.
+ * The text itself is not kept: a second copy of every body, never read again.
  */
-function copy(message: EncodedMessage): EncodedMessage {
+function holdable(message: EncodedMessage, first: boolean): EncodedMessage {
   const body = message.text === undefined ? new Uint8Array(message.body) : message.body;
-  return { id: message.id, key: message.key, headers: { ...message.headers }, body };
+  return { id: message.id, key: message.key, headers: first ? message.headers : { ...message.headers }, body };
 }
 
 const brokers = new Map<string, MemoryBroker>();

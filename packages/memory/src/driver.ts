@@ -138,7 +138,7 @@ class MemoryDriverSubscription implements DriverSubscription {
     const { token, stored } = lease;
     return {
       message: stored.message,
-      publishedAt: stored.publishedAt,
+      publishedAt: new Date(stored.publishedAtMs),
       attempt: stored.deliveries,
       native: stored,
       async ack() {

@@ -28,7 +28,7 @@ describe('Timeline', () => {
   });
 });
 
-const stored = (sequence: number, key?: string): StoredMessage => ({ sequence, message: { id: `m${sequence}`, key, headers: {}, body: new Uint8Array() }, publishedAt: new Date(), deliveries: 0 });
+const stored = (sequence: number, key?: string): StoredMessage => ({ sequence, message: { id: `m${sequence}`, key, headers: {}, body: new Uint8Array() }, publishedAtMs: Date.now(), deliveries: 0 });
 const ids = (leases: { stored: StoredMessage }[]): string[] => leases.map((lease) => lease.stored.message.id);
 
 describe('MemorySubscription', () => {

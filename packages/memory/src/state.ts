@@ -6,7 +6,8 @@ import { MinHeap, Timeline } from './heap.js';
 export interface StoredMessage {
   readonly sequence: number;
   readonly message: EncodedMessage;
-  readonly publishedAt: Date;
+  /** Epoch ms: a number, not a Date, as a backlog of a million keeps one per message. */
+  readonly publishedAtMs: number;
   deliveries: number;
 }
 
