@@ -73,18 +73,23 @@ describe('brokerkit CLI', () => {
     assert.equal(code, 0, out);
     assert.match(out, /memory\s+reachable\s+brokerkit-memory/);
   });
-  it('bench measures memory against its floor (an in-process array queue), writes the documented JSON, and compare --bench shows it', async () => {
+  it('bench measures memory against its floor (an in-process array queue) at two backlogs, writes the documented JSON, and compare --bench shows it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'brokerkit-bench-'));
     const file = join(dir, 'bench.json');
-    const bench = await run('bench', '--backend', 'memory', '--messages', '200', '--rounds', '1', '--json', file);
+    const bench = await run('bench', '--backend', 'memory', '--messages', '100,200', '--rounds', '1', '--json', file);
     assert.equal(bench.code, 0, bench.err);
     assert.match(bench.err, /memory \[1\/3\] sdk round 1: produce \d+ msg\/s/);
     assert.match(bench.err, /memory \[2\/3\] raw round 1: produce \d+ msg\/s/);
     assert.match(bench.err, /memory \[3\/3\] taking turns, round 1: sdk \d+ single sends\/s, p50 [\d.]+ ms, p99 [\d.]+ ms/);
     assert.match(bench.out, /consume with ack/);
+    // One line per backlog, consume CPU against the smallest one's.
+    assert.match(bench.out, /memory backlog/);
+    assert.match(bench.out, /│ 100 +│.*│ 1\.00× +│/);
+    assert.match(bench.out, /│ 200 +│.*│ \d+\.\d\d× +│/);
     const report = JSON.parse(await readFile(file, 'utf8'));
     assert.equal(report.backend, 'memory');
-    assert.equal(report.messages, 200);
+    assert.equal(report.messages, 200, 'the last backlog is the report');
+    assert.deepEqual(report.backlogs.map((each: { messages: number }) => each.messages), [100, 200]);
     for (const key of ['produceMsgsPerSec', 'consumeMsgsPerSec', 'p50Ms', 'p99Ms', 'p50InTurnsMs', 'p99InTurnsMs', 'peakRssBytes']) assert.ok(report.sdk[key] > 0, `${key} measured`);
     assert.ok(report.raw.consumeMsgsPerSec > 0, 'the floor is measured too');
     assert.ok(report.ratios.consume > 0, 'and the ratio to it');
@@ -99,6 +104,9 @@ describe('brokerkit CLI', () => {
     const badNumber = await run('bench', '--backend', 'memory', '--messages', 'many');
     assert.equal(badNumber.code, 2);
     assert.match(badNumber.err, /--messages must be a positive whole number, got "many"/);
+    const badInList = await run('bench', '--backend', 'memory', '--messages', '100,,200');
+    assert.equal(badInList.code, 2);
+    assert.match(badInList.err, /--messages must be a positive whole number, got ""/);
     const unknown = await run('bench', '--backend', 'nats');
     assert.equal(unknown.code, 2);
     assert.match(unknown.err, /unknown backend "nats"/);

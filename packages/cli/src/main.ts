@@ -59,7 +59,7 @@ function program(setExit: (code: number) => void): Command {
     .description('the same workload through brokerkit and through the broker\'s raw client: throughput, latency, memory, ratios')
     .requiredOption('-b, --backend <name>', `backend (${Object.keys(BACKENDS).join(', ')})`)
     .option('-u, --url <url>', 'broker URL (else BROKERKIT_<NAME>_URL)')
-    .option('-n, --messages <n>', 'messages per phase (default: memory and redis 50000, rabbitmq 20000, kafka 100000; the emulators sqs 300, pubsub 2000)')
+    .option('-n, --messages <n>', 'messages per phase; several, comma-separated, run one bench each and compare the cost per message (default: memory and redis 50000, rabbitmq 20000, kafka 100000; the emulators sqs 300, pubsub 2000)')
     .option('-s, --size <bytes>', 'message size in bytes (default 256)')
     .option('-c, --concurrency <n>', 'consumer concurrency (default 16)')
     .option('-r, --rounds <n>', 'brokerkit/raw pairs, order alternating (default 3); medians are reported')

@@ -64,19 +64,59 @@ export function renderBench(report: BenchReport): string {
   return table.toString();
 }
 
+/** `--messages`: one count, or several separated by commas (one bench per backlog). */
+function messageCounts(value: string | undefined): (number | undefined)[] {
+  if (value === undefined) return [undefined];
+  return value.split(',').map((part) => wholeNumber('messages', part.trim()));
+}
+
+const micros = (value: number): string => `${value.toFixed(2)} µs`;
+
+/**
+ * One line per backlog: what a message costs as the backlog grows, brokerkit against the raw
+ * side, and consume CPU against that at the smallest backlog (flat cost stays near 1).
+ */
+export function renderBacklogs(reports: readonly BenchReport[]): string {
+  const head = ['backlog', 'produce', 'consume', 'CPU/msg produced (raw, +layer)', 'CPU/msg consumed (raw, +layer)', 'consume CPU vs smallest'];
+  const table = new Table({ head: head.map((text, index) => pc.bold(index === 0 ? pc.cyan(`${reports[0]?.backend ?? ''} ${text}`) : text)), style: { head: [], border: [] } });
+  const base = reports[0]?.sdk.consumeCpuUsPerMsg ?? 0;
+  for (const report of reports) {
+    const { sdk, raw } = report;
+    const plus = (key: 'produceCpuUsPerMsg' | 'consumeCpuUsPerMsg'): string => (raw ? ` (${micros(raw[key])}, +${micros(sdk[key] - raw[key])})` : '');
+    table.push([
+      String(report.messages),
+      `${sdk.produceMsgsPerSec} msg/s`,
+      `${sdk.consumeMsgsPerSec} msg/s`,
+      `${micros(sdk.produceCpuUsPerMsg)}${plus('produceCpuUsPerMsg')}`,
+      `${micros(sdk.consumeCpuUsPerMsg)}${plus('consumeCpuUsPerMsg')}`,
+      base > 0 ? `${(sdk.consumeCpuUsPerMsg / base).toFixed(2)}×` : '—',
+    ]);
+  }
+  return table.toString();
+}
+
 export async function bench(options: BenchCommandOptions): Promise<number> {
   const { url } = resolveHarness(options.backend, options.url);
-  const report = await runBench({
-    backend: options.backend,
-    url,
-    messages: wholeNumber('messages', options.messages),
-    sizeBytes: wholeNumber('size', options.size),
-    concurrency: wholeNumber('concurrency', options.concurrency),
-    rounds: wholeNumber('rounds', options.rounds),
-    sameMetadata: options.sameMetadata === true,
-    onProgress: (line) => process.stderr.write(`${pc.dim(line)}\n`),
-  });
-  process.stdout.write(`${renderBench(report)}\n`);
-  if (options.json) process.stdout.write(`wrote ${await write(options.json, `${JSON.stringify(report, null, 2)}\n`)}\n`);
+  const counts = messageCounts(options.messages);
+  const reports: BenchReport[] = [];
+  for (const messages of counts) {
+    const report = await runBench({
+      backend: options.backend,
+      url,
+      messages,
+      sizeBytes: wholeNumber('size', options.size),
+      concurrency: wholeNumber('concurrency', options.concurrency),
+      rounds: wholeNumber('rounds', options.rounds),
+      sameMetadata: options.sameMetadata === true,
+      onProgress: (line) => process.stderr.write(`${pc.dim(line)}\n`),
+    });
+    reports.push(report);
+    process.stdout.write(`${renderBench(report)}\n`);
+  }
+  if (reports.length > 1) process.stdout.write(`${renderBacklogs(reports)}\n`);
+  // Several backlogs: the last one is the report (what compare --bench reads), with all of them beside it.
+  const last = reports[reports.length - 1] as BenchReport;
+  const written = reports.length > 1 ? { ...last, backlogs: reports } : last;
+  if (options.json) process.stdout.write(`wrote ${await write(options.json, `${JSON.stringify(written, null, 2)}\n`)}\n`);
   return 0;
 }
