@@ -97,7 +97,8 @@ export class Timeline<T> {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
-    this.entries.clear();
+    this.entries = new MinHeap<Entry<T>>(earlier);
+    this.sweepAt = SWEEP_FLOOR;
   }
 
   private arm(dueAt: number): void {

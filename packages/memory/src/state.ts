@@ -56,6 +56,7 @@ export class MemorySubscription {
     (stored) => this.delayed.has(stored),
     (stored) => {
       this.delayed.delete(stored);
+      if (this.delayed.size === 0) this.retriesDue.clear();
       this.requeue(stored);
     },
   );
@@ -196,6 +197,9 @@ export class MemorySubscription {
     const lease = this.leases.get(token);
     if (!lease) return undefined;
     this.leases.delete(token);
+    // No lease left: every entry of the timeline is stale. Dropping them now, not at the next
+    // sweep, leaves no settled message reachable from an idle subscription.
+    if (this.leases.size === 0) this.leaseExpiries.clear();
     return lease;
   }
 
