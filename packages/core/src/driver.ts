@@ -5,7 +5,7 @@
  */
 export type { Delivery, Driver, DriverFactory, DriverLimits, DriverSubscription, DriverTraits, EncodedMessage, SubscriptionDeclaration, SubscriptionSpec } from './contract/driver.js';
 export { readUrlOptions, rejectUnknownKeys, requireNumber, type OptionSpec, type OptionValues } from './config/options.js';
-export { hostAndPort, parseBrokerUrl } from './config/url.js';
+export { hostAndPort, hostsOf, parseBrokerUrl } from './config/url.js';
 export { backoffDelayMs } from './receive/backoff.js';
 export { encodedSizeBytes } from './send/encode.js';
 export { bindingOf as cloudEventBinding } from './message/cloud-events.js';

@@ -5,7 +5,7 @@ import { resolveHandlerOptions } from '../receive/handler-options.js';
 import { requireName } from './names.js';
 import { connect } from '../front/connect.js';
 import { readUrlOptions } from './options.js';
-import { hostAndPort, maskCredentials, parseBrokerUrl } from './url.js';
+import { hostAndPort, hostsOf, maskCredentials, parseBrokerUrl } from './url.js';
 
 /** The field a ConfigError names, failing the test when something else is thrown. */
 function fieldOf(action: () => unknown): string {
@@ -80,6 +80,31 @@ describe('broker URLs', () => {
     assert.deepEqual(hostAndPort(new URL('redis://10.0.0.1'), 6379), { host: '10.0.0.1', port: 6379 });
     assert.deepEqual(hostAndPort(new URL('redis://[::1]:7000'), 6379), { host: '::1', port: 7000 });
     assert.equal(fieldOf(() => hostAndPort(new URL('redis:///0'), 6379)), 'url host');
+  });
+
+  it('reads a comma-separated host list, keeping credentials, path and query', () => {
+    const url = parseBrokerUrl('amqp://u:p%40ss@h1:5672,10.0.0.2,[::1]:5674/vhost?heartbeat=5');
+    assert.deepEqual(hostsOf(url, 5672), [
+      { host: 'h1', port: 5672 },
+      { host: '10.0.0.2', port: 5672 },
+      { host: '::1', port: 5674 },
+    ]);
+    assert.equal(url.hostname, 'h1');
+    assert.equal(decodeURIComponent(url.password), 'p@ss');
+    assert.equal(url.pathname, '/vhost');
+    assert.equal(url.searchParams.get('heartbeat'), '5');
+    assert.deepEqual(hostsOf(parseBrokerUrl('redis://127.0.0.1:7000/0'), 6379), [{ host: '127.0.0.1', port: 7000 }]);
+  });
+
+  it('names the bad entry of a malformed host list', () => {
+    for (const [bad, entry] of [
+      ['redis://h1:7000,,h2:7001', '""'],
+      ['redis://h1:7000,h2:port', '"h2:port"'],
+      ['kafka://h1:9092,h 2:9093', '"h 2:9093"'],
+    ] as const) {
+      assert.throws(() => parseBrokerUrl(bad), (error: unknown) => error instanceof ConfigError && error.field === 'url hosts' && error.message.includes(entry), bad);
+    }
+    assert.throws(() => hostsOf(parseBrokerUrl('redis://h1:7000,h2:99999'), 6379), (error: unknown) => error instanceof ConfigError && /out of range/.test(error.message));
   });
 
   it('connect names the scheme when it is unknown, and the config field when an object is wrong', async () => {
