@@ -3,7 +3,7 @@
 //   node --expose-gc scripts/memory-heap.mjs
 // Figures are heapUsed after three full collections; the leftover is what a drained
 // subscription and its consumer keep.
-/* global gc, setTimeout, process, console */
+/* global gc, setTimeout */
 import { connect, registerDriver } from '@brokerkit/core';
 import { driverFactory } from '@brokerkit/memory';
 registerDriver(driverFactory);
