@@ -1,21 +1,24 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { ConfigError, describeError, SendError, TopologyError, type Capabilities, type SendReceipt } from '@brokerkit/core';
-import { firstContact, hostAndPort, OpenSubscriptions, readUrlOptions, type Driver, type DriverFactory, type DriverLimits, type DriverSubscription, type EncodedMessage, type SubscriptionDeclaration, type SubscriptionSpec } from '@brokerkit/core/driver';
-import { Redis, type RedisOptions } from 'ioredis';
+import { firstContact, hostsOf, OpenSubscriptions, readUrlOptions, type Driver, type DriverFactory, type DriverLimits, type DriverSubscription, type EncodedMessage, type SubscriptionDeclaration, type SubscriptionSpec } from '@brokerkit/core/driver';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { redisCapabilities } from './capabilities.js';
 import { EphemeralSubscription } from './ephemeral-subscription.js';
 import { positionOf, toFields } from './fields.js';
 import { GroupSubscription } from './group-subscription.js';
-import type { BlockingReader } from './reader.js';
+import { isCluster, type BlockingReader, type RedisClient } from './reader.js';
 
 const urlOptions = {
   maxLen: { type: 'int', min: 1, doc: 'approximate stream length cap (XADD MAXLEN ~); unbounded when absent' },
   maxMessageBytes: { type: 'int', min: 1, max: 512 * 1_048_576, default: 1_048_576, doc: 'largest message in bytes' },
   connectTimeoutMs: { type: 'int', min: 100, max: 120_000, default: 5_000, doc: 'time to reach the server' },
+  cluster: { type: 'bool', default: false, doc: 'a Redis Cluster (implied when the URL names several hosts)' },
+  waitReplicas: { type: 'int', min: 0, max: 16, default: 0, doc: 'after each send, WAIT until this many replicas have the entries' },
+  waitTimeoutMs: { type: 'int', min: 1, max: 60_000, default: 1_000, doc: 'longest WAIT for the replicas' },
 } as const;
 
-type Settings = { maxLen: number | undefined; maxMessageBytes: number; connectTimeoutMs: number };
+type Settings = { maxLen: number | undefined; maxMessageBytes: number; connectTimeoutMs: number; cluster: boolean; waitReplicas: number; waitTimeoutMs: number };
 
 class RedisDriver implements Driver {
   readonly backend = 'redis';
@@ -27,7 +30,7 @@ class RedisDriver implements Driver {
   private readonly consumerName = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly settings: Settings,
   ) {
     this.capabilities = redisCapabilities(settings.maxMessageBytes);
@@ -46,7 +49,8 @@ class RedisDriver implements Driver {
 
   async send(topic: string, messages: EncodedMessage[]): Promise<SendReceipt[]> {
     const trim = this.settings.maxLen === undefined ? [] : ['MAXLEN', '~', this.settings.maxLen];
-    if (messages.length === 1) {
+    const { waitReplicas, waitTimeoutMs } = this.settings;
+    if (messages.length === 1 && waitReplicas === 0) {
       // One message: a plain XADD, without a pipeline's bookkeeping.
       const message = messages[0] as EncodedMessage;
       try {
@@ -57,17 +61,35 @@ class RedisDriver implements Driver {
     }
     const pipeline = this.client.pipeline();
     for (const message of messages) pipeline.xadd(topic, ...(trim as ['MAXLEN', '~', number]), '*', ...toFields(message));
+    // WAIT in the same pipeline goes to the same primary, right after the writes it waits for.
+    if (waitReplicas > 0) pipeline.call('WAIT', waitReplicas, waitTimeoutMs);
     const results = await pipeline.exec();
     if (!results) throw new SendError(`XADD to ${topic} was discarded`, { retriable: true });
-    return messages.map((message, index) => {
+    const receipts = messages.map((message, index) => {
       const [error, entryId] = results[index] ?? [new Error('no reply')];
       if (error) throw xaddFailed(topic, message, index, messages.length, error);
       return receiptOf(topic, message, String(entryId));
     });
+    if (waitReplicas > 0) {
+      const [error, acknowledged] = results[messages.length] ?? [new Error('no reply')];
+      if (error || Number(acknowledged) < waitReplicas) {
+        // Written to the primary, not yet to enough replicas: a failover now could lose it, so
+        // the send is not confirmed. Sending again is safe for at-least-once (a duplicate at worst).
+        throw new SendError(
+          `XADD to ${topic}: ${error ? `WAIT failed: ${error.message}` : `${Number(acknowledged)} of ${waitReplicas} replica(s) had the entries after ${waitTimeoutMs} ms`} (waitReplicas)`,
+          { retriable: true, ...(error ? { cause: error } : {}) },
+        );
+      }
+    }
+    return receipts;
   }
 
   async subscribe(spec: SubscriptionSpec): Promise<DriverSubscription> {
-    const blocking = this.client.duplicate({ lazyConnect: true, connectionName: `brokerkit-${spec.subscription}` });
+    // Blocking reads on connections of their own: a cluster client of its own, in a cluster.
+    const connectionName = `brokerkit-${spec.subscription}`;
+    const blocking: RedisClient = isCluster(this.client)
+      ? this.client.duplicate(undefined, { lazyConnect: true, redisOptions: { ...this.client.options.redisOptions, connectionName } })
+      : this.client.duplicate({ lazyConnect: true, connectionName });
     await blocking.connect();
     const reader = spec.durable
       ? new GroupSubscription(this.client, blocking, { stream: spec.topic, group: spec.subscription, consumer: this.consumerName, ackTimeoutMs: spec.ackTimeoutMs })
@@ -93,7 +115,8 @@ class RedisDriver implements Driver {
     this.client.disconnect();
   }
 
-  native(): Redis {
+  /** The ioredis client: a `Redis`, or a `Cluster` for a Redis Cluster URL. */
+  native(): RedisClient {
     return this.client;
   }
 
@@ -113,7 +136,7 @@ class RedisDriver implements Driver {
 }
 
 function connectionOptions(url: URL, settings: Settings): RedisOptions {
-  const { host, port } = hostAndPort(url, 6379);
+  const [{ host, port }] = hostsOf(url, 6379) as [{ host: string; port: number }];
   const dbText = url.pathname.replace(/^\//, '');
   if (dbText !== '' && !/^\d+$/.test(dbText)) throw new ConfigError('url path', `"/${dbText}" is not a database number (redis://host:6379/0)`);
   return {
@@ -132,14 +155,47 @@ function connectionOptions(url: URL, settings: Settings): RedisOptions {
   };
 }
 
+/**
+ * A Redis Cluster: every host of the URL is a seed (one reachable is enough); the client learns
+ * the slots from it and follows them through failovers. Database 0 only, as a cluster has no other.
+ */
+function clusterClient(url: URL, options: RedisOptions): Cluster {
+  if (options.db !== 0) throw new ConfigError('url path', `a Redis Cluster has only database 0, the URL names ${options.db}`);
+  const { host: _host, port: _port, db: _db, retryStrategy: _retry, lazyConnect: _lazy, maxRetriesPerRequest, enableOfflineQueue, ...redisOptions } = options;
+  const clusterOptions: ClusterOptions = {
+    redisOptions,
+    lazyConnect: true,
+    clusterRetryStrategy: () => null,
+    maxRedirections: 16,
+    // A failover takes the cluster a few seconds (cluster-node-timeout plus the election):
+    // commands wait for the new owner of their slot rather than failing at once.
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 200,
+    slotsRefreshTimeout: options.connectTimeout ?? 5_000,
+    ...(maxRetriesPerRequest === undefined ? {} : { maxRetriesPerRequest }),
+    ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+  };
+  return new Cluster(hostsOf(url, 6379), clusterOptions);
+}
+
 export const driverFactory: DriverFactory = {
   schemes: ['redis', 'rediss'],
   async open(url: URL): Promise<Driver> {
     const settings = readUrlOptions(url, urlOptions);
+    const hosts = hostsOf(url, 6379);
     const options = connectionOptions(url, settings);
+    const cluster = settings.cluster || hosts.length > 1;
+    const where = hosts.map((each) => `${each.host}:${each.port}`).join(', ');
+    if (cluster) {
+      const client = clusterClient(url, options);
+      client.on('error', () => undefined); // surfaced by the failing command instead
+      await firstContact(`Redis Cluster at ${where}`, () => client.connect(), () => client.disconnect());
+      client.options.clusterRetryStrategy = (times) => Math.min(100 * 2 ** times, 2_000);
+      return new RedisDriver(client, { ...settings, cluster: true });
+    }
     const client = new Redis(options);
     client.on('error', () => undefined); // surfaced by the failing command instead
-    await firstContact(`Redis at ${options.host}:${options.port}`, () => client.connect(), () => client.disconnect());
+    await firstContact(`Redis at ${where}`, () => client.connect(), () => client.disconnect());
     client.options.retryStrategy = (times) => Math.min(100 * 2 ** times, 2_000);
     return new RedisDriver(client, settings);
   },

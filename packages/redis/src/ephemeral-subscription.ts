@@ -1,7 +1,6 @@
 import type { Delivery } from '@brokerkit/core/driver';
-import type { Redis } from 'ioredis';
 import { fromFields, publishedAtOf, type RawEntry } from './fields.js';
-import { BlockingReader } from './reader.js';
+import { BlockingReader, type RedisClient } from './reader.js';
 
 const BLOCK_MS = 2_000;
 
@@ -15,11 +14,11 @@ export class EphemeralSubscription extends BlockingReader {
   private lastId = '0-0';
 
   constructor(
-    commands: Redis,
-    blocking: Redis,
+    commands: RedisClient,
+    blocking: RedisClient,
     private readonly stream: string,
   ) {
-    super(commands, blocking);
+    super(commands, blocking, stream);
   }
 
   override async start(): Promise<void> {

@@ -1,7 +1,7 @@
 import { TurnBatcher, type Delivery, type EncodedMessage } from '@brokerkit/core/driver';
-import type { Redis } from 'ioredis';
 import { fromFields, publishedAtOf, toFields, type RawEntry } from './fields.js';
-import { BlockingReader } from './reader.js';
+import calculateSlot from 'cluster-key-slot';
+import { BlockingReader, isCluster, type RedisClient } from './reader.js';
 
 const BLOCK_MS = 2_000;
 /** Ids in one XACK: a bound on one command's size, far above any consumer's concurrency. */
@@ -44,11 +44,11 @@ export class GroupSubscription extends BlockingReader {
   });
 
   constructor(
-    commands: Redis,
-    blocking: Redis,
+    commands: RedisClient,
+    blocking: RedisClient,
     private readonly settings: GroupSettings,
   ) {
-    super(commands, blocking);
+    super(commands, blocking, settings.stream);
   }
 
   override async start(): Promise<void> {
@@ -134,6 +134,15 @@ export class GroupSubscription extends BlockingReader {
 
   async deadLetter(entryId: string, queue: string, moved: EncodedMessage): Promise<void> {
     const { stream, group } = this.settings;
+    if (isCluster(this.commands) && calculateSlot(queue) !== calculateSlot(stream)) {
+      // A cluster runs a transaction only within one hash slot. Across slots: the DLQ entry
+      // first, then the ack, so nothing is lost; a crash between the two leaves the entry
+      // pending, and its redelivery dead-letters it again (a duplicate in the DLQ). Queues named
+      // with the same hash tag ({orders} and {orders}.dlq) share a slot and move atomically.
+      await this.commands.xadd(queue, '*', ...toFields(moved));
+      await this.commands.xack(stream, group, entryId);
+      return;
+    }
     // One transaction: the DLQ entry and the ack exist together or not at all.
     const results = await this.commands.multi().xadd(queue, '*', ...toFields(moved)).xack(stream, group, entryId).exec();
     const failed = results?.find(([error]) => error);
@@ -157,13 +166,13 @@ export class GroupSubscription extends BlockingReader {
   /** Make the entry look abandoned now, so any consumer's next XAUTOCLAIM takes it. */
   private async release(entryId: string): Promise<void> {
     const { stream, group, consumer, ackTimeoutMs } = this.settings;
-    await this.commands.xclaim(stream, group, consumer, 0, entryId, 'IDLE', ackTimeoutMs + 1, 'JUSTID');
+    await this.commands.call('XCLAIM', stream, group, consumer, 0, entryId, 'IDLE', ackTimeoutMs + 1, 'JUSTID');
   }
 
   private async keepParked(): Promise<void> {
     if (this.parked.size === 0) return;
     const { stream, group, consumer } = this.settings;
-    await this.commands.xclaim(stream, group, consumer, 0, ...this.parked, 'JUSTID');
+    await this.commands.call('XCLAIM', stream, group, consumer, 0, ...this.parked, 'JUSTID');
   }
 }
 

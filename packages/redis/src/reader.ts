@@ -1,5 +1,62 @@
 import type { Delivery, DriverSubscription } from '@brokerkit/core/driver';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
+
+/** A connection to one Redis server, or to a Redis Cluster through ioredis' router. */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * The connection a blocking read goes out on, and a connection to the same server to cut it
+ * short from. On one server both are fixed. In a cluster the read goes to whichever primary
+ * owns the stream's slot — another one after a failover — so the blocked connection's id is
+ * looked up again whenever that owner changes, and the unblock goes to the same node.
+ */
+class BlockingRoute {
+  private nodeKey: string | undefined;
+  private id: number | undefined;
+  private unblockVia: Redis | undefined;
+  private readonly slot: number;
+
+  constructor(
+    private readonly commands: RedisClient,
+    private readonly blocking: RedisClient,
+    stream: string,
+  ) {
+    this.slot = calculateSlot(stream);
+  }
+
+  /** Where the next blocking read goes; one map lookup while the owner stays the same. */
+  async current(): Promise<{ id: number; unblockVia: Redis } | undefined> {
+    if (!isCluster(this.blocking)) {
+      this.id ??= Number(await this.blocking.client('ID'));
+      return { id: this.id, unblockVia: this.commands as Redis };
+    }
+    const nodeKey = this.blocking.slots[this.slot]?.[0];
+    if (nodeKey === undefined) return undefined;
+    if (nodeKey !== this.nodeKey || this.unblockVia === undefined) {
+      const reader = nodeNamed(this.blocking, nodeKey);
+      const unblockVia = nodeNamed(this.commands as Cluster, nodeKey);
+      if (reader === undefined || unblockVia === undefined) return undefined;
+      this.id = Number(await reader.client('ID'));
+      this.unblockVia = unblockVia;
+      this.nodeKey = nodeKey;
+    }
+    return { id: this.id as number, unblockVia: this.unblockVia };
+  }
+
+  /** The blocked connection's id and where to unblock it from, as last looked up. */
+  get last(): { id: number; unblockVia: Redis } | undefined {
+    if (this.id === undefined) return undefined;
+    return { id: this.id, unblockVia: this.unblockVia ?? (this.commands as Redis) };
+  }
+}
+
+export const isCluster = (client: RedisClient): client is Cluster => 'slots' in client && Array.isArray((client as Cluster).slots);
+
+/** The connection of a cluster client to the node `host:port`, once that node is known to it. */
+function nodeNamed(cluster: Cluster, nodeKey: string): Redis | undefined {
+  return cluster.nodes('master').find((node) => `${node.options.host}:${node.options.port}` === nodeKey);
+}
 
 /**
  * What both subscription kinds share: a dedicated connection for blocking reads, a buffer of
@@ -10,18 +67,21 @@ export abstract class BlockingReader implements DriverSubscription {
   protected readonly ready: Delivery[] = [];
   protected readonly timers = new Set<NodeJS.Timeout>();
   protected closed = false;
-  private blockingId: number | undefined;
+  private readonly route: BlockingRoute;
   /** The signal listened to, and whether a blocking read is under way for it to cut short. */
   private watched: AbortSignal | undefined;
   private reading = false;
 
   constructor(
-    protected readonly commands: Redis,
-    protected readonly blocking: Redis,
-  ) {}
+    protected readonly commands: RedisClient,
+    protected readonly blocking: RedisClient,
+    stream: string,
+  ) {
+    this.route = new BlockingRoute(commands, blocking, stream);
+  }
 
   async start(): Promise<void> {
-    this.blockingId = Number(await this.blocking.client('ID'));
+    await this.route.current();
   }
 
   /**
@@ -33,6 +93,7 @@ export abstract class BlockingReader implements DriverSubscription {
     if (out.length < max) out.push(...(await this.collect(max - out.length)));
     if (out.length > 0 || signal.aborted || this.closed) return out;
     this.watch(signal);
+    await this.route.current();
     this.reading = true;
     try {
       return await this.readBlocking(max);
@@ -72,9 +133,10 @@ export abstract class BlockingReader implements DriverSubscription {
   }
 
   protected async unblock(): Promise<void> {
-    if (this.blockingId === undefined) return;
+    const route = this.route.last;
+    if (route === undefined) return;
     try {
-      await this.commands.client('UNBLOCK', this.blockingId, 'TIMEOUT');
+      await route.unblockVia.client('UNBLOCK', route.id, 'TIMEOUT');
     } catch {
       // The connection may be gone already; the block times out by itself.
     }
