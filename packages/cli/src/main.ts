@@ -77,6 +77,8 @@ function program(setExit: (code: number) => void): Command {
     .option('--toxiproxy <url>', 'toxiproxy API for network-cut (else BROKERKIT_TOXIPROXY_URL)')
     .option('--proxy-route <listen=upstream>', 'Kafka network-cut: proxy on LISTEN (the port a broker listener advertises) to UPSTREAM (else BROKERKIT_KAFKA_PROXY_ROUTE)')
     .option('--restart-command <command>', 'shell command that restarts the broker keeping its data, for broker-restart (e.g. "./scripts/brokers bounce kafka")')
+    .option('--nodes-command <command>', 'a cluster\'s nodes, for node-failover and node-pause: COMMAND leader QUEUE | signal NODE KILL|STOP|CONT | revive NODE (e.g. "./scripts/brokers node redis-cluster")')
+    .option('--runs <n>', 'runs of node-failover and node-pause each (default 3)')
     .option('--json <file>', 'write the figures as JSON')
     .action(async (options) => setExit(await faults(options)));
   cli

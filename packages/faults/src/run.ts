@@ -4,6 +4,7 @@ import { brokerRestart } from './broker-restart.js';
 import { networkCut, type ProxyRoute } from './network-cut.js';
 import { consumerCrash } from './consumer-crash.js';
 import { crashRecovery, recoveryLease } from './crash-recovery.js';
+import { nodeFailover, type ClusterNodes } from './node-failover.js';
 import { registerAllDrivers } from './drivers.js';
 import { poison } from './poison.js';
 import { notRun, type FaultsReport, type ScenarioId, type ScenarioResult } from './report.js';
@@ -26,10 +27,16 @@ export interface FaultsOptions {
   held?: readonly number[];
   /** How to restart the broker keeping its data (`scripts/brokers bounce NAME`); without it, broker-restart is not run. */
   restart?: () => Promise<void>;
+  /** A hand on the cluster's nodes (`scripts/brokers node CLUSTER …`); without it, node-failover and node-pause are not run. */
+  nodes?: ClusterNodes;
+  /** Runs of node-failover and node-pause each (default 3). */
+  runs?: number;
   onProgress?: (line: string) => void;
 }
 
 const ACK_TIMEOUT_MS = 2_000;
+/** Keyed messages per run of node-failover and node-pause: 15 s at 400 msg/s. */
+const FAILOVER_MESSAGES = 6_000;
 /** The lease of crash-recovery's consumers: what an application would set, longer than its handlers. */
 const RECOVERY_ACK_TIMEOUT_MS = 5_000;
 /** The lease a backend really gives: Pub/Sub's ack deadline is at least 10 s. */
@@ -94,6 +101,12 @@ export async function runFaults(options: FaultsOptions): Promise<FaultsReport> {
     else await run('network-cut', () => networkCut(options.url, toxiproxy, Math.min(messages, 600), options.proxyRoute));
     await run('poison', () => poison(broker, { ackTimeoutMs: ACK_TIMEOUT_MS, slowMs: Math.round(1.6 * effectiveLeaseMs(options.backend)) }));
     await run('bad-input', () => badInput(broker, options.backend, options.url));
+    const nodes = options.nodes;
+    const failover = { nodes: nodes as ClusterNodes, messages: FAILOVER_MESSAGES, ratePerSec: 400, keys: 32, runs: options.runs ?? 3, ackTimeoutMs: ACK_TIMEOUT_MS, ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
+    for (const [id, fault, downMs] of [['node-failover', 'kill', 5_000], ['node-pause', 'pause', 10_000]] as const) {
+      if (!nodes) scenarios[id] = notRun('not a cluster: no hand on its nodes was given (brokerkit faults --nodes-command "./scripts/brokers node redis-cluster")');
+      else await run(id, () => nodeFailover(broker, options.url, { ...failover, fault, downMs }));
+    }
   } finally {
     await broker.close();
   }

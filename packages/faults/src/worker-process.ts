@@ -16,7 +16,7 @@ export interface WorkerSpec {
   url: string;
   queue: string;
   ackTimeoutMs: number;
-  mode?: 'handle' | 'hold';
+  mode?: 'handle' | 'hold' | 'key';
   concurrency?: number;
 }
 

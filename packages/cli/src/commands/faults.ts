@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { SCENARIOS, parseProxyRoute, runFaults, type FaultsReport, type ScenarioId } from '@brokerkit/faults';
+import { SCENARIOS, clusterNodesFrom, parseProxyRoute, runFaults, type FaultsReport, type ScenarioId } from '@brokerkit/faults';
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import { resolveHarness, write } from './compare.js';
@@ -15,6 +15,8 @@ export interface FaultsCommandOptions {
   restartCommand?: string;
   toxiproxy?: string;
   proxyRoute?: string;
+  nodesCommand?: string;
+  runs?: string;
 }
 
 /** Run a shell command to restart the broker; resolves when it exits 0. */
@@ -55,6 +57,7 @@ export async function faults(options: FaultsCommandOptions): Promise<number> {
   } catch (error) {
     throw new UsageError(`--proxy-route: ${(error as Error).message}`);
   }
+  const runs = wholeNumber('runs', options.runs);
   const report = await runFaults({
     backend: options.backend,
     url,
@@ -64,6 +67,8 @@ export async function faults(options: FaultsCommandOptions): Promise<number> {
     ...(options.restartCommand ? { restart: restartWith(options.restartCommand) } : {}),
     ...(toxiproxy ? { toxiproxy } : {}),
     ...(proxyRoute ? { proxyRoute } : {}),
+    ...(options.nodesCommand ? { nodes: clusterNodesFrom(options.nodesCommand) } : {}),
+    ...(runs ? { runs } : {}),
     onProgress: (line) => process.stderr.write(`${pc.dim(line)}\n`),
   });
   process.stdout.write(`${renderFaults(report)}\n`);
