@@ -78,7 +78,8 @@ export function round(value: number, digits = 1): number {
   return Math.round(value * factor) / factor;
 }
 
-export const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Wait `ms`; a moment already past resolves at once (a negative timeout makes Node warn). */
+export const pause = (ms: number): Promise<void> => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
 
 /** Build an outcome: pass when every listed problem is absent, else fail naming them. */
 export function verdict(figures: Figures, problems: (string | false | undefined)[]): { status: 'pass' | 'fail'; reason?: string; figures: Figures } {

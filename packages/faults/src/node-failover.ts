@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { waitUntil } from '@brokerkit/conformance';
+import { pause, waitUntil } from '@brokerkit/conformance';
 import type { Broker } from '@brokerkit/core';
 import type { ScenarioResult } from './report.js';
 import { startWorker, type WorkerProcess } from './worker-process.js';
@@ -47,7 +47,6 @@ interface RunFigures {
   lastSendError?: string;
 }
 
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * While a producer sends keyed messages at a steady rate and two consumer processes handle
