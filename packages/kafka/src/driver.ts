@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type LogEntry, type Producer as KafkaProducer, type RecordMetadata } from 'kafkajs';
 import { describeError, SendError, type Capabilities, type SendReceipt } from '@brokerkit/core';
-import { firstContact, hostAndPort, OpenSubscriptions, readUrlOptions, type Delivery, type Driver, type DriverFactory, type DriverLimits, type DriverSubscription, type EncodedMessage, type SubscriptionDeclaration, type SubscriptionSpec } from '@brokerkit/core/driver';
+import { firstContact, hostsOf, OpenSubscriptions, readUrlOptions, type Delivery, type Driver, type DriverFactory, type DriverLimits, type DriverSubscription, type EncodedMessage, type SubscriptionDeclaration, type SubscriptionSpec } from '@brokerkit/core/driver';
 import { kafkaCapabilities } from './capabilities.js';
 import { installDecoder } from './record-decoder.js';
 import { installEncoders } from './record-encoder.js';
@@ -149,8 +149,8 @@ export const driverFactory: DriverFactory = {
       installDecoder();
       fixRequestQueueTimer();
     }
-    const { host, port } = hostAndPort(url, 9092);
-    const brokers = [`${host}:${port}`, ...(options.brokers ? options.brokers.split(',') : [])];
+    // Every host of the URL bootstraps (kafka://h1:9092,h2:9093), and `brokers` adds more.
+    const brokers = [...hostsOf(url, 9092).map(({ host, port }) => `${host}:${port}`), ...(options.brokers ? options.brokers.split(',') : [])];
     const wanted = process.env.BROKERKIT_KAFKA_LOG?.toLowerCase();
     const kafka = new Kafka({
       clientId: options.clientId,
