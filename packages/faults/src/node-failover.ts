@@ -32,6 +32,7 @@ export interface FailoverOptions {
 
 interface RunFigures {
   leader: string;
+  queue: string;
   sent: number;
   confirmed: number;
   failedSends: number;
@@ -45,6 +46,8 @@ interface RunFigures {
   throughputBackMs: number | null;
   /** The last failed send's error, as the application saw it. */
   lastSendError?: string;
+  /** Up to ten lost ids (key:seq), to look them up on the broker. */
+  lostIds?: string[];
 }
 
 
@@ -76,7 +79,7 @@ export async function nodeFailover(broker: Broker, url: string, options: Failove
     fault: options.fault === 'kill' ? `SIGKILL the leader, revive it ${options.downMs} ms later` : `SIGSTOP the leader for ${options.downMs} ms, then SIGCONT`,
   };
   runs.forEach((each, index) => {
-    details[`run${index + 1}`] = `${each.leader}: sent ${each.sent}, confirmed ${each.confirmed}, lost ${each.lost}, duplicates ${each.duplicates}, violations ${each.orderViolations}, no send ${each.longestWithoutSendMs} ms, no delivery ${each.longestWithoutDeliveryMs} ms, back after ${each.throughputBackMs === null ? 'never (within the run)' : `${each.throughputBackMs} ms`}${each.lastSendError ? `; last failed send: ${each.lastSendError}` : ''}`;
+    details[`run${index + 1}`] = `${each.leader}: sent ${each.sent}, confirmed ${each.confirmed}, lost ${each.lost}, duplicates ${each.duplicates}, violations ${each.orderViolations}, no send ${each.longestWithoutSendMs} ms, no delivery ${each.longestWithoutDeliveryMs} ms, back after ${each.throughputBackMs === null ? 'never (within the run)' : `${each.throughputBackMs} ms`}${each.lastSendError ? `; last failed send: ${each.lastSendError}` : ''}${each.lostIds ? `; lost ids of ${each.queue}: ${each.lostIds.join(' ')}` : ''}`;
   });
   const lost = sum('lost');
   const violations = sum('orderViolations');
@@ -158,7 +161,15 @@ async function failoverOnce(broker: Broker, url: string, options: FailoverOption
       for (const id of confirmed) if (!handled.has(id)) return false;
       return true;
     }, 30_000 + options.ackTimeoutMs);
-    return { leader, ...tally(arrivals, confirmed, confirmations, { sent, failedSends, started, faultedAt, ended: producerEnded }), ...(lastSendError ? { lastSendError } : {}) };
+    const handled = handledIds();
+    const lostIds = [...confirmed].filter((id) => !handled.has(id)).slice(0, 10);
+    return {
+      leader,
+      ...tally(arrivals, confirmed, confirmations, { sent, failedSends, started, faultedAt, ended: producerEnded }),
+      ...(lastSendError ? { lastSendError } : {}),
+      ...(lostIds.length ? { lostIds } : {}),
+      queue,
+    };
   } finally {
     for (const worker of workers) if (worker.alive) worker.child.kill('SIGKILL');
     // A run that threw between the fault and the revival still leaves the cluster whole.
@@ -173,7 +184,7 @@ export function tally(
   confirmed: ReadonlySet<string>,
   confirmations: readonly number[],
   run: { sent: number; failedSends: number; started: number; faultedAt: number; ended: number },
-): Omit<RunFigures, 'leader' | 'lastSendError'> {
+): Omit<RunFigures, 'leader' | 'lastSendError' | 'lostIds' | 'queue'> {
   const seen = new Set<string>();
   const highest = new Map<string, number>();
   let duplicates = 0;

@@ -58,7 +58,7 @@ describe('positionsOf', () => {
 });
 
 describe('RenewingProducer', () => {
-  it('sends through a new producer (new producer id) after a failed send, and only renews once for concurrent failures', async () => {
+  it('sends through a new producer (new producer id) after a failed send; a send queued behind the failed one goes through it', async () => {
     const made: { id: number; sent: number; disconnected: boolean }[] = [];
     const fake = (fail: boolean) => {
       const state = { id: made.length, sent: 0, disconnected: false };
@@ -76,10 +76,59 @@ describe('RenewingProducer', () => {
     const kafka = { producer: () => fake(false) } as unknown as Kafka;
     const producer = new RenewingProducer(kafka, fake(true) as unknown as Producer);
     const failures = await Promise.allSettled([producer.send({ topic: 't', messages: [] }), producer.send({ topic: 't', messages: [] })]);
-    assert.deepEqual(failures.map((f) => f.status), ['rejected', 'rejected']);
+    assert.deepEqual(failures.map((f) => f.status), ['rejected', 'fulfilled'], 'the second waited for the first, then went through the renewed producer');
     await producer.send({ topic: 't', messages: [] });
-    assert.equal(made.length, 2, 'one renewal for both failures');
+    assert.equal(made.length, 2, 'one renewal');
     assert.equal(made[0]?.disconnected, true, 'the failed producer is closed');
-    assert.equal(made[1]?.sent, 1, 'the next send goes through the new producer');
+    assert.equal(made[1]?.sent, 2, 'later sends go through the new producer');
+  });
+});
+
+describe('RenewingProducer, one request at a time', () => {
+  /** A producer whose sends wait until released, recording what each request carried. */
+  const gated = () => {
+    const requests: { topic: string; values: string[]; release: () => void }[] = [];
+    const producer = {
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      send: (record: { topic: string; messages: PlacedRecord[] }) =>
+        new Promise((resolve) => {
+          const replies = new Map<number, number>();
+          record.messages.forEach((message, index) => {
+            message[PARTITION] = index % 2;
+            if (!replies.has(index % 2)) replies.set(index % 2, 100 + 10 * (index % 2));
+          });
+          requests.push({
+            topic: record.topic,
+            values: record.messages.map((message) => String(message.value)),
+            release: () => resolve([...replies].map(([partition, baseOffset]) => ({ topicName: record.topic, partition, errorCode: 0, baseOffset: String(baseOffset) }))),
+          });
+        }),
+    };
+    return { producer, requests };
+  };
+  const records = (...values: string[]): PlacedRecord[] => values.map((value) => ({ value, headers: {} }));
+
+  it('keeps one request in flight, and sends what queued meanwhile to one topic together, numbering each send from its own first record', async () => {
+    const { producer, requests } = gated();
+    const renewing = new RenewingProducer({} as Kafka, producer as unknown as Producer);
+    const first = renewing.send({ topic: 't', messages: records('a') });
+    const second = renewing.send({ topic: 't', messages: records('b', 'c') });
+    const other = renewing.send({ topic: 'u', messages: records('x') });
+    const third = renewing.send({ topic: 't', messages: records('d') });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(requests.length, 1, 'the others wait for the first request');
+    requests[0]?.release();
+    await first;
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(requests.map((request) => request.values), [['a'], ['b', 'c', 'd']], "the sends to t that queued leave together; u's waits its turn");
+    requests[1]?.release();
+    // In that request b, d went to partition 0 (base 100) and c to partition 1 (base 110).
+    assert.deepEqual(positionsOf('t', records('b', 'c').map((record, index) => ({ ...record, [PARTITION]: index % 2 })), await second), ['t/0/100', 't/1/110']);
+    assert.deepEqual(positionsOf('t', [{ ...records('d')[0], [PARTITION]: 0 } as PlacedRecord], await third), ['t/0/101']);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(requests[2]?.values, ['x']);
+    requests[2]?.release();
+    assert.equal((await other).length, 1);
   });
 });

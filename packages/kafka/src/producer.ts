@@ -69,16 +69,41 @@ export const producerOptions = {
   createPartitioner: stablePartitioner,
 } as const;
 
+/** A send waiting for its turn: one topic's records, and the caller to answer. */
+interface Queued {
+  record: Parameters<Producer['send']>[0];
+  resolve: (replies: RecordMetadata[]) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Most bytes of records one coalesced request carries (Kafka's default batch limit is 1 MiB). */
+const MAX_COALESCED_BYTES = 900 * 1_024;
+/** Most sends one coalesced request carries. */
+const MAX_COALESCED_SENDS = 500;
+
 /**
- * The idempotent producer, renewed after a send that failed: a failed request may still have
- * been written, and kafkajs does not advance its sequence for it, so the next record to that
- * partition would be taken for a duplicate and dropped. A new producer gets a new producer id
- * from the broker and starts its sequences afresh. Sends wait for a renewal under way.
+ * The idempotent producer, one request at a time, renewed after a send that failed.
+ *
+ * One at a time: kafkajs numbers each partition's records as it builds a request, and when a
+ * leader dies, the retries of requests that were in flight together reach the new leader in
+ * another order. The broker then takes a later request's records for a retry of an earlier
+ * one: seen on a three-node cluster with a partition leader SIGKILLed, one record written
+ * twice and another never, while its send resolved (1 to 4 confirmed records lost in 3 of 7
+ * runs). So sends wait for the request before them, and the sends to one topic that queued
+ * meanwhile leave together in the next request: as many broker round trips as before under
+ * load, each carrying more.
+ *
+ * Renewed after a failure: a failed request may still have been written, and kafkajs does not
+ * advance its sequence for it, so the next record to that partition would be taken for a
+ * duplicate and dropped. A new producer gets a new producer id from the broker and starts its
+ * sequences afresh. Sends wait for a renewal under way.
  */
 export class RenewingProducer {
   private current: Promise<Producer>;
   /** The producer `current` resolved to; undefined while a renewal is under way. */
   private ready: Producer | undefined;
+  private readonly queue: Queued[] = [];
+  private sending = false;
 
   constructor(
     private readonly kafka: Kafka,
@@ -93,7 +118,53 @@ export class RenewingProducer {
     return this.current;
   }
 
+  /** Send once the requests before it are done; resolves with this send's own replies. */
   send(record: Parameters<Producer['send']>[0]): Promise<RecordMetadata[]> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ record, resolve, reject });
+      if (!this.sending) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.sending = true;
+    try {
+      while (this.queue.length > 0) {
+        const sends = this.takeTurn();
+        const records = sends.flatMap((each) => each.record.messages as PlacedRecord[]);
+        const first = (sends[0] as Queued).record;
+        try {
+          const replies = await this.sendWithRetry({ ...first, messages: records });
+          splitReplies(first.topic, sends, replies);
+        } catch (error) {
+          for (const each of sends) each.reject(error);
+        }
+      }
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  /** The next send, with the sends to its topic queued behind it, within the bounds of one request. */
+  private takeTurn(): Queued[] {
+    const head = this.queue.shift() as Queued;
+    const taken = [head];
+    let bytes = recordBytes(head.record.messages as PlacedRecord[]);
+    for (let index = 0; index < this.queue.length && taken.length < MAX_COALESCED_SENDS; ) {
+      const next = this.queue[index] as Queued;
+      const size = recordBytes(next.record.messages as PlacedRecord[]);
+      if (next.record.topic !== head.record.topic || next.record.acks !== head.record.acks || bytes + size > MAX_COALESCED_BYTES) {
+        index += 1;
+        continue;
+      }
+      taken.push(next);
+      bytes += size;
+      this.queue.splice(index, 1);
+    }
+    return taken;
+  }
+
+  private sendWithRetry(record: Parameters<Producer['send']>[0]): Promise<RecordMetadata[]> {
     return this.sendOnce(record).catch((error: unknown) => {
       if (!unknownTopic(error)) throw error;
       // kafkajs asks for the metadata of every topic its producer ever sent to, before a send
@@ -146,4 +217,41 @@ function unknownTopic(error: unknown): boolean {
     if ((cause as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
   }
   return false;
+}
+
+/** What a send's records weigh in a request, roughly: values, keys and a record's overhead. */
+function recordBytes(records: readonly PlacedRecord[]): number {
+  let bytes = 0;
+  for (const record of records) {
+    const value = record.value as Buffer | string | null;
+    bytes += 64 + (value === null ? 0 : typeof value === 'string' ? Buffer.byteLength(value) : value.byteLength);
+    if (typeof record.key === 'string') bytes += Buffer.byteLength(record.key);
+    else if (record.key) bytes += record.key.byteLength;
+  }
+  return bytes;
+}
+
+/**
+ * Answer each send of a coalesced request with replies of its own: Kafka named the first
+ * offset of each partition's records in the request, and each send's records on a partition
+ * follow those of the sends before it, so its first offset there is that plus what came before.
+ */
+export function splitReplies(topic: string, sends: readonly Pick<Queued, 'record' | 'resolve'>[], replies: readonly RecordMetadata[]): void {
+  const base = new Map<number, RecordMetadata>();
+  for (const reply of replies) if (reply.topicName === topic) base.set(reply.partition, reply);
+  const before = new Map<number, bigint>();
+  for (const send of sends) {
+    const own = new Map<number, RecordMetadata>();
+    for (const record of send.record.messages as PlacedRecord[]) {
+      const partition = record[PARTITION];
+      if (partition === undefined) continue;
+      const reply = base.get(partition);
+      const earlier = before.get(partition) ?? 0n;
+      if (reply !== undefined && !own.has(partition)) {
+        own.set(partition, reply.baseOffset === undefined ? reply : { ...reply, baseOffset: String(BigInt(reply.baseOffset) + earlier) });
+      }
+      before.set(partition, earlier + 1n);
+    }
+    send.resolve([...own.values()]);
+  }
 }

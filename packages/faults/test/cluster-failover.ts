@@ -1,0 +1,35 @@
+// What the cluster failover tests share: run node-failover and node-pause (3 runs each) on one
+// cluster, write the figures to reports/faults-CLUSTER.json for the matrix, and check that the
+// scenarios ran and their figures add up. Whether confirmed messages may be lost is the
+// broker's to say: each test states what its broker promises.
+import { strict as assert } from 'node:assert';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { clusterNodesFrom, runFaults, type FaultsReport } from '../src/index.js';
+
+const root = new URL('../../../', import.meta.url).pathname;
+
+export async function runClusterFailovers(backend: string, cluster: string): Promise<FaultsReport> {
+  const variable = `BROKERKIT_${cluster.toUpperCase().replace(/-/g, '_')}_URL`;
+  const url = process.env[variable];
+  if (!url) throw new Error(`${variable} is not set: start the cluster with eval "$(./scripts/brokers up ${cluster})"`);
+  const report = await runFaults({
+    backend,
+    url,
+    only: ['node-failover', 'node-pause'],
+    nodes: clusterNodesFrom(`${root}scripts/brokers node ${cluster}`),
+    runs: 3,
+    onProgress: (line) => process.stderr.write(`${line}\n`),
+  });
+  await mkdir(`${root}reports`, { recursive: true });
+  await writeFile(`${root}reports/faults-${cluster}.json`, `${JSON.stringify({ ...report, cluster }, null, 2)}\n`);
+  for (const id of ['node-failover', 'node-pause'] as const) {
+    const result = report.scenarios[id];
+    assert.notEqual(result.status, 'not-run', `${id}: ${result.reason}`);
+    assert.ok(result.sent >= 3 * 5_000, `${id}: at least 5 000 keyed messages a run (sent ${result.sent})`);
+    assert.ok(result.confirmed <= result.sent && result.handled <= result.sent, `${id}: figures add up`);
+    assert.ok(result.lost <= result.confirmed, `${id}: only confirmed messages count as lost`);
+    assert.ok(result.handled > 0.9 * result.confirmed, `${id}: the consumers went on after the fault (handled ${result.handled} of ${result.confirmed})`);
+    assert.equal(result.details.runs, 3);
+  }
+  return report;
+}
