@@ -8,24 +8,50 @@ const MAX_RECONNECT_DELAY_MS = 5_000;
  * One AMQP connection that comes back by itself. amqplib does not reconnect: when the
  * connection drops, this reconnects with backoff and calls every `onReconnect` listener
  * (the publisher's confirm channel, each subscription's consumer) so they re-attach.
+ *
+ * Given the nodes of a cluster, it connects to the first that answers and, when that one
+ * goes, to the next in turn: what a cluster of RabbitMQ nodes needs of a client, as the
+ * RabbitMQ clients for Java and .NET do with an address list. (amqp-connection-manager cycles
+ * URLs too; this class already owned reconnection and re-attachment, so the list is a few
+ * lines here rather than a second reconnection layer around it.)
  */
 export class RabbitConnection {
   private current: ChannelModel | undefined;
+  /** The node of `urls` connected to last: a reconnect starts with the next one. */
+  private node = 0;
   private closed = false;
   private readonly listeners = new Set<() => Promise<void>>();
   private waiters: (() => void)[] = [];
   private reconnectTimer: NodeJS.Timeout | undefined;
 
   private constructor(
-    private readonly url: string,
+    private readonly urls: readonly string[],
     private readonly socketOptions: Record<string, unknown>,
     private readonly onError: (error: Error) => void,
   ) {}
 
-  static async open(url: string, socketOptions: Record<string, unknown>, onError: (error: Error) => void): Promise<RabbitConnection> {
-    const connection = new RabbitConnection(url, socketOptions, onError);
-    connection.adopt(await amqp.connect(url, socketOptions));
+  /** Connect to the first of `urls` (one per node) that answers; fails naming every node's error. */
+  static async open(urls: readonly string[], socketOptions: Record<string, unknown>, onError: (error: Error) => void): Promise<RabbitConnection> {
+    const connection = new RabbitConnection(urls, socketOptions, onError);
+    connection.adopt(await connection.connectFrom(0));
     return connection;
+  }
+
+  /** Try each node once, starting at `first`; the one that answered becomes `node`. */
+  private async connectFrom(first: number): Promise<ChannelModel> {
+    const failures: string[] = [];
+    for (let tried = 0; tried < this.urls.length; tried += 1) {
+      const index = (first + tried) % this.urls.length;
+      try {
+        const model = await amqp.connect(this.urls[index] as string, this.socketOptions);
+        this.node = index;
+        return model;
+      } catch (error) {
+        if (this.urls.length === 1) throw error;
+        failures.push(`${hostOf(this.urls[index] as string)}: ${describeError(error)}`);
+      }
+    }
+    throw new Error(`no node answered (${failures.join('; ')})`);
   }
 
   /** The live connection; a ConnectionError while it is being re-established. */
@@ -100,7 +126,8 @@ export class RabbitConnection {
   private async reconnect(attempt: number): Promise<void> {
     if (this.closed) return;
     try {
-      this.adopt(await amqp.connect(this.url, this.socketOptions));
+      // The next node first: the one that dropped is likely the one that died.
+      this.adopt(await this.connectFrom(this.node + 1));
     } catch (error) {
       this.onError(new ConnectionError(`reconnecting to RabbitMQ (attempt ${attempt}) failed: ${describeError(error)}`, { cause: error }));
       this.scheduleReconnect(attempt + 1);
@@ -109,6 +136,15 @@ export class RabbitConnection {
     for (const listener of this.listeners) {
       await listener().catch((error: unknown) => this.onError(new ConnectionError(`re-attaching after reconnect failed: ${describeError(error)}`, { cause: error })));
     }
+  }
+}
+
+/** host:port of an AMQP URL, for errors (never its credentials). */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'a node';
   }
 }
 

@@ -1,5 +1,5 @@
 import { type Capabilities, type SendReceipt } from '@brokerkit/core';
-import { firstContact, hostAndPort, OpenSubscriptions, readUrlOptions, type Driver, type DriverFactory, type DriverLimits, type DriverSubscription, type EncodedMessage, type SubscriptionDeclaration, type SubscriptionSpec } from '@brokerkit/core/driver';
+import { firstContact, hostsOf, OpenSubscriptions, readUrlOptions, type Driver, type DriverFactory, type DriverLimits, type DriverSubscription, type EncodedMessage, type SubscriptionDeclaration, type SubscriptionSpec } from '@brokerkit/core/driver';
 import { rabbitCapabilities } from './capabilities.js';
 import { RabbitConnection } from './connection.js';
 import { toAmqp } from './message.js';
@@ -93,16 +93,23 @@ export const driverFactory: DriverFactory = {
   schemes: ['amqp', 'amqps'],
   async open(url: URL): Promise<Driver> {
     const options = readUrlOptions(url, urlOptions);
-    const { host, port } = hostAndPort(url, url.protocol === 'amqps:' ? 5671 : 5672);
+    // One URL per node of a cluster (amqp://u:p@h1:5672,h2:5673/): the same credentials, vhost and options on each.
+    const hosts = hostsOf(url, url.protocol === 'amqps:' ? 5671 : 5672);
     const vhost = decodeURIComponent(url.pathname.replace(/^\//, '')) || '/';
-    const connectUrl = new URL(url.toString());
-    connectUrl.search = '';
-    connectUrl.searchParams.set('heartbeat', String(options.heartbeat));
-    if (options.frameMax !== undefined) connectUrl.searchParams.set('frameMax', String(options.frameMax));
+    const connectUrls = hosts.map(({ host, port }) => {
+      const connectUrl = new URL(url.toString());
+      connectUrl.hostname = host.includes(':') ? `[${host}]` : host;
+      connectUrl.port = String(port);
+      connectUrl.search = '';
+      connectUrl.searchParams.set('heartbeat', String(options.heartbeat));
+      if (options.frameMax !== undefined) connectUrl.searchParams.set('frameMax', String(options.frameMax));
+      return connectUrl.toString();
+    });
+    const where = hosts.map(({ host, port }) => `${host}:${port}`).join(', ');
     const connection = await firstContact(
-      `RabbitMQ at ${host}:${port} (vhost ${vhost})`,
+      `RabbitMQ at ${where} (vhost ${vhost})`,
       () =>
-        RabbitConnection.open(connectUrl.toString(), { timeout: options.connectTimeoutMs, noDelay: true }, (error) => {
+        RabbitConnection.open(connectUrls, { timeout: options.connectTimeoutMs, noDelay: true }, (error) => {
           if (process.env.BROKERKIT_DEBUG) console.error(`[brokerkit] ${error.message}`);
         }),
       () => undefined,
