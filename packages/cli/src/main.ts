@@ -45,6 +45,7 @@ function program(setExit: (code: number) => void): Command {
     .option('--html <file>', 'write a self-contained HTML report with charts')
     .option('--bench <files>', 'brokerkit bench --json files to show what each backend costs (comma-separated)', list)
     .option('--faults <files>', 'brokerkit faults --json files to show how each backend came through (comma-separated)', list)
+    .option('--failover <files>', 'brokerkit faults --json files of clusters (node-failover, node-pause): what a node failure cost each (comma-separated)', list)
     .action(async (options) => setExit(await compare(options)));
   cli
     .command('conformance')

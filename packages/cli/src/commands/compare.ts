@@ -21,6 +21,8 @@ export interface CompareOptions {
   bench?: string[];
   /** `brokerkit faults --json` files whose outcomes join the matrix. */
   faults?: string[];
+  /** `brokerkit faults --json` files of clusters (node-failover, node-pause): the failover section. */
+  failover?: string[];
 }
 
 /** Run the suite on each backend, print the guarantee matrix, write the reports. Exit code 1 when a check failed. */
@@ -36,6 +38,7 @@ export async function compare(options: CompareOptions): Promise<number> {
   const report = toComparison(reports);
   for (const file of options.bench ?? []) await attachBench(report, file);
   for (const file of options.faults ?? []) await attachFaults(report, file);
+  for (const file of options.failover ?? []) await attachFailover(report, file);
   process.stdout.write(`${renderMatrix(report)}\n`);
   const reasons = renderReasons(report);
   if (reasons) process.stdout.write(`${reasons}\n`);
@@ -110,6 +113,23 @@ async function attachFaults(report: ComparisonReport, file: string): Promise<voi
   found.entry.faults = Object.fromEntries(
     Object.entries(found.parsed.scenarios).map(([id, r]) => [id, { status: r.status, lost: r.lost, duplicates: r.duplicates, sent: r.sent, recoveryMs: r.recoveryMs, ...(r.reason ? { reason: r.reason } : {}), ...(id === 'crash-recovery' ? { details: r.details } : {}) }]),
   );
+}
+
+/**
+ * A cluster's failover figures: a faults report with node-failover or node-pause in it. The
+ * cluster is named by the report's `cluster` (the cluster tests write it), else after the backend.
+ */
+async function attachFailover(report: ComparisonReport, file: string): Promise<void> {
+  let parsed: FaultsReport & { cluster?: string };
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8')) as FaultsReport & { cluster?: string };
+  } catch (error) {
+    throw new UsageError(`--failover ${file}: not a readable JSON file (${(error as Error).message})`);
+  }
+  const ran = ['node-failover', 'node-pause'].filter((id) => parsed.scenarios?.[id as keyof FaultsReport['scenarios']] && parsed.scenarios[id as keyof FaultsReport['scenarios']].status !== 'not-run');
+  if (typeof parsed.backend !== 'string' || ran.length === 0) throw new UsageError(`--failover ${file}: no node-failover or node-pause figures (write them with brokerkit faults --only node-failover,node-pause --nodes-command … --json)`);
+  const cluster = parsed.cluster ?? `${parsed.backend} cluster`;
+  report.failover = { ...report.failover, [cluster]: { backend: parsed.backend, scenarios: Object.fromEntries(ran.map((id) => [id, parsed.scenarios[id as keyof FaultsReport['scenarios']]])) } };
 }
 
 /** Write a report file, creating its folder; returns the path. */

@@ -10,6 +10,7 @@ import { driverFactory as memory } from '@brokerkit/memory';
 import puppeteer from 'puppeteer-core';
 import { renderHtml } from './html.js';
 import { toComparison } from './model.js';
+import { failoverFixture } from './fixtures.test.js';
 
 /** Debian's chromium; ./scripts/test installs it. CHROMIUM_PATH points elsewhere. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));
@@ -24,6 +25,7 @@ describe('the HTML report in a real browser', () => {
     const entry = report.backends.memory!;
     entry.cost = { messages: 5_000, sizeBytes: 256, sdk: { produceMsgsPerSec: 900, consumeMsgsPerSec: 800, p50Ms: 1, p99Ms: 2, peakRssBytes: 80e6 }, raw: { produceMsgsPerSec: 1_000, consumeMsgsPerSec: 1_000, p50Ms: 1, p99Ms: 2, peakRssBytes: 70e6 }, ratios: { produce: 0.9, consume: 0.8, p99: 1 } };
     entry.faults = { poison: { status: 'pass', lost: 0, duplicates: 0, sent: 1, recoveryMs: null }, 'network-cut': { status: 'pass', lost: 0, duplicates: 2, sent: 600, recoveryMs: 1_500 } };
+    report.failover = failoverFixture();
     const html = renderHtml(report);
     assert.doesNotMatch(html, /<(script|link)\b|src="http|url\(http/i, 'self-contained: no scripts, no external resources');
     const dir = resolve(SCREENSHOT, '..');
@@ -51,7 +53,9 @@ describe('the HTML report in a real browser', () => {
       assert.deepEqual(matrix.rows, ['round-trip', 'fan-out', 'dead-letter', 'trace-context', 'throughput']);
       assert.ok(matrix.cells.every((c) => c === 'pass'), `cells: ${matrix.cells.join(',')}`);
       const charts = await tab.$$eval('svg[role=img]', (svgs) => svgs.map((svg) => svg.getAttribute('aria-label')));
-      assert.equal(charts.length, 5, `charts: ${charts.join(' | ')}`);
+      assert.equal(charts.length, 7, `charts: ${charts.join(' | ')}`);
+      const lost = await tab.$$eval('#failover td.fail', (cells) => cells.map((cell) => cell.textContent));
+      assert.deepEqual(lost, ['87'], 'the lost confirmed messages stand out');
       assert.deepEqual(requests.filter((url) => url !== pathToFileURL(page).href), [], 'no request beyond the page itself');
       await tab.screenshot({ path: SCREENSHOT as `${string}.png`, fullPage: true });
       const size = (await stat(SCREENSHOT)).size;

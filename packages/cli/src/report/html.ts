@@ -1,4 +1,4 @@
-import { CAPABILITY_ROWS, COST_ROWS, FAULT_SCENARIOS, KEY_FIGURES, checkIds, checkTitle, costText, faultText, figureText, hasCost, hasFaults, type ComparisonReport } from './model.js';
+import { CAPABILITY_ROWS, COST_ROWS, FAILOVER_HEAD, FAULT_SCENARIOS, KEY_FIGURES, checkIds, checkTitle, costText, failoverRows, failoverWhy, faultText, figureText, hasCost, hasFailover, hasFaults, type ComparisonReport } from './model.js';
 
 const escape = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -40,6 +40,7 @@ export function renderHtml(report: ComparisonReport): string {
   const cost = hasCost(report) ? `<h2>Cost</h2><p>brokerkit bench: the same workload through brokerkit and through each broker's raw client.</p><table>${head}\n${costRows}</table>${costCharts}` : '';
   const faultRows = FAULT_SCENARIOS.map((id) => `<tr><th>${escape(id)}</th>${backends.map((b) => `<td>${escape(faultText(report, b, id))}</td>`).join('')}</tr>`).join('\n');
   const faults = hasFaults(report) ? `<h2>Faults</h2><p>brokerkit faults: consumer processes SIGKILLed mid-stream, poison and slow handlers, bad input.</p><table>${head}\n${faultRows}</table>${faultCharts}` : '';
+  const failover = hasFailover(report) ? failoverSection(report) : '';
   const details = Object.entries(report.backends)
     .map(([backend, entry]) => {
       const rows = Object.entries(entry.checks)
@@ -63,11 +64,30 @@ thead th,tr:first-child th{background:#f1f4f7}.pass{background:#e3f6e8;color:#17
 <div class="charts">${charts}</div>
 ${cost}
 ${faults}
+${failover}
 <h2>Capabilities</h2><table>${head}\n${capabilityRows}</table>
 <h2>Capability notes</h2>${capabilityNotes(report)}
 <h2>Details</h2>${details}
 </body></html>
 `;
+}
+
+/** The failover table and two charts: confirmed messages lost, and the longest time without a send. */
+function failoverSection(report: ComparisonReport): string {
+  const rows = failoverRows(report);
+  const table = `<table id="failover"><tr>${FAILOVER_HEAD.map((h) => `<th>${escape(h)}</th>`).join('')}</tr>${rows
+    .map((row) => `<tr>${row.cells.map((cell, index) => `<td${index === 4 ? ` class="${row.lost > 0 ? 'fail' : 'pass'}"` : ''}>${escape(cell)}</td>`).join('')}</tr>`)
+    .join('\n')}</table>`;
+  const bar = (row: (typeof rows)[number], value: number): Series['bars'][number] => ({ backend: row.cluster, label: row.scenario, value });
+  const charts: Series[] = [
+    { title: 'Confirmed messages lost (all runs)', unit: 'lost', bars: rows.map((row) => bar(row, row.lost)) },
+    {
+      title: 'Longest time without a successful send',
+      unit: 'ms',
+      bars: rows.map((row) => bar(row, Number(report.failover?.[row.cluster]?.scenarios[row.scenario]?.details.longestWithoutSendMs ?? 0))),
+    },
+  ];
+  return `<h2>Failover</h2><p>brokerkit faults on clusters: the node leading the queue SIGKILLed (and revived) or SIGSTOPped for 10 s while a producer sends keyed messages and two consumer processes handle them. Lost counts only confirmed messages.</p>${table}<ul>${failoverWhy(report).map(({ cluster, why }) => `<li><b>${escape(cluster)}</b>: ${escape(why)}</li>`).join('')}</ul><div class="charts">${charts.map(barChart).join('\n')}</div>`;
 }
 
 /** What each backend says it does natively, emulates or cannot do, in its own words. */

@@ -1,4 +1,4 @@
-import { CAPABILITY_ROWS, COST_ROWS, FAULT_SCENARIOS, KEY_FIGURES, checkIds, checkTitle, costText, faultText, figureText, hasCost, hasFaults, type ComparisonReport } from './model.js';
+import { CAPABILITY_ROWS, COST_ROWS, FAILOVER_HEAD, FAULT_SCENARIOS, KEY_FIGURES, checkIds, checkTitle, costText, failoverRows, failoverWhy, faultText, figureText, hasCost, hasFailover, hasFaults, type ComparisonReport } from './model.js';
 
 const WORD = { pass: '✅ pass', fail: '❌ **fail**', unsupported: '➖ unsupported' } as const;
 
@@ -24,6 +24,12 @@ export function renderMarkdown(report: ComparisonReport): string {
   if (hasFaults(report)) {
     out.push('', '## Faults (brokerkit faults: consumer crashes, poison, bad input)', '', ...header);
     for (const id of FAULT_SCENARIOS) out.push(row([id, ...backends.map((b) => faultText(report, b, id))]));
+  }
+  if (hasFailover(report)) {
+    out.push('', '## Failover (brokerkit faults on clusters: the node leading the queue killed, or stopped, while keyed messages flow)', '');
+    out.push(row([...FAILOVER_HEAD]), row(FAILOVER_HEAD.map(() => '---')));
+    for (const failover of failoverRows(report)) out.push(row(failover.cells.map((cell, index) => (index === 4 && failover.lost > 0 ? `**${cell}**` : cell))));
+    out.push('', ...failoverWhy(report).map(({ cluster, why }) => `- **${cluster}**: ${why}`));
   }
   out.push('', '## Capabilities', '', ...header);
   for (const capability of CAPABILITY_ROWS) {

@@ -1,6 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { faultText, type ComparisonReport } from './model.js';
+import { failoverFixture } from './fixtures.test.js';
+import { renderMarkdown } from './markdown.js';
+import { failoverRows, faultText, type ComparisonReport } from './model.js';
+import { renderMatrix } from './terminal.js';
 
 describe('faultText', () => {
   it('shows crash-recovery as the time per round after the kill, beside the lease and what it is', () => {
@@ -20,5 +23,24 @@ describe('faultText', () => {
     };
     assert.equal(faultText(report, 'redis', 'crash-recovery'), 'pass: 100 in 6.1 s, 1000 in 6.3 s after the kill; lease 5 s (idle entries are claimed)');
     assert.equal(faultText(report, 'redis', 'poison'), 'pass: 0 lost, 1 dup of 21');
+  });
+});
+
+describe('failover rows', () => {
+  it('one row per cluster and scenario that ran, with lost, order and the outage in seconds', () => {
+    const report: ComparisonReport = { generatedAt: '2026-12-05T00:00:00.000Z', backends: {}, failover: failoverFixture() };
+    const rows = failoverRows(report);
+    assert.deepEqual(rows.map((row) => [row.cluster, row.scenario, row.lost]), [
+      ['redis-cluster', 'node-failover', 0],
+      ['redis-cluster', 'node-pause', 87],
+      ['kafka-cluster', 'node-failover', 0],
+    ]);
+    assert.deepEqual(rows[1]?.cells, ['redis-cluster', 'leader SIGSTOPped 10 s', '3', '18034 / 18034', '87', '4', '137', '10.0 s', '10.0 s', '11.1 s']);
+    assert.equal(rows[2]?.cells[9], 'not within a run');
+    const markdown = renderMarkdown(report);
+    assert.match(markdown, /## Failover/);
+    assert.match(markdown, /\| redis-cluster \| leader SIGSTOPped 10 s \| 3 \| 18034 \/ 18034 \| \*\*87\*\* \|/);
+    assert.match(renderMatrix(report), /failover: cluster/);
+    assert.match(markdown, /- \*\*redis-cluster\*\*: Redis replicates asynchronously/);
   });
 });

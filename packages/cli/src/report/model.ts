@@ -18,6 +18,21 @@ export interface ComparisonReport {
       faults?: Record<string, { status: string; lost: number; duplicates: number; sent: number; recoveryMs?: number | null; reason?: string; details?: Record<string, number | string | boolean> }>;
     }
   >;
+  /** From `brokerkit faults --json` files of clusters given to `compare --failover`: per cluster, what a node failure cost. */
+  failover?: Record<string, { backend: string; scenarios: Record<string, FailoverResult> }>;
+}
+
+/** One failover scenario of one cluster, summed over its runs. */
+export interface FailoverResult {
+  status: string;
+  sent: number;
+  confirmed: number;
+  handled: number;
+  lost: number;
+  duplicates: number;
+  recoveryMs: number | null;
+  reason?: string;
+  details: Record<string, number | string | boolean>;
 }
 
 /** The part of a bench report the matrix shows. */
@@ -142,4 +157,55 @@ export function checkIds(report: ComparisonReport): string[] {
   const seen = new Set<string>();
   for (const backend of Object.values(report.backends)) for (const id of Object.keys(backend.checks)) seen.add(id);
   return CHECKS.map((c) => c.id).filter((id) => seen.has(id));
+}
+
+/** Failover scenarios, in the order the section shows them. */
+export const FAILOVER_SCENARIOS = ['node-failover', 'node-pause'] as const;
+const FAULT_WORDS: Record<string, string> = { 'node-failover': 'leader SIGKILLed', 'node-pause': 'leader SIGSTOPped 10 s' };
+
+export const hasFailover = (report: ComparisonReport): boolean => Object.keys(report.failover ?? {}).length > 0;
+
+/** The failover section's columns, and one row per cluster and scenario that ran. */
+export const FAILOVER_HEAD = ['cluster', 'fault', 'runs', 'confirmed / sent', 'lost (confirmed, never handled)', 'duplicates', 'order violations', 'longest without a send', 'longest without a delivery', 'throughput back'] as const;
+
+export function failoverRows(report: ComparisonReport): { cluster: string; scenario: string; lost: number; cells: string[] }[] {
+  const seconds = (ms: unknown): string => (typeof ms === 'number' ? `${(ms / 1_000).toFixed(1)} s` : '—');
+  const rows: { cluster: string; scenario: string; lost: number; cells: string[] }[] = [];
+  for (const [cluster, entry] of Object.entries(report.failover ?? {})) {
+    for (const scenario of FAILOVER_SCENARIOS) {
+      const result = entry.scenarios[scenario];
+      if (!result || result.status === 'not-run') continue;
+      const { details } = result;
+      rows.push({
+        cluster,
+        scenario,
+        lost: result.lost,
+        cells: [
+          cluster,
+          FAULT_WORDS[scenario] ?? scenario,
+          String(details.runs ?? '—'),
+          `${result.confirmed} / ${result.sent}`,
+          String(result.lost),
+          String(result.duplicates),
+          String(details.orderViolations ?? '—'),
+          seconds(details.longestWithoutSendMs),
+          seconds(details.longestWithoutDeliveryMs),
+          result.recoveryMs === null ? 'not within a run' : seconds(result.recoveryMs),
+        ],
+      });
+    }
+  }
+  return rows;
+}
+
+/** Why each broker's cluster behaves as measured: the replication it confirms a write after. */
+export const FAILOVER_WHY: Readonly<Record<string, string>> = {
+  redis: 'Redis replicates asynchronously and confirms a write once the primary has it; a primary replaced while stalled answers the writes it had queued, then rejoins as a replica and drops them (WAIT, the adapter\'s waitReplicas, confirms only what a replica has).',
+  kafka: 'with acks=all, replication factor 3, min.insync.replicas 2 and no unclean leader election, a confirmed record is on two replicas, and only an in-sync replica becomes leader.',
+  rabbitmq: 'a quorum queue confirms a publish once a majority of its members has it, and elects its next leader among them; publishes are nacked while it has none.',
+};
+
+/** One line per cluster of the section: why its broker behaves so. */
+export function failoverWhy(report: ComparisonReport): { cluster: string; why: string }[] {
+  return Object.entries(report.failover ?? {}).flatMap(([cluster, entry]) => (FAILOVER_WHY[entry.backend] ? [{ cluster, why: FAILOVER_WHY[entry.backend] as string }] : []));
 }

@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import type { CheckStatus } from '@brokerkit/conformance';
-import { CAPABILITY_ROWS, COST_ROWS, FAULT_SCENARIOS, KEY_FIGURES, checkIds, costText, faultText, figureText, hasCost, hasFaults, type ComparisonReport } from './model.js';
+import { CAPABILITY_ROWS, COST_ROWS, FAILOVER_HEAD, FAULT_SCENARIOS, KEY_FIGURES, checkIds, costText, failoverRows, faultText, figureText, hasCost, hasFailover, hasFaults, type ComparisonReport } from './model.js';
 
 const SYMBOL: Record<CheckStatus, string> = { pass: pc.green('✔ pass'), fail: pc.red('✘ FAIL'), unsupported: pc.yellow('– unsupported') };
 
@@ -35,6 +35,11 @@ export function renderMatrix(report: ComparisonReport): string {
   const tables = [table('check', checks), table('measured', figures), table('capability (reported)', capabilities)];
   if (hasCost(report)) tables.push(table('cost (brokerkit bench)', COST_ROWS.map((row) => [row.label, ...backends.map((b) => costText(report, b, row))])));
   if (hasFaults(report)) tables.push(table('faults (brokerkit faults)', FAULT_SCENARIOS.map((id) => [id, ...backends.map((b) => faultText(report, b, id))])));
+  if (hasFailover(report)) {
+    const failover = new Table({ head: FAILOVER_HEAD.map((h, index) => pc.bold(index === 0 ? pc.cyan(`failover: ${h}`) : h)), style: { head: [], border: [] } });
+    failover.push(...failoverRows(report).map((row) => row.cells.map((cell, index) => (index === 4 && row.lost > 0 ? pc.red(cell) : cell))));
+    tables.push(failover.toString());
+  }
   return tables.join('\n');
 }
 
