@@ -78,7 +78,8 @@ function failoverSection(report: ComparisonReport): string {
   const table = `<table id="failover"><tr>${FAILOVER_HEAD.map((h) => `<th>${escape(h)}</th>`).join('')}</tr>${rows
     .map((row) => `<tr>${row.cells.map((cell, index) => `<td${index === 4 ? ` class="${row.lost > 0 ? 'fail' : 'pass'}"` : ''}>${escape(cell)}</td>`).join('')}</tr>`)
     .join('\n')}</table>`;
-  const bar = (row: (typeof rows)[number], value: number): Series['bars'][number] => ({ backend: row.cluster, label: row.scenario, value });
+  // Short labels: the chart's label column is narrow.
+  const bar = (row: (typeof rows)[number], value: number): Series['bars'][number] => ({ backend: row.cluster.replace(/-cluster$/, ''), label: row.scenario === 'node-pause' ? 'pause' : 'kill', value });
   const charts: Series[] = [
     { title: 'Confirmed messages lost (all runs)', unit: 'lost', bars: rows.map((row) => bar(row, row.lost)) },
     {
