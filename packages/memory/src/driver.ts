@@ -151,26 +151,23 @@ export const driverFactory: DriverFactory = {
  * four closures each (ack, nack, extend, dead-letter) were most of what consuming allocated.
  */
 class MemoryDelivery implements Delivery {
+  // Own fields, not getters: a wrapper that spreads a delivery ({ ...delivery, ack }) keeps them.
   readonly message: EncodedMessage;
   readonly attempt: number;
+  readonly publishedAt: Date;
+  readonly native: StoredMessage;
 
   constructor(
     private readonly broker: MemoryBroker,
     private readonly subscription: MemorySubscription,
     private readonly token: number,
-    private readonly stored: StoredMessage,
+    stored: StoredMessage,
     private readonly leaseMs: number,
   ) {
     this.message = stored.message;
     this.attempt = stored.deliveries;
-  }
-
-  get publishedAt(): Date {
-    return new Date(this.stored.publishedAtMs);
-  }
-
-  get native(): StoredMessage {
-    return this.stored;
+    this.publishedAt = new Date(stored.publishedAtMs);
+    this.native = stored;
   }
 
   async ack(): Promise<void> {
