@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { harnessFor, runConformance, selectChecks, type BackendReport, type Harness } from '@brokerkit/conformance';
 import type { BenchReport } from '@brokerkit/bench';
 import type { FaultsReport } from '@brokerkit/faults';
-import { failedChecks, toComparison, type ComparisonReport } from '../report/model.js';
+import { FAILOVER_SCENARIOS, failedChecks, toComparison, type ComparisonReport } from '../report/model.js';
 import { renderHtml } from '../report/html.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderMatrix, renderReasons } from '../report/terminal.js';
@@ -126,10 +126,10 @@ async function attachFailover(report: ComparisonReport, file: string): Promise<v
   } catch (error) {
     throw new UsageError(`--failover ${file}: not a readable JSON file (${(error as Error).message})`);
   }
-  const ran = ['node-failover', 'node-pause'].filter((id) => parsed.scenarios?.[id as keyof FaultsReport['scenarios']] && parsed.scenarios[id as keyof FaultsReport['scenarios']].status !== 'not-run');
+  const ran = FAILOVER_SCENARIOS.filter((id) => parsed.scenarios?.[id] && parsed.scenarios[id].status !== 'not-run');
   if (typeof parsed.backend !== 'string' || ran.length === 0) throw new UsageError(`--failover ${file}: no node-failover or node-pause figures (write them with brokerkit faults --only node-failover,node-pause --nodes-command … --json)`);
   const cluster = parsed.cluster ?? `${parsed.backend} cluster`;
-  report.failover = { ...report.failover, [cluster]: { backend: parsed.backend, scenarios: Object.fromEntries(ran.map((id) => [id, parsed.scenarios[id as keyof FaultsReport['scenarios']]])) } };
+  report.failover = { ...report.failover, [cluster]: { backend: parsed.backend, scenarios: Object.fromEntries(ran.map((id) => [id, parsed.scenarios[id]])) } };
 }
 
 /** Write a report file, creating its folder; returns the path. */

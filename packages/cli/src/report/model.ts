@@ -1,6 +1,7 @@
 import type { BackendReport, CheckResult } from '@brokerkit/conformance';
 import { CHECKS } from '@brokerkit/conformance';
 import type { Capabilities } from '@brokerkit/core';
+import type { ScenarioResult } from '@brokerkit/faults';
 
 /** The comparison as written to JSON: one entry per backend, one per check. */
 export interface ComparisonReport {
@@ -19,20 +20,7 @@ export interface ComparisonReport {
     }
   >;
   /** From `brokerkit faults --json` files of clusters given to `compare --failover`: per cluster, what a node failure cost. */
-  failover?: Record<string, { backend: string; scenarios: Record<string, FailoverResult> }>;
-}
-
-/** One failover scenario of one cluster, summed over its runs. */
-export interface FailoverResult {
-  status: string;
-  sent: number;
-  confirmed: number;
-  handled: number;
-  lost: number;
-  duplicates: number;
-  recoveryMs: number | null;
-  reason?: string;
-  details: Record<string, number | string | boolean>;
+  failover?: Record<string, { backend: string; scenarios: Record<string, ScenarioResult> }>;
 }
 
 /** The part of a bench report the matrix shows. */
