@@ -5,6 +5,7 @@ import { firstContact, hostsOf, OpenSubscriptions, readUrlOptions, type Delivery
 import { kafkaCapabilities } from './capabilities.js';
 import { installDecoder } from './record-decoder.js';
 import { installEncoders } from './record-encoder.js';
+import { socketFactory } from './socket.js';
 import { fixRequestQueueTimer } from './request-queue-fix.js';
 import { KafkaSubscription } from './subscription.js';
 import { RenewingProducer, positionsOf, producerOptions, type PlacedRecord } from './producer.js';
@@ -161,6 +162,7 @@ export const driverFactory: DriverFactory = {
       retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
       logLevel: wanted && LOG_LEVELS[wanted] !== undefined ? LOG_LEVELS[wanted] : logLevel.NOTHING,
       logCreator,
+      socketFactory,
     });
     const admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 } });
     const producer = kafka.producer(producerOptions);
