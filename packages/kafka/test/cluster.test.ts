@@ -4,12 +4,12 @@
 import { registerDriver } from '@brokerkit/core';
 import { harnessFor } from '@brokerkit/conformance';
 import { registerConformanceTests } from '@brokerkit/conformance/node-test';
+import { startBrokers } from '@brokerkit/testing';
 import { driverFactory } from '../src/index.js';
 
 registerDriver(driverFactory);
 registerConformanceTests(async () => {
-  const url = process.env.BROKERKIT_KAFKA_CLUSTER_URL;
-  if (!url) throw new Error('BROKERKIT_KAFKA_CLUSTER_URL is not set: start the cluster with eval "$(./scripts/brokers up kafka-cluster)"');
+  const brokers = await startBrokers(['kafka-cluster']);
   // Every bootstrap server unreachable: a ConnectionError naming them, within the connect timeout.
-  return { ...harnessFor('kafka', url), unreachableUrl: 'kafka://127.0.0.1:1,127.0.0.1:2', dispose: async () => undefined };
+  return { ...harnessFor('kafka', brokers.urls['kafka-cluster']), unreachableUrl: 'kafka://127.0.0.1:1,127.0.0.1:2', dispose: brokers.stop };
 });

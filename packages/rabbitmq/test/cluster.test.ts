@@ -4,12 +4,12 @@
 import { registerDriver } from '@brokerkit/core';
 import { harnessFor } from '@brokerkit/conformance';
 import { registerConformanceTests } from '@brokerkit/conformance/node-test';
+import { startBrokers } from '@brokerkit/testing';
 import { driverFactory } from '../src/index.js';
 
 registerDriver(driverFactory);
 registerConformanceTests(async () => {
-  const url = process.env.BROKERKIT_RABBITMQ_CLUSTER_URL;
-  if (!url) throw new Error('BROKERKIT_RABBITMQ_CLUSTER_URL is not set: start the cluster with eval "$(./scripts/brokers up rabbitmq-cluster)"');
+  const brokers = await startBrokers(['rabbitmq-cluster']);
   // Every node unreachable: a ConnectionError naming each, within the connect timeout.
-  return { ...harnessFor('rabbitmq', url), unreachableUrl: 'amqp://guest:guest@127.0.0.1:1,127.0.0.1:2', dispose: async () => undefined };
+  return { ...harnessFor('rabbitmq', brokers.urls['rabbitmq-cluster']), unreachableUrl: 'amqp://guest:guest@127.0.0.1:1,127.0.0.1:2', dispose: brokers.stop };
 });

@@ -1,22 +1,28 @@
 // The conformance suite on a Redis Cluster (three primaries, three replicas): run by the
 // `cluster` suite, with the cluster started first — eval "$(./scripts/brokers up redis-cluster)".
 import { strict as assert } from 'node:assert';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { SendError, connect, registerDriver } from '@brokerkit/core';
 import { harnessFor } from '@brokerkit/conformance';
 import { registerConformanceTests } from '@brokerkit/conformance/node-test';
+import { startBrokers, type StartedBrokers } from '@brokerkit/testing';
 import { driverFactory } from '../src/index.js';
 
 registerDriver(driverFactory);
 registerConformanceTests(async () => {
-  const url = process.env.BROKERKIT_REDIS_CLUSTER_URL;
-  if (!url) throw new Error('BROKERKIT_REDIS_CLUSTER_URL is not set: start the cluster with eval "$(./scripts/brokers up redis-cluster)"');
+  const brokers = await startBrokers(['redis-cluster']);
   // Every seed unreachable: a ConnectionError naming both, within the connect timeout.
-  return { ...harnessFor('redis', url), unreachableUrl: 'redis://127.0.0.1:1,127.0.0.1:2', dispose: async () => undefined };
+  return { ...harnessFor('redis', brokers.urls['redis-cluster']), unreachableUrl: 'redis://127.0.0.1:1,127.0.0.1:2', dispose: brokers.stop };
 });
 
 describe('Redis Cluster: waiting for replicas (waitReplicas)', () => {
-  const url = process.env.BROKERKIT_REDIS_CLUSTER_URL ?? '';
+  let brokers: StartedBrokers | undefined;
+  let url = '';
+  before(async () => {
+    brokers = await startBrokers(['redis-cluster']);
+    url = brokers.urls['redis-cluster'] ?? '';
+  });
+  after(() => brokers?.stop());
   const withOptions = (query: string): string => `${url}${url.includes('?') ? '&' : '?'}${query}`;
   const topic = (label: string): string => `cluster-wait-${label}-${process.pid}-${Date.now()}`;
 

@@ -1,10 +1,16 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { CLUSTER_NAMES, CLUSTERS, type ClusterName } from './clusters.js';
 import { BROKER_NAMES, CONTAINERS, type BrokerName } from './images.js';
+
+/** A single-node broker or a three-node cluster, by the names scripts/brokers uses. */
+export type ProvidedName = BrokerName | ClusterName;
 
 /** Running brokers for a test: their URLs, and how to stop what was started for it. */
 export interface StartedBrokers {
-  urls: Partial<Record<BrokerName, string>>;
-  /** Where each URL came from. */
-  sources: Partial<Record<BrokerName, 'env' | 'container'>>;
+  urls: Partial<Record<ProvidedName, string>>;
+  /** Where each URL came from: the environment, a container, or docker-compose's `cluster` profile. */
+  sources: Partial<Record<ProvidedName, 'env' | 'container' | 'compose'>>;
   /** Stop the containers this call started; brokers given by URL are left alone. */
   stop(): Promise<void>;
 }
@@ -14,16 +20,29 @@ export class BrokerUnavailableError extends Error {
   override readonly name = 'BrokerUnavailableError';
 }
 
-export const envVarFor = (name: BrokerName): string => `BROKERKIT_${name.toUpperCase()}_URL`;
+/** `BROKERKIT_KAFKA_URL`, `BROKERKIT_KAFKA_CLUSTER_URL`: what `scripts/brokers env` exports. */
+export const envVarFor = (name: ProvidedName): string => `BROKERKIT_${name.toUpperCase().replaceAll('-', '_')}_URL`;
+
+export interface StartBrokersOptions {
+  /**
+   * The docker-compose.yml whose `cluster` profile starts the clusters when no URL is set;
+   * by default the nearest one from the working directory up.
+   */
+  composeFile?: string;
+}
+
+const KNOWN: readonly string[] = [...BROKER_NAMES, ...CLUSTER_NAMES];
+const isCluster = (name: ProvidedName): name is ClusterName => (CLUSTER_NAMES as readonly string[]).includes(name);
 
 /**
  * Brokers for integration tests. For each name: `BROKERKIT_<NAME>_URL` when set; else, where a
- * Docker engine answers, a container started with testcontainers; else a BrokerUnavailableError
- * naming both ways to provide it. Never a silent skip.
+ * Docker engine answers, a container started with testcontainers (a cluster: the services of
+ * docker-compose.yml's `cluster` profile); else a BrokerUnavailableError naming both ways to
+ * provide it. Never a silent skip.
  */
-export async function startBrokers(names: readonly BrokerName[], env: NodeJS.ProcessEnv = process.env): Promise<StartedBrokers> {
+export async function startBrokers(names: readonly ProvidedName[], env: NodeJS.ProcessEnv = process.env, options: StartBrokersOptions = {}): Promise<StartedBrokers> {
   for (const name of names) {
-    if (!BROKER_NAMES.includes(name)) throw new BrokerUnavailableError(`unknown broker "${name}" (known: ${BROKER_NAMES.join(', ')})`);
+    if (!KNOWN.includes(name)) throw new BrokerUnavailableError(`unknown broker "${name}" (known: ${KNOWN.join(', ')})`);
   }
   const urls: StartedBrokers['urls'] = {};
   const sources: StartedBrokers['sources'] = {};
@@ -43,9 +62,9 @@ export async function startBrokers(names: readonly BrokerName[], env: NodeJS.Pro
   try {
     const testcontainers = await loadDocker(needContainers);
     for (const name of needContainers) {
-      const started = await startContainer(testcontainers, name);
+      const started = isCluster(name) ? await startCluster(testcontainers, name, options.composeFile) : await startContainer(testcontainers, name);
       urls[name] = started.url;
-      sources[name] = 'container';
+      sources[name] = isCluster(name) ? 'compose' : 'container';
       stops.push(started.stop);
     }
   } catch (error) {
@@ -57,7 +76,7 @@ export async function startBrokers(names: readonly BrokerName[], env: NodeJS.Pro
 
 type Testcontainers = typeof import('testcontainers');
 
-async function loadDocker(names: BrokerName[]): Promise<Testcontainers> {
+async function loadDocker(names: ProvidedName[]): Promise<Testcontainers> {
   const testcontainers = await import('testcontainers');
   try {
     await testcontainers.getContainerRuntimeClient();
@@ -71,6 +90,38 @@ async function loadDocker(names: BrokerName[]): Promise<Testcontainers> {
     );
   }
   return testcontainers;
+}
+
+/** The nearest docker-compose.yml from `from` up, or undefined. */
+export function findComposeFile(from: string = process.cwd()): string | undefined {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    const file = join(dir, 'docker-compose.yml');
+    if (existsSync(file)) return file;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+async function startCluster(testcontainers: Testcontainers, name: ClusterName, composeFile = findComposeFile()): Promise<{ url: string; stop: () => Promise<void> }> {
+  if (!composeFile || !existsSync(composeFile)) {
+    throw new BrokerUnavailableError(
+      `no ${envVarFor(name)} and no docker-compose.yml (${composeFile ?? 'none found from ' + process.cwd()}) to start ${name} from: ` +
+        `pass { composeFile } with brokerkit's docker-compose.yml, or start it natively — eval "$(./scripts/brokers up ${name})"`,
+    );
+  }
+  const spec = CLUSTERS[name];
+  // Every node has a health check; the service that joins the Redis nodes runs once and exits.
+  let environment = new testcontainers.DockerComposeEnvironment(dirname(composeFile), composeFile.slice(dirname(composeFile).length + 1))
+    .withProfiles('cluster')
+    .withDefaultWaitStrategy(testcontainers.Wait.forHealthCheck())
+    .withStartupTimeout(300_000);
+  if (spec.oneShot) environment = environment.withWaitStrategy(`${spec.oneShot}-1`, testcontainers.Wait.forOneShotStartup());
+  const started = await environment.up(spec.services);
+  return {
+    url: spec.url,
+    stop: async () => {
+      await started.down();
+    },
+  };
 }
 
 async function startContainer(testcontainers: Testcontainers, name: BrokerName): Promise<{ url: string; stop: () => Promise<void> }> {
