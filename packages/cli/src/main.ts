@@ -80,6 +80,7 @@ function program(setExit: (code: number) => void): Command {
     .option('--restart-command <command>', 'shell command that restarts the broker keeping its data, for broker-restart (e.g. "./scripts/brokers bounce kafka")')
     .option('--nodes-command <command>', 'a cluster\'s nodes, for node-failover and node-pause: COMMAND leader QUEUE | signal NODE KILL|STOP|CONT | revive NODE (e.g. "./scripts/brokers node redis-cluster")')
     .option('--runs <n>', 'runs of node-failover and node-pause each (default 3)')
+    .option('--down-ms <ms>', 'how long node-failover keeps the killed leader down, and node-pause stopped (default 5000 and 10000)')
     .option('--json <file>', 'write the figures as JSON')
     .action(async (options) => setExit(await faults(options)));
   cli

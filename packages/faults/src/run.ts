@@ -31,6 +31,12 @@ export interface FaultsOptions {
   nodes?: ClusterNodes;
   /** Runs of node-failover and node-pause each (default 3). */
   runs?: number;
+  /**
+   * How long node-failover keeps the killed leader down and node-pause keeps it stopped
+   * (default 5 000 and 10 000 ms). Longer than a run (15 s) tells an election among the
+   * others from the leader's return: sends come back before it does, or not at all.
+   */
+  downMs?: number;
   onProgress?: (line: string) => void;
 }
 
@@ -103,9 +109,9 @@ export async function runFaults(options: FaultsOptions): Promise<FaultsReport> {
     await run('bad-input', () => badInput(broker, options.backend, options.url));
     const nodes = options.nodes;
     const failover = { nodes: nodes as ClusterNodes, messages: FAILOVER_MESSAGES, ratePerSec: 400, keys: 32, runs: options.runs ?? 3, ackTimeoutMs: ACK_TIMEOUT_MS, ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
-    for (const [id, fault, downMs] of [['node-failover', 'kill', 5_000], ['node-pause', 'pause', 10_000]] as const) {
+    for (const [id, fault, defaultDownMs] of [['node-failover', 'kill', 5_000], ['node-pause', 'pause', 10_000]] as const) {
       if (!nodes) scenarios[id] = notRun('not a cluster: no hand on its nodes was given (brokerkit faults --nodes-command "./scripts/brokers node redis-cluster")');
-      else await run(id, () => nodeFailover(broker, options.url, { ...failover, fault, downMs }));
+      else await run(id, () => nodeFailover(broker, options.url, { ...failover, fault, downMs: options.downMs ?? defaultDownMs }));
     }
   } finally {
     await broker.close();

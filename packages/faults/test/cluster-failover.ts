@@ -4,14 +4,23 @@
 // broker's to say: each test states what its broker promises.
 import { strict as assert } from 'node:assert';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { startBrokers, type ClusterName } from '@brokerkit/testing';
 import { clusterNodesFrom, runFaults, type FaultsReport } from '../src/index.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 
-export async function runClusterFailovers(backend: string, cluster: string): Promise<FaultsReport> {
-  const variable = `BROKERKIT_${cluster.toUpperCase().replace(/-/g, '_')}_URL`;
-  const url = process.env[variable];
-  if (!url) throw new Error(`${variable} is not set: start the cluster with eval "$(./scripts/brokers up ${cluster})"`);
+export interface ClusterFailoverOptions {
+  /** URL options for the adapter (e.g. `waitReplicas=1`), and the row's name then. */
+  urlOptions?: string;
+  /** The row in the matrix and the report file: reports/faults-NAME.json. */
+  name?: string;
+}
+
+export async function runClusterFailovers(backend: string, cluster: ClusterName, options: ClusterFailoverOptions = {}): Promise<FaultsReport> {
+  const brokers = await startBrokers([cluster]);
+  const base = brokers.urls[cluster] ?? '';
+  const url = options.urlOptions ? `${base}${base.includes('?') ? '&' : '?'}${options.urlOptions}` : base;
+  const name = options.name ?? cluster;
   const report = await runFaults({
     backend,
     url,
@@ -21,7 +30,8 @@ export async function runClusterFailovers(backend: string, cluster: string): Pro
     onProgress: (line) => process.stderr.write(`${line}\n`),
   });
   await mkdir(`${root}reports`, { recursive: true });
-  await writeFile(`${root}reports/faults-${cluster}.json`, `${JSON.stringify({ ...report, cluster }, null, 2)}\n`);
+  await writeFile(`${root}reports/faults-${name}.json`, `${JSON.stringify({ ...report, cluster: options.urlOptions ? `${cluster} (${options.urlOptions})` : cluster }, null, 2)}\n`);
+  await brokers.stop();
   for (const id of ['node-failover', 'node-pause'] as const) {
     const result = report.scenarios[id];
     assert.notEqual(result.status, 'not-run', `${id}: ${result.reason}`);

@@ -17,6 +17,7 @@ export interface FaultsCommandOptions {
   proxyRoute?: string;
   nodesCommand?: string;
   runs?: string;
+  downMs?: string;
 }
 
 /** Run a shell command to restart the broker; resolves when it exits 0. */
@@ -58,6 +59,7 @@ export async function faults(options: FaultsCommandOptions): Promise<number> {
     throw new UsageError(`--proxy-route: ${(error as Error).message}`);
   }
   const runs = wholeNumber('runs', options.runs);
+  const downMs = wholeNumber('down-ms', options.downMs, 100);
   const report = await runFaults({
     backend: options.backend,
     url,
@@ -69,6 +71,7 @@ export async function faults(options: FaultsCommandOptions): Promise<number> {
     ...(proxyRoute ? { proxyRoute } : {}),
     ...(options.nodesCommand ? { nodes: clusterNodesFrom(options.nodesCommand) } : {}),
     ...(runs ? { runs } : {}),
+    ...(downMs ? { downMs } : {}),
     onProgress: (line) => process.stderr.write(`${pc.dim(line)}\n`),
   });
   process.stdout.write(`${renderFaults(report)}\n`);
