@@ -22,7 +22,8 @@ type Fault =
   | 'ignores-receive-max'
   | 'lax-url'
   | 'retry-frees-key'
-  | 'declaration-fixes-ordering';
+  | 'declaration-fixes-ordering'
+  | 'keys-held-per-instance';
 
 function faultyFactory(fault: Fault) {
   return {
@@ -96,8 +97,10 @@ function faultyFactory(fault: Fault) {
       };
       return driver;
 
+      // 'keys-held-per-instance': the broker hands any message to any instance, so only each
+      // instance keeps its keys in order (a plain queue shared by instances) — yet claims per-key.
       function relax<T extends SubscriptionDeclaration>(spec: T): T {
-        return fault === 'reverse-batches' ? { ...spec, ordering: 'none' } : spec;
+        return fault === 'reverse-batches' || fault === 'keys-held-per-instance' ? { ...spec, ordering: 'none' } : spec;
       }
     },
   };
@@ -120,6 +123,7 @@ const expectations: [Fault, string[]][] = [
   ['lax-url', ['bad-config']],
   ['retry-frees-key', ['key-ordering-under-retries']],
   ['declaration-fixes-ordering', ['declare-then-attach']],
+  ['keys-held-per-instance', ['key-handover']],
 ];
 
 it('every check has a broken backend it is shown to fail on', () => {

@@ -3,7 +3,7 @@ import type { Capabilities } from '@brokerkit/core';
 /** RabbitMQ's default max message size (max_message_size) is 128 MiB; we stay well under it. */
 export function rabbitCapabilities(maxMessageBytes: number): Capabilities {
   return {
-    ordering: 'per-key-per-instance',
+    ordering: 'per-key',
     deadLetter: 'emulated',
     delayedRetry: 'emulated',
     attemptCount: 'exact',
@@ -17,7 +17,8 @@ export function rabbitCapabilities(maxMessageBytes: number): Capabilities {
       'send = persistent message on a confirm channel with mandatory: a broker nack or an unroutable message is a SendError',
       'dead letter = a confirmed publish to the <subscription>.dlq queue, then ack (at least once into the DLQ); a message redelivered past maxAttempts by crashes is dead-lettered before its handler runs',
       'delayed retry = per-delay retry queues (TTL, delays rounded up to 2 significant digits) dead-lettering back: no head-of-line blocking; the retry goes to the back of the queue',
-      "ordering 'key' holds within one instance; instances of one queue may interleave a key",
+      "ordering 'key' holds across instances: a key-ordered subscription is N partition queues (URL option partitions, default 8, fixed once declared) behind a consistent-hash exchange, each with a single active consumer; instances share the partitions and take over a dead one's at once",
+      'a partition handed from one live instance to another returns the messages the first held but had not started: their attempt counts one more',
       'ackTimeoutMs is not a per-message lease in RabbitMQ: a handler that hangs keeps its message until its connection closes',
       'attempt = 1 + retries (header) + x-delivery-count (crashes and releases)',
       'ephemeral subscriptions = exclusive, auto-delete, server-named classic queue; retries in-process',

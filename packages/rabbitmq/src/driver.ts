@@ -4,6 +4,8 @@ import { rabbitCapabilities } from './capabilities.js';
 import { RabbitConnection } from './connection.js';
 import { toAmqp } from './message.js';
 import { Publisher } from './publisher.js';
+import { PartitionedSubscription } from './partitioned-subscription.js';
+import { declarePartitions, retirePlainQueue } from './partitions.js';
 import { RabbitSubscription } from './subscription.js';
 import { WORK_QUEUE, declare } from './topology.js';
 
@@ -12,6 +14,7 @@ const urlOptions = {
   heartbeat: { type: 'int', min: 0, max: 600, default: 30, doc: 'heartbeat interval in seconds' },
   frameMax: { type: 'int', min: 4_096, doc: 'largest AMQP frame in bytes' },
   connectTimeoutMs: { type: 'int', min: 100, max: 120_000, default: 5_000, doc: 'time to reach the broker' },
+  partitions: { type: 'int', min: 1, max: 256, default: 8, doc: "partition queues of a key-ordered subscription (fixed once declared)" },
 } as const;
 
 class RabbitDriver implements Driver {
@@ -20,12 +23,13 @@ class RabbitDriver implements Driver {
   readonly limits: DriverLimits;
   readonly traits = { retryKeepsKeyOrder: false, idsFromBroker: false };
   private readonly publisher: Publisher;
-  private readonly subscriptions = new OpenSubscriptions<RabbitSubscription>();
+  private readonly subscriptions = new OpenSubscriptions<RabbitSubscription | PartitionedSubscription>();
   private readonly queues = new Set<string>();
 
   constructor(
     private readonly connection: RabbitConnection,
     maxMessageBytes: number,
+    private readonly partitions: number,
   ) {
     this.capabilities = rabbitCapabilities(maxMessageBytes);
     this.limits = { maxMessageBytes, maxBatchMessages: 1_000, maxBatchBytes: 16 * 1_048_576 };
@@ -36,8 +40,10 @@ class RabbitDriver implements Driver {
     await this.bindQueue(name, name);
   }
 
+  /** Key-ordered: partitions (a plain queue declared earlier is retired); otherwise one quorum queue. */
   async ensureSubscription(spec: SubscriptionDeclaration): Promise<void> {
-    await this.bindQueue(spec.topic, spec.subscription);
+    if (spec.ordering === 'key' && spec.durable) await this.partition(spec.topic, spec.subscription);
+    else await this.bindQueue(spec.topic, spec.subscription);
     if (spec.deadLetterQueue !== undefined) await this.ensureQueue(spec.deadLetterQueue);
   }
 
@@ -48,7 +54,8 @@ class RabbitDriver implements Driver {
   }
 
   async subscribe(spec: SubscriptionSpec): Promise<DriverSubscription> {
-    const subscription = new RabbitSubscription(this.connection, this.publisher, spec);
+    const subscription =
+      spec.ordering === 'key' && spec.durable ? new PartitionedSubscription(this.connection, this.publisher, spec, this.partitions) : new RabbitSubscription(this.connection, this.publisher, spec);
     await subscription.attach();
     return this.subscriptions.track(subscription);
   }
@@ -76,10 +83,20 @@ class RabbitDriver implements Driver {
     return this.connection.model;
   }
 
+  private async partition(topic: string, subscription: string): Promise<void> {
+    const key = `${topic}\u0000${subscription}\u0000partitions`;
+    if (this.queues.has(key)) return;
+    await this.publisher.ensureExchange(topic);
+    await declarePartitions(this.connection.model, topic, subscription, this.partitions);
+    await retirePlainQueue(this.connection.model, topic, subscription);
+    this.queues.add(key);
+  }
+
   /** Exchange `topic`, quorum queue `queue`, bound with '#': every message of the topic. */
   private async bindQueue(topic: string, queue: string): Promise<void> {
     const key = `${topic}\u0000${queue}`;
-    if (this.queues.has(key)) return;
+    // Partitioned by a key-ordered consumer of this process: binding the plain queue again would double every message.
+    if (this.queues.has(key) || this.queues.has(`${key}\u0000partitions`)) return;
     await this.publisher.ensureExchange(topic);
     await declare(this.connection.model, `quorum queue ${queue} on exchange ${topic}`, async (channel) => {
       await channel.assertQueue(queue, WORK_QUEUE);
@@ -114,6 +131,6 @@ export const driverFactory: DriverFactory = {
         }),
       () => undefined,
     );
-    return new RabbitDriver(connection, options.maxMessageBytes);
+    return new RabbitDriver(connection, options.maxMessageBytes, options.partitions);
   },
 };

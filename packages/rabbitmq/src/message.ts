@@ -19,7 +19,7 @@ export const ID_TIME_SLACK_MS = 20;
 
 /**
  * brokerkit message → AMQP: id in `messageId`, content type in `contentType`, key in the
- * routing key and a header, publish time in `timestamp`. AMQP timestamps are whole seconds, so
+ * routing key (a keyless message's id, so partitions share keyless messages) and a header, publish time in `timestamp`. AMQP timestamps are whole seconds, so
  * the millisecond travels too: in the id when core made it (a UUIDv7 holds the millisecond it
  * was made, during this send), otherwise in a header. Leaving the header off takes a header
  * table off every message (2–3 µs of amqplib's CPU per message, and the broker's parsing).
@@ -46,7 +46,8 @@ export function toAmqp(exchange: string, message: EncodedMessage, state: { retri
   if (contentType !== undefined) options.contentType = contentType;
   return {
     exchange,
-    routingKey: message.key ?? '',
+    // The key routes a message to its partition (key-ordered subscriptions); a keyless one is spread by its id.
+    routingKey: message.key ?? message.id,
     content: asBuffer(message.body),
     options,
   };

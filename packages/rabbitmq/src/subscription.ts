@@ -6,13 +6,44 @@ import { fromAmqp, toAmqp, type Decoded } from './message.js';
 import type { Publisher } from './publisher.js';
 import { declare, retryBucketMs, retryQueueArguments, retryQueueName } from './topology.js';
 
+/** What a delivery settles through: its subscription. */
+export interface Settler {
+  nack(delivery: RabbitDelivery, delayMs: number): Promise<void>;
+  /** The delivery was acked or given back (bookkeeping of open deliveries). */
+  settled(delivery: RabbitDelivery): void;
+}
+
+/**
+ * A delayed retry on a durable queue: a confirmed copy to the retry queue of this delay's
+ * bucket (declared once per process), which dead-letters it back to `queue` after its TTL.
+ */
+export class RetryPublisher {
+  private readonly declared = new Set<string>();
+
+  constructor(
+    private readonly connection: RabbitConnection,
+    private readonly publisher: Publisher,
+  ) {}
+
+  async retryLater(queue: string, decoded: Decoded, delayMs: number): Promise<void> {
+    const bucketMs = retryBucketMs(delayMs);
+    const name = retryQueueName(queue, bucketMs);
+    if (!this.declared.has(name)) {
+      await declare(this.connection.model, `retry queue ${name}`, (channel) => channel.assertQueue(name, retryQueueArguments(queue, bucketMs)));
+      this.declared.add(name);
+    }
+    const copy = toAmqp('', decoded.message, { retries: decoded.retries + 1, publishedAt: decoded.publishedAt });
+    await this.publisher.publish([{ ...copy, routingKey: name }]);
+  }
+}
+
 /**
  * A consumer on one channel with prefetch = the instance's concurrency. Deliveries are
  * buffered until the portable layer's receive loop takes them. After a reconnect it consumes
  * again on a new channel; settling a delivery of a dead channel does nothing (the broker has
  * already requeued it), so nothing is acked on the wrong channel.
  */
-export class RabbitSubscription implements DriverSubscription {
+export class RabbitSubscription implements DriverSubscription, Settler {
   private channel: Channel | undefined;
   /** The live channel's acks. */
   private acks: ChannelAcks | undefined;
@@ -20,15 +51,16 @@ export class RabbitSubscription implements DriverSubscription {
   private readonly buffer = new PushBuffer<RabbitDelivery>();
   private closed = false;
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly retryQueues = new Set<string>();
   private readonly stopListening: () => void;
+  private readonly retries: RetryPublisher;
 
   constructor(
     private readonly connection: RabbitConnection,
-    private readonly publisher: Publisher,
+    publisher: Publisher,
     private readonly spec: SubscriptionSpec,
   ) {
     this.queue = spec.subscription;
+    this.retries = new RetryPublisher(connection, publisher);
     this.stopListening = connection.onReconnect(() => this.attach());
   }
 
@@ -89,21 +121,13 @@ export class RabbitSubscription implements DriverSubscription {
     } else if (!this.spec.durable) {
       this.redeliverLocally(channel, acks, raw, delayMs);
     } else {
-      await this.retryLater(delivery.decoded, delayMs);
+      await this.retries.retryLater(this.queue, delivery.decoded, delayMs);
       await acks.ack(raw.fields.deliveryTag);
     }
   }
 
-  /** Publish a copy to the retry queue of this delay's bucket (confirmed), which dead-letters it back after its TTL. */
-  private async retryLater(decoded: Decoded, delayMs: number): Promise<void> {
-    const bucketMs = retryBucketMs(delayMs);
-    const name = retryQueueName(this.queue, bucketMs);
-    if (!this.retryQueues.has(name)) {
-      await declare(this.connection.model, `retry queue ${name}`, (channel) => channel.assertQueue(name, retryQueueArguments(this.queue, bucketMs)));
-      this.retryQueues.add(name);
-    }
-    const copy = toAmqp('', decoded.message, { retries: decoded.retries + 1, publishedAt: decoded.publishedAt });
-    await this.publisher.publish([{ ...copy, routingKey: name }]);
+  settled(): void {
+    // Nothing to count: a plain queue is never handed over.
   }
 
   /** Ephemeral queues die with the connection: hold the message and hand it out again when due. */
@@ -126,11 +150,11 @@ export class RabbitSubscription implements DriverSubscription {
 }
 
 /** One AMQP delivery: a class, not closures per message. */
-class RabbitDelivery implements Delivery {
+export class RabbitDelivery implements Delivery {
   attempt: number;
 
   constructor(
-    private readonly subscription: RabbitSubscription,
+    private readonly subscription: Settler,
     readonly channel: Channel,
     readonly acks: ChannelAcks,
     readonly raw: ConsumeMessage,
@@ -153,10 +177,15 @@ class RabbitDelivery implements Delivery {
 
   /** Written with the other acks of this turn; the broker does not answer acks (no confirm for them). */
   ack(): Promise<void> {
+    this.subscription.settled(this);
     return this.acks.ack(this.raw.fields.deliveryTag);
   }
 
-  nack(delayMs: number): Promise<void> {
-    return this.subscription.nack(this, delayMs);
+  async nack(delayMs: number): Promise<void> {
+    try {
+      await this.subscription.nack(this, delayMs);
+    } finally {
+      this.subscription.settled(this);
+    }
   }
 }

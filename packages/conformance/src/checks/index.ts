@@ -9,6 +9,7 @@ import { deadLetterAfterMaxAttempts, explicitDeadLetter } from './dead-letter.js
 import { ephemeralSubscription } from './ephemeral.js';
 import { fanOut } from './fan-out.js';
 import { keyOrdering } from './key-ordering.js';
+import { keyHandover } from './key-handover.js';
 import { keyOrderingUnderRetries } from './key-ordering-under-retries.js';
 import { restartNoLoss } from './restart-no-loss.js';
 import { retryAfterError } from './retry-after-error.js';
@@ -17,13 +18,14 @@ import { sizeLimit } from './size-limit.js';
 import { throughput } from './throughput.js';
 import { traceContext } from './trace-context.js';
 
-/** Every check, in the order of DESIGN.md §7, then trace-context (issue 11); key-ordering-under-retries and declare-then-attach from issue 28. */
+/** Every check, in the order of DESIGN.md §7, then trace-context (issue 11); key-ordering-under-retries and declare-then-attach from issue 28; key-handover from issue 32. */
 export const CHECKS: readonly Check[] = [
   roundTrip,
   fanOut,
   competingConsumers,
   keyOrdering,
   keyOrderingUnderRetries,
+  keyHandover,
   retryAfterError,
   crashRedelivery,
   backoffHonoured,
