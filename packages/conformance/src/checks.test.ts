@@ -147,3 +147,25 @@ describe('the suite catches broken backends', () => {
     });
   }
 });
+
+describe('a known emulator defect', () => {
+  const run = async (allows: RegExp) => {
+    registerDriver(faultyFactory('keys-held-per-instance'));
+    const harness = { backend: 'emulated', url: 'faulty-keys-held-per-instance://x', timing: { deadlineScale: 0.15 }, emulatorDefects: { 'key-handover': { what: 'the emulator keeps keys per instance', allows } } };
+    const report = await runConformance(harness, { only: ['key-handover'] });
+    return report.checks[0];
+  };
+
+  it('is still a failed check, its reason naming the defect, when the failure is exactly the known one', async () => {
+    const result = await run(/same-key|started while another/);
+    assert.equal(result?.status, 'fail');
+    assert.equal(result?.emulatorDefect, 'the emulator keeps keys per instance');
+    assert.match(result?.reason ?? '', /known emulator defect: the emulator keeps keys per instance/);
+  });
+
+  it('does not excuse a failure of another kind', async () => {
+    const result = await run(/^\d+ messages missing after the crash$/);
+    assert.equal(result?.status, 'fail');
+    assert.equal(result?.emulatorDefect, undefined);
+  });
+});

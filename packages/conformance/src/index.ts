@@ -1,5 +1,5 @@
 export { CHECKS } from './checks/index.js';
 export { DEFAULT_TIMING, runCheck, runConformance, selectChecks, type ProgressEvent, type RunOptions } from './runner.js';
 export { Tally, ConcurrencyGauge, pause, percentile, waitUntil } from './measure.js';
-export type { BackendReport, Check, CheckContext, CheckOutcome, CheckResult, CheckStatus, Figures, Harness, Timing } from './types.js';
+export type { BackendReport, Check, CheckContext, CheckOutcome, CheckResult, CheckStatus, EmulatorDefect, Figures, Harness, Timing } from './types.js';
 export { BACKENDS, harnessFor, type BackendProfile } from './backends.js';

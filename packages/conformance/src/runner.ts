@@ -73,7 +73,13 @@ export async function runCheck(check: Check, harness: Harness, capabilities: Cap
       timer = setTimeout(() => reject(new Error(`check did not finish within ${timeoutMs} ms`)), timeoutMs);
     });
     const outcome = await Promise.race([check.run(context), timedOut]);
-    return { id: check.id, title: check.title, ...outcome, durationMs: Math.round(performance.now() - started) };
+    const result: CheckResult = { id: check.id, title: check.title, ...outcome, durationMs: Math.round(performance.now() - started) };
+    const defect = harness.emulatorDefects?.[check.id];
+    if (result.status === 'fail' && defect && defect.allows.test(result.reason ?? '')) {
+      result.emulatorDefect = defect.what;
+      result.reason = `${result.reason ?? ''} (known emulator defect: ${defect.what})`;
+    }
+    return result;
   } catch (error) {
     return failed(check, `threw ${describeError(error)}`, Math.round(performance.now() - started));
   } finally {

@@ -14,6 +14,17 @@ export interface Harness {
   timing?: Partial<Timing>;
   /** Stops what was started to provide the backend (a container); called after the suite. */
   dispose?: () => Promise<void>;
+  /**
+   * Checks the emulator this harness talks to is known to fail, where the real broker keeps the
+   * promise: the check still runs and is reported as failed, naming the defect; the node:test
+   * case passes only if the failure is exactly that one (`allows` matches its reason).
+   */
+  emulatorDefects?: Readonly<Record<string, EmulatorDefect>>;
+}
+
+export interface EmulatorDefect {
+  what: string;
+  allows: RegExp;
 }
 
 export interface Timing {
@@ -38,6 +49,8 @@ export interface CheckResult {
   reason?: string;
   figures: Figures;
   durationMs: number;
+  /** Failed the way the harness's emulator is known to (`Harness.emulatorDefects`). */
+  emulatorDefect?: string;
 }
 
 /** What a check body returns; the runner adds id, title and duration. */
