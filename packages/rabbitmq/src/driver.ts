@@ -14,6 +14,7 @@ const urlOptions = {
   heartbeat: { type: 'int', min: 0, max: 600, default: 30, doc: 'heartbeat interval in seconds' },
   frameMax: { type: 'int', min: 4_096, doc: 'largest AMQP frame in bytes' },
   connectTimeoutMs: { type: 'int', min: 100, max: 120_000, default: 5_000, doc: 'time to reach the broker' },
+  confirmTimeoutMs: { type: 'int', min: 100, max: 600_000, default: 15_000, doc: 'how long a send waits for the broker to confirm it' },
   partitions: { type: 'int', min: 1, max: 256, default: 8, doc: "partition queues of a key-ordered subscription (fixed once declared)" },
 } as const;
 
@@ -30,10 +31,11 @@ class RabbitDriver implements Driver {
     private readonly connection: RabbitConnection,
     maxMessageBytes: number,
     private readonly partitions: number,
+    confirmTimeoutMs: number,
   ) {
     this.capabilities = rabbitCapabilities(maxMessageBytes);
     this.limits = { maxMessageBytes, maxBatchMessages: 1_000, maxBatchBytes: 16 * 1_048_576 };
-    this.publisher = new Publisher(connection);
+    this.publisher = new Publisher(connection, confirmTimeoutMs);
   }
 
   async ensureQueue(name: string): Promise<void> {
@@ -131,6 +133,6 @@ export const driverFactory: DriverFactory = {
         }),
       () => undefined,
     );
-    return new RabbitDriver(connection, options.maxMessageBytes, options.partitions);
+    return new RabbitDriver(connection, options.maxMessageBytes, options.partitions, options.confirmTimeoutMs);
   },
 };

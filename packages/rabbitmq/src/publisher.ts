@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { SendError, describeError } from '@brokerkit/core';
 import type { ConfirmChannel, Options } from 'amqplib';
 import type { RabbitConnection } from './connection.js';
@@ -20,13 +19,29 @@ export interface Outgoing {
  * resolved only on the broker's confirm. A broker nack or a returned (unroutable) message
  * rejects that send with a SendError — never a silent drop.
  */
+/** Until the channel takes more writes, or closes (amqplib then fails its unconfirmed publishes). */
+function writable(channel: ConfirmChannel): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      channel.off('drain', done);
+      channel.off('close', done);
+      resolve();
+    };
+    channel.on('drain', done);
+    channel.on('close', done);
+  });
+}
+
 export class Publisher {
   private channel: ConfirmChannel | undefined;
   private opening: Promise<ConfirmChannel> | undefined;
   private readonly returned = new Set<string>();
   private readonly exchanges = new Set<string>();
 
-  constructor(private readonly connection: RabbitConnection) {
+  constructor(
+    private readonly connection: RabbitConnection,
+    private readonly confirmTimeoutMs: number,
+  ) {
     connection.onReconnect(async () => {
       this.channel = undefined;
       this.opening = undefined;
@@ -43,24 +58,41 @@ export class Publisher {
   async publish(messages: Outgoing[]): Promise<void> {
     const channel = await this.ready();
     const confirms: Promise<void>[] = [];
+    /** Rejects the publishes of this batch still unanswered: one timer per batch, not per message. */
+    const unanswered = new Set<(error: Error) => void>();
+    // Bounded: a publish the broker neither confirms nor nacks (a quorum queue left without a
+    // leader can leave it so) fails, and its channel is not used again.
+    const timer = setTimeout(() => {
+      this.retire(channel);
+      const error = new SendError(`RabbitMQ did not confirm ${unanswered.size} message(s) to ${messages[0]?.exchange} within ${this.confirmTimeoutMs} ms`, { retriable: true });
+      for (const reject of unanswered) reject(error);
+    }, this.confirmTimeoutMs);
     for (const message of messages) {
       let written = true;
       confirms.push(
         new Promise<void>((resolve, reject) => {
-          written = channel.publish(message.exchange, message.routingKey, message.content, message.options, (error: unknown) => {
-            const id = message.options.messageId;
-            if (error) {
-              this.retire(channel);
-              reject(new SendError(`RabbitMQ refused message ${id} to ${message.exchange}: ${describeError(error)}`, { cause: error, retriable: true }));
-            }
-            else if (this.returned.delete(id)) reject(new SendError(`message ${id} to ${message.exchange} is unroutable: no queue is bound to it (start a subscriber or declare the queue first)`));
-            else resolve();
-          });
+          const id = message.options.messageId;
+          unanswered.add(reject);
+          try {
+            written = channel.publish(message.exchange, message.routingKey, message.content, message.options, (error: unknown) => {
+              unanswered.delete(reject);
+              if (error) {
+                this.retire(channel);
+                reject(new SendError(`RabbitMQ refused message ${id} to ${message.exchange}: ${describeError(error)}`, { cause: error, retriable: true }));
+              } else if (this.returned.delete(id)) reject(new SendError(`message ${id} to ${message.exchange} is unroutable: no queue is bound to it (start a subscriber or declare the queue first)`));
+              else resolve();
+            });
+          } catch (error) {
+            // The channel closed under this batch.
+            unanswered.delete(reject);
+            reject(new SendError(`RabbitMQ refused message ${id} to ${message.exchange}: ${describeError(error)}`, { cause: error, retriable: true }));
+          }
         }),
       );
-      if (!written) await once(channel, 'drain');
+      if (!written) await writable(channel);
     }
     const results = await Promise.allSettled(confirms);
+    clearTimeout(timer);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }

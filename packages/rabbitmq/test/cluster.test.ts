@@ -57,3 +57,32 @@ describe('RabbitMQ cluster: the node the producer is connected to, and leading i
     }
   });
 });
+
+describe('RabbitMQ cluster: the node the producer is connected to stops answering', () => {
+  const nodes = new URL('../../../scripts/brokers', import.meta.url).pathname;
+  const run = (...args: string[]): string => execFileSync(nodes, ['node', 'rabbitmq-cluster', ...args], { encoding: 'utf8' }).trim();
+
+  it('a send fails with a retriable SendError after confirmTimeoutMs, not never', { timeout: 60_000 }, async () => {
+    const brokers = await startBrokers(['rabbitmq-cluster']);
+    const base = brokers.urls['rabbitmq-cluster'] as string;
+    // The first host of the URL is the node connected to.
+    const broker = await connect(`${base}${base.includes('?') ? '&' : '?'}confirmTimeoutMs=500`);
+    const first = `rabbitmq-cluster:${new URL(base.split(',')[0] as string).port.slice(-1)}`;
+    const queue = `cluster-stalled-${process.pid}-${Date.now()}`;
+    let stopped = false;
+    try {
+      await broker.ensureQueue(queue);
+      await broker.producer().send(queue, { body: 'before' });
+      run('signal', first, 'STOP');
+      stopped = true;
+      const started = Date.now();
+      await assert.rejects(broker.producer().send(queue, { body: 'stalled' }), (error: unknown) => error instanceof SendError && error.retriable && /did not confirm 1 message\(s\) .* within 500 ms/.test(error.message));
+      const tookMs = Date.now() - started;
+      assert.ok(tookMs < 3_000, `failed after ${tookMs} ms`);
+    } finally {
+      if (stopped) run('signal', first, 'CONT');
+      await broker.close();
+      await brokers.stop();
+    }
+  });
+});
