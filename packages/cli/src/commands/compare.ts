@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { harnessFor, runConformance, selectChecks, type BackendReport, type Harness } from '@brokerkit/conformance';
 import type { BenchReport } from '@brokerkit/bench';
 import type { FaultsReport } from '@brokerkit/faults';
-import { FAILOVER_SCENARIOS, failedChecks, toComparison, type ComparisonReport } from '../report/model.js';
+import { FAILOVER_SCENARIOS, emulatorFailures, failedChecks, toComparison, type ComparisonReport } from '../report/model.js';
 import { renderHtml } from '../report/html.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderMatrix, renderReasons } from '../report/terminal.js';
@@ -48,7 +48,9 @@ export async function compare(options: CompareOptions): Promise<number> {
   if (options.html) written.push(await write(options.html, renderHtml(report)));
   if (written.length) process.stderr.write(`wrote ${written.join(', ')}\n`);
   const failures = failedChecks(report);
-  process.stderr.write(failures === 0 ? 'no check failed\n' : `${failures} check(s) failed\n`);
+  const known = emulatorFailures(report);
+  if (known.length) process.stderr.write(`failed as their emulator is known to (see the reasons above): ${known.join(', ')}\n`);
+  process.stderr.write(failures === 0 ? `no check failed${known.length ? ' otherwise' : ''}\n` : `${failures} check(s) failed\n`);
   return failures === 0 ? 0 : 1;
 }
 

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { failoverFixture } from './fixtures.test.js';
 import { renderMarkdown } from './markdown.js';
-import { failoverRows, faultText, type ComparisonReport } from './model.js';
+import { emulatorFailures, failedChecks, failoverRows, faultText, type ComparisonReport } from './model.js';
 import { renderMatrix } from './terminal.js';
 
 describe('faultText', () => {
@@ -42,5 +42,22 @@ describe('failover rows', () => {
     assert.match(markdown, /\| redis-cluster \| leader SIGSTOPped 10 s \| 3 \| 18034 \/ 18034 \| \*\*87\*\* \|/);
     assert.match(renderMatrix(report), /failover: cluster/);
     assert.match(markdown, /- \*\*redis-cluster\*\*: Redis replicates asynchronously/);
+  });
+});
+
+describe('failed checks', () => {
+  it('a check that failed as its emulator is known to is listed apart and does not fail the run; any other failure does', () => {
+    const check = (status: 'pass' | 'fail', emulatorDefect?: string) => ({ title: 't', status, figures: {}, durationMs: 1, ...(emulatorDefect ? { emulatorDefect } : {}) });
+    const report: ComparisonReport = {
+      generatedAt: '2026-12-06T00:00:00.000Z',
+      backends: {
+        sqs: { url: 'sqs://127.0.0.1:4566', capabilities: null, checks: { 'key-handover': check('fail', 'moto returns a group last-first'), 'round-trip': check('pass') } },
+        redis: { url: 'redis://127.0.0.1:6379/0', capabilities: null, checks: { 'round-trip': check('pass') } },
+      },
+    };
+    assert.equal(failedChecks(report), 0);
+    assert.deepEqual(emulatorFailures(report), ['sqs key-handover']);
+    report.backends.redis!.checks['round-trip'] = check('fail');
+    assert.equal(failedChecks(report), 1);
   });
 });

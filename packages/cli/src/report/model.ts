@@ -44,7 +44,12 @@ export function toComparison(reports: BackendReport[], now = new Date()): Compar
 }
 
 export function failedChecks(report: ComparisonReport): number {
-  return Object.values(report.backends).reduce((sum, b) => sum + Object.values(b.checks).filter((c) => c.status === 'fail').length, 0);
+  return Object.values(report.backends).reduce((sum, b) => sum + Object.values(b.checks).filter((c) => c.status === 'fail' && !c.emulatorDefect).length, 0);
+}
+
+/** Checks that failed exactly as their emulator is known to (shown as failed; not the adapter's failure). */
+export function emulatorFailures(report: ComparisonReport): string[] {
+  return Object.entries(report.backends).flatMap(([backend, b]) => Object.entries(b.checks).filter(([, c]) => c.status === 'fail' && c.emulatorDefect).map(([id]) => `${backend} ${id}`));
 }
 
 /** A figure shown as its own row of the matrix. */
