@@ -36,19 +36,7 @@ export const BACKENDS: Readonly<Record<string, BackendProfile>> = {
   kafka: profile('kafka', { unreachableUrl: 'kafka://127.0.0.1:1' }),
   // Visibility timeouts are whole seconds: a 300 ms retry delay becomes 1 s. The emulator
   // (moto) scans the whole queue on every receive, so its burst is kept small.
-  sqs: profile('sqs', {
-    unreachableUrl: 'sqs://127.0.0.1:1?region=us-east-1',
-    timing: { backoffLateToleranceMs: 1_500, burstMessages: 300 },
-    // Seen with moto 5.2.5: three messages of one group received together and left to expire
-    // come back last-first (its receive skips each expired message while the group's later ones
-    // still count as in flight, then hands out the last). AWS returns a group in order.
-    emulatorDefects: {
-      'key-handover': {
-        what: "moto returns the last of a FIFO group's expired in-flight messages first; AWS SQS returns them in order",
-        allows: /^\d+ same-key messages ran out of publish order across the handover$/,
-      },
-    },
-  }),
+  sqs: profile('sqs', { unreachableUrl: 'sqs://127.0.0.1:1?region=us-east-1', timing: { backoffLateToleranceMs: 1_500, burstMessages: 300 } }),
   // Pub/Sub's shortest ack deadline is 10 s: a crashed delivery cannot come back sooner.
   pubsub: profile('pubsub', { unreachableUrl: 'pubsub://brokerkit?emulator=127.0.0.1:1', timing: { ackTimeoutMs: 10_000 } }),
 };
