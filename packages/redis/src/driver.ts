@@ -90,6 +90,9 @@ class RedisDriver implements Driver {
     const blocking: RedisClient = isCluster(this.client)
       ? this.client.duplicate(undefined, { lazyConnect: true, redisOptions: { ...this.client.options.redisOptions, connectionName } })
       : this.client.duplicate({ lazyConnect: true, connectionName });
+    // As on the main client: a failed command reports the error, and ioredis prints nothing
+    // ("Unhandled error event", once per reconnect attempt while the server is down).
+    blocking.on('error', () => undefined);
     await blocking.connect();
     const reader = spec.durable
       ? new GroupSubscription(this.client, blocking, { stream: spec.topic, group: spec.subscription, consumer: this.consumerName, ackTimeoutMs: spec.ackTimeoutMs })
