@@ -5,7 +5,7 @@ import { RabbitConnection } from './connection.js';
 import { toAmqp } from './message.js';
 import { Publisher } from './publisher.js';
 import { PartitionedSubscription } from './partitioned-subscription.js';
-import { declarePartitions, retirePlainQueue } from './partitions.js';
+import { declarePartitions, isPartitioned, retirePlainQueue } from './partitions.js';
 import { RabbitSubscription } from './subscription.js';
 import { WORK_QUEUE, declare } from './topology.js';
 
@@ -17,6 +17,9 @@ const urlOptions = {
   confirmTimeoutMs: { type: 'int', min: 100, max: 600_000, default: 15_000, doc: 'how long a send waits for the broker to confirm it' },
   partitions: { type: 'int', min: 1, max: 256, default: 8, doc: "partition queues of a key-ordered subscription (fixed once declared)" },
 } as const;
+
+/** What `queues` remembers for a subscription this process partitioned. */
+const partitionsKey = (topic: string, subscription: string): string => `${topic}\u0000${subscription}\u0000partitions`;
 
 class RabbitDriver implements Driver {
   readonly backend = 'rabbitmq';
@@ -44,7 +47,7 @@ class RabbitDriver implements Driver {
 
   /** Key-ordered: partitions (a plain queue declared earlier is retired); otherwise one quorum queue. */
   async ensureSubscription(spec: SubscriptionDeclaration): Promise<void> {
-    if (spec.ordering === 'key' && spec.durable) await this.partition(spec.topic, spec.subscription);
+    if (isPartitioned(spec)) await this.partition(spec.topic, spec.subscription);
     else await this.bindQueue(spec.topic, spec.subscription);
     if (spec.deadLetterQueue !== undefined) await this.ensureQueue(spec.deadLetterQueue);
   }
@@ -57,7 +60,7 @@ class RabbitDriver implements Driver {
 
   async subscribe(spec: SubscriptionSpec): Promise<DriverSubscription> {
     const subscription =
-      spec.ordering === 'key' && spec.durable ? new PartitionedSubscription(this.connection, this.publisher, spec, this.partitions) : new RabbitSubscription(this.connection, this.publisher, spec);
+      isPartitioned(spec) ? new PartitionedSubscription(this.connection, this.publisher, spec, this.partitions) : new RabbitSubscription(this.connection, this.publisher, spec);
     await subscription.attach();
     return this.subscriptions.track(subscription);
   }
@@ -86,7 +89,7 @@ class RabbitDriver implements Driver {
   }
 
   private async partition(topic: string, subscription: string): Promise<void> {
-    const key = `${topic}\u0000${subscription}\u0000partitions`;
+    const key = partitionsKey(topic, subscription);
     if (this.queues.has(key)) return;
     await this.publisher.ensureExchange(topic);
     await declarePartitions(this.connection.model, topic, subscription, this.partitions);
@@ -98,7 +101,7 @@ class RabbitDriver implements Driver {
   private async bindQueue(topic: string, queue: string): Promise<void> {
     const key = `${topic}\u0000${queue}`;
     // Partitioned by a key-ordered consumer of this process: binding the plain queue again would double every message.
-    if (this.queues.has(key) || this.queues.has(`${key}\u0000partitions`)) return;
+    if (this.queues.has(key) || this.queues.has(partitionsKey(topic, queue))) return;
     await this.publisher.ensureExchange(topic);
     await declare(this.connection.model, `quorum queue ${queue} on exchange ${topic}`, async (channel) => {
       await channel.assertQueue(queue, WORK_QUEUE);

@@ -1,6 +1,6 @@
 import { TopologyError, describeError } from '@brokerkit/core';
 import type { ChannelModel, Options } from 'amqplib';
-import { WORK_QUEUE, declare } from './topology.js';
+import { WORK_QUEUE, declare, onThrowawayChannel } from './topology.js';
 
 /**
  * A key-ordered subscription is partitioned: the topic's exchange feeds a consistent-hash
@@ -65,20 +65,19 @@ export async function declarePartitions(model: ChannelModel, topic: string, subs
  * connection's exclusive queue exists but cannot be looked into (RESOURCE_LOCKED): counts of -1.
  */
 export async function inspectQueue(model: ChannelModel, queue: string): Promise<{ messageCount: number; consumerCount: number } | undefined> {
-  const channel = await model.createChannel();
-  channel.on('error', () => undefined);
   try {
-    const { messageCount, consumerCount } = await channel.checkQueue(queue);
+    const { messageCount, consumerCount } = await onThrowawayChannel(model, (channel) => channel.checkQueue(queue));
     return { messageCount, consumerCount };
   } catch (error) {
     const text = describeError(error);
     if (/NOT_FOUND|404/.test(text)) return undefined;
     if (/RESOURCE_LOCKED|405/.test(text)) return { messageCount: -1, consumerCount: -1 };
     throw error;
-  } finally {
-    await channel.close().catch(() => undefined);
   }
 }
+
+/** A durable subscription consumed with `ordering: 'key'` is partitioned; anything else is one queue. */
+export const isPartitioned = (spec: { ordering: string; durable: boolean }): boolean => spec.ordering === 'key' && spec.durable;
 
 /**
  * A subscription declared before its ordering was known (`ensureSubscription` without one) is

@@ -14,11 +14,11 @@ export interface Outgoing {
   options: Options.Publish & { messageId: string; persistent: true; mandatory: true };
 }
 
-/**
- * Publishes on one confirm channel: persistent, mandatory, flow-controlled (`drain`), and
- * resolved only on the broker's confirm. A broker nack or a returned (unroutable) message
- * rejects that send with a SendError — never a silent drop.
- */
+/** A nacked publish, or one the closing channel would not take: sending again may succeed. */
+function refused(id: string, exchange: string, error: unknown): SendError {
+  return new SendError(`RabbitMQ refused message ${id} to ${exchange}: ${describeError(error)}`, { cause: error, retriable: true });
+}
+
 /** Until the channel takes more writes, or closes (amqplib then fails its unconfirmed publishes). */
 function writable(channel: ConfirmChannel): Promise<void> {
   return new Promise((resolve) => {
@@ -32,6 +32,11 @@ function writable(channel: ConfirmChannel): Promise<void> {
   });
 }
 
+/**
+ * Publishes on one confirm channel: persistent, mandatory, flow-controlled (`drain`), and
+ * resolved only on the broker's confirm. A broker nack or a returned (unroutable) message
+ * rejects that send with a SendError — never a silent drop.
+ */
 export class Publisher {
   private channel: ConfirmChannel | undefined;
   private opening: Promise<ConfirmChannel> | undefined;
@@ -78,14 +83,14 @@ export class Publisher {
               unanswered.delete(reject);
               if (error) {
                 this.retire(channel);
-                reject(new SendError(`RabbitMQ refused message ${id} to ${message.exchange}: ${describeError(error)}`, { cause: error, retriable: true }));
+                reject(refused(id, message.exchange, error));
               } else if (this.returned.delete(id)) reject(new SendError(`message ${id} to ${message.exchange} is unroutable: no queue is bound to it (start a subscriber or declare the queue first)`));
               else resolve();
             });
           } catch (error) {
             // The channel closed under this batch.
             unanswered.delete(reject);
-            reject(new SendError(`RabbitMQ refused message ${id} to ${message.exchange}: ${describeError(error)}`, { cause: error, retriable: true }));
+            reject(refused(id, message.exchange, error));
           }
         }),
       );

@@ -38,14 +38,21 @@ export function retryQueueArguments(queue: string, bucketMs: number): Options.As
  * becomes a TopologyError saying what differs.
  */
 export async function declare(connection: ChannelModel, what: string, action: (channel: Channel) => Promise<unknown>): Promise<void> {
-  const channel = await connection.createChannel();
-  channel.on('error', () => undefined);
   try {
-    await action(channel);
+    await onThrowawayChannel(connection, action);
   } catch (error) {
     const text = describeError(error);
     const hint = /PRECONDITION_FAILED/.test(text) ? ' (it exists with other arguments: delete it, or use the same options — maxAttempts and deadLetter are queue arguments)' : '';
     throw new TopologyError(`declaring ${what} failed: ${text}${hint}`, { cause: error });
+  }
+}
+
+/** Run `action` on a channel of its own, closed after: a broker error closes only that channel. */
+export async function onThrowawayChannel<T>(connection: ChannelModel, action: (channel: Channel) => Promise<T>): Promise<T> {
+  const channel = await connection.createChannel();
+  channel.on('error', () => undefined);
+  try {
+    return await action(channel);
   } finally {
     await channel.close().catch(() => undefined);
   }
