@@ -12,6 +12,7 @@ export { bindingOf as cloudEventBinding } from './message/cloud-events.js';
 export { contextFromHeaders, messagingSystem } from './telemetry/telemetry.js';
 export { asBuffer, firstContact, OncePerKey, OpenSubscriptions } from './kit/driver-helpers.js';
 export { PushBuffer } from './kit/push-buffer.js';
+export { isPartitioned, ownerOf, partitionCountRefused } from './kit/partitions.js';
 export { TurnBatcher } from './kit/turn-batcher.js';
 export { requireName } from './config/names.js';
 export { SignalledSleeps, sleep, withDeadline } from './kit/timing.js';

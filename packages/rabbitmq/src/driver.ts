@@ -1,11 +1,11 @@
 import { type Capabilities, type SendReceipt } from '@brokerkit/core';
-import { firstContact, hostsOf, OpenSubscriptions, readUrlOptions, type Driver, type DriverFactory, type DriverLimits, type DriverSubscription, type EncodedMessage, type SubscriptionDeclaration, type SubscriptionSpec } from '@brokerkit/core/driver';
+import { firstContact, hostsOf, isPartitioned, OpenSubscriptions, readUrlOptions, type Driver, type DriverFactory, type DriverLimits, type DriverSubscription, type EncodedMessage, type SubscriptionDeclaration, type SubscriptionSpec } from '@brokerkit/core/driver';
 import { rabbitCapabilities } from './capabilities.js';
 import { RabbitConnection } from './connection.js';
 import { toAmqp } from './message.js';
 import { Publisher } from './publisher.js';
 import { PartitionedSubscription } from './partitioned-subscription.js';
-import { declarePartitions, isPartitioned, retirePlainQueue } from './partitions.js';
+import { declarePartitions, retirePlainQueue } from './partitions.js';
 import { RabbitSubscription } from './subscription.js';
 import { WORK_QUEUE, declare } from './topology.js';
 

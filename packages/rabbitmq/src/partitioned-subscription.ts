@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { PushBuffer, sleep, type Delivery, type DriverSubscription, type SubscriptionSpec } from '@brokerkit/core/driver';
+import { ownerOf, PushBuffer, sleep, type Delivery, type DriverSubscription, type SubscriptionSpec } from '@brokerkit/core/driver';
 import { describeError } from '@brokerkit/core';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { ChannelAcks } from './acks.js';
 import type { RabbitConnection } from './connection.js';
 import { fromAmqp } from './message.js';
-import { inspectQueue, memberQueue, membersExchange, ownerOf, partitionQueue } from './partitions.js';
+import { inspectQueue, memberQueue, membersExchange, partitionQueue } from './partitions.js';
 import type { Publisher } from './publisher.js';
 import { RabbitDelivery, RetryPublisher, type Settler } from './subscription.js';
 

@@ -1,4 +1,5 @@
 import { TopologyError, describeError } from '@brokerkit/core';
+import { partitionCountRefused } from '@brokerkit/core/driver';
 import type { ChannelModel, Options } from 'amqplib';
 import { WORK_QUEUE, declare, onThrowawayChannel } from './topology.js';
 
@@ -43,11 +44,7 @@ export async function declarePartitions(model: ChannelModel, topic: string, subs
   } catch (error) {
     const text = describeError(error);
     if (/PRECONDITION_FAILED/.test(text) && /x-brokerkit-partitions|args|argument/i.test(text)) {
-      throw new TopologyError(
-        `subscription ${subscription} is partitioned with another number of partitions than ${partitions}: keys would move between partitions and lose their order. ` +
-          `Use the number it was declared with (the partitions URL option), or drain it and delete ${exchange} and its ${subscription}.p* queues first`,
-        { cause: error },
-      );
+      throw new TopologyError(partitionCountRefused(subscription, undefined, partitions, `delete ${exchange} and its ${subscription}.p* queues`), { cause: error });
     }
     throw error;
   }
@@ -76,9 +73,6 @@ export async function inspectQueue(model: ChannelModel, queue: string): Promise<
   }
 }
 
-/** A durable subscription consumed with `ordering: 'key'` is partitioned; anything else is one queue. */
-export const isPartitioned = (spec: { ordering: string; durable: boolean }): boolean => spec.ordering === 'key' && spec.durable;
-
 /**
  * A subscription declared before its ordering was known (`ensureSubscription` without one) is
  * one plain queue bound to the topic. When it becomes key-ordered the partitions take over new
@@ -90,15 +84,4 @@ export async function retirePlainQueue(model: ChannelModel, topic: string, subsc
   if (!(await inspectQueue(model, subscription))) return false;
   await declare(model, `unbinding ${subscription} from ${topic}`, (channel) => channel.unbindQueue(subscription, topic, '#'));
   return true;
-}
-
-/**
- * Which instance owns which partition: the live instances sorted by id, partition i to the
- * (i mod count)-th. Every instance computes the same from the same members, and the spread is
- * even (8 partitions over 3 instances: 3, 3, 2).
- */
-export function ownerOf(partition: number, members: readonly string[]): string | undefined {
-  if (members.length === 0) return undefined;
-  const sorted = [...members].sort();
-  return sorted[partition % sorted.length];
 }
