@@ -2,8 +2,8 @@ import type { Capabilities } from '@brokerkit/core';
 
 export function redisCapabilities(maxMessageBytes: number): Capabilities {
   return {
-    // A stream is one ordered log, but a group hands entries of one key to any consumer.
-    ordering: 'per-key-per-instance',
+    // A key-ordered subscription is partitioned by key, each partition read by one instance at a time.
+    ordering: 'per-key',
     deadLetter: 'emulated',
     delayedRetry: 'emulated',
     attemptCount: 'exact',
@@ -14,7 +14,7 @@ export function redisCapabilities(maxMessageBytes: number): Capabilities {
     ephemeralSubscriptions: 'native',
     notes: [
       'topic = stream, subscription = consumer group (a queue is a group of the same name, reading from the start of the stream)',
-      "ordering 'key' holds within one instance (per-key serial execution); instances of one group may interleave a key",
+      "ordering 'key' holds across instances: the subscription is partitioned (N streams by key hash, routed by a Lua script), each partition read by the one instance holding its lease; a crashed instance's partitions move after its lease lapses (3 s), its pending entries first",
       'dead-lettering: XADD to <subscription>.dlq and XACK in one MULTI transaction',
       'delayed retry: the entry stays pending, kept by its consumer until due; if that consumer dies it is reclaimed after ackTimeoutMs, possibly before the backoff ends',
       'crashed consumers: their pending entries are claimed (XAUTOCLAIM) once idle longer than ackTimeoutMs',

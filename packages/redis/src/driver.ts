@@ -1,12 +1,14 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { ConfigError, describeError, SendError, TopologyError, type Capabilities, type SendReceipt } from '@brokerkit/core';
-import { firstContact, hostsOf, OpenSubscriptions, readUrlOptions, type Driver, type DriverFactory, type DriverLimits, type DriverSubscription, type EncodedMessage, type SubscriptionDeclaration, type SubscriptionSpec } from '@brokerkit/core/driver';
+import { firstContact, hostsOf, isPartitioned, OpenSubscriptions, readUrlOptions, type Driver, type DriverFactory, type DriverLimits, type DriverSubscription, type EncodedMessage, type SubscriptionDeclaration, type SubscriptionSpec } from '@brokerkit/core/driver';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { redisCapabilities } from './capabilities.js';
 import { EphemeralSubscription } from './ephemeral-subscription.js';
 import { positionOf, toFields } from './fields.js';
 import { GroupSubscription } from './group-subscription.js';
+import { PartitionedSubscription } from './partitioned-subscription.js';
+import { declarePartitions, isDeclaredPartitioned, partitionKeys } from './partitions.js';
 import { isCluster, type BlockingReader, type RedisClient } from './reader.js';
 
 const urlOptions = {
@@ -16,9 +18,10 @@ const urlOptions = {
   cluster: { type: 'bool', default: false, doc: 'a Redis Cluster (implied when the URL names several hosts)' },
   waitReplicas: { type: 'int', min: 0, max: 16, default: 0, doc: 'after each send, WAIT until this many replicas have the entries' },
   waitTimeoutMs: { type: 'int', min: 1, max: 60_000, default: 1_000, doc: 'longest WAIT for the replicas' },
+  partitions: { type: 'int', min: 1, max: 256, default: 8, doc: "partition streams of a key-ordered subscription (fixed once declared)" },
 } as const;
 
-type Settings = { maxLen: number | undefined; maxMessageBytes: number; connectTimeoutMs: number; cluster: boolean; waitReplicas: number; waitTimeoutMs: number };
+type Settings = { maxLen: number | undefined; maxMessageBytes: number; connectTimeoutMs: number; cluster: boolean; waitReplicas: number; waitTimeoutMs: number; partitions: number };
 
 class RedisDriver implements Driver {
   readonly backend = 'redis';
@@ -44,6 +47,7 @@ class RedisDriver implements Driver {
   async ensureSubscription(spec: SubscriptionDeclaration): Promise<void> {
     // A queue keeps what was sent before its first consumer; a topic subscription starts now.
     await this.createGroup(spec.topic, spec.subscription, spec.topic === spec.subscription ? '0' : '$');
+    if (isPartitioned(spec)) await declarePartitions(this.client, partitionKeys(spec.topic, spec.subscription, this.settings.partitions));
     if (spec.deadLetterQueue !== undefined) await this.ensureQueue(spec.deadLetterQueue);
   }
 
@@ -85,6 +89,10 @@ class RedisDriver implements Driver {
   }
 
   async subscribe(spec: SubscriptionSpec): Promise<DriverSubscription> {
+    if (spec.durable && !isPartitioned(spec) && (await isDeclaredPartitioned(this.client, spec.topic, spec.subscription))) {
+      // Its router takes every new entry of the group: a consumer of the group itself would share them, unordered.
+      throw new TopologyError(`subscription ${spec.subscription} of ${spec.topic} is consumed with ordering 'key' (partitioned): attach with ordering 'key', or use another subscription`);
+    }
     // Blocking reads on connections of their own: a cluster client of its own, in a cluster.
     const connectionName = `brokerkit-${spec.subscription}`;
     const blocking: RedisClient = isCluster(this.client)
@@ -94,7 +102,9 @@ class RedisDriver implements Driver {
     // ("Unhandled error event", once per reconnect attempt while the server is down).
     blocking.on('error', () => undefined);
     await blocking.connect();
-    const reader = spec.durable
+    const reader = isPartitioned(spec)
+      ? new PartitionedSubscription(this.client, blocking, partitionKeys(spec.topic, spec.subscription, this.settings.partitions), this.consumerName)
+      : spec.durable
       ? new GroupSubscription(this.client, blocking, { stream: spec.topic, group: spec.subscription, consumer: this.consumerName, ackTimeoutMs: spec.ackTimeoutMs })
       : new EphemeralSubscription(this.client, blocking, spec.topic);
     if (!spec.durable) await this.createStream(spec.topic);

@@ -98,15 +98,8 @@ export class GroupSubscription extends BlockingReader {
 
   /** Deliveries for entries just claimed, with each one's delivery counter. */
   private async withAttempts(entries: RawEntry[]): Promise<Delivery[]> {
-    if (entries.length === 0) return [];
-    const { stream, group } = this.settings;
-    const pipeline = this.commands.pipeline();
-    for (const [id] of entries) pipeline.xpending(stream, group, id.toString(), id.toString(), 1);
-    const results = (await pipeline.exec()) ?? [];
-    return entries.map(([id, fields], index) => {
-      const pending = results[index]?.[1] as [string, string, number, number][] | undefined;
-      return this.toDelivery(id.toString(), fields, Number(pending?.[0]?.[3] ?? 1));
-    });
+    const attempts = await attemptsOf(this.commands, this.settings.stream, this.settings.group, entries);
+    return entries.map(([id, fields], index) => this.toDelivery(id.toString(), fields, attempts[index] ?? 1));
   }
 
   private toDelivery(entryId: string, fields: Buffer[], attempt: number): Delivery {
@@ -132,21 +125,8 @@ export class GroupSubscription extends BlockingReader {
     await this.commands.eval(EXTEND_IF_OWNER, 1, stream, group, consumer, entryId);
   }
 
-  async deadLetter(entryId: string, queue: string, moved: EncodedMessage): Promise<void> {
-    const { stream, group } = this.settings;
-    if (isCluster(this.commands) && calculateSlot(queue) !== calculateSlot(stream)) {
-      // A cluster runs a transaction only within one hash slot. Across slots: the DLQ entry
-      // first, then the ack, so nothing is lost; a crash between the two leaves the entry
-      // pending, and its redelivery dead-letters it again (a duplicate in the DLQ). Queues named
-      // with the same hash tag ({orders} and {orders}.dlq) share a slot and move atomically.
-      await this.commands.xadd(queue, '*', ...toFields(moved));
-      await this.commands.xack(stream, group, entryId);
-      return;
-    }
-    // One transaction: the DLQ entry and the ack exist together or not at all.
-    const results = await this.commands.multi().xadd(queue, '*', ...toFields(moved)).xack(stream, group, entryId).exec();
-    const failed = results?.find(([error]) => error);
-    if (!results || failed) throw failed?.[0] ?? new Error('dead-letter transaction was discarded');
+  deadLetter(entryId: string, queue: string, moved: EncodedMessage): Promise<void> {
+    return deadLetterEntry(this.commands, this.settings.stream, this.settings.group, entryId, queue, moved);
   }
 
   /** What `Delivery.native` shows for an entry. */
@@ -208,4 +188,33 @@ class GroupDelivery implements Delivery {
   deadLetter(queue: string, moved: EncodedMessage): Promise<void> {
     return this.subscription.deadLetter(this.entryId, queue, moved);
   }
+}
+
+/** Each claimed entry's delivery counter (1 where the pending list no longer has it). */
+export async function attemptsOf(commands: RedisClient, stream: string, group: string, entries: RawEntry[]): Promise<number[]> {
+  if (entries.length === 0) return [];
+  const pipeline = commands.pipeline();
+  for (const [id] of entries) pipeline.xpending(stream, group, id.toString(), id.toString(), 1);
+  const results = (await pipeline.exec()) ?? [];
+  return entries.map((_, index) => {
+    const pending = results[index]?.[1] as [string, string, number, number][] | undefined;
+    return Number(pending?.[0]?.[3] ?? 1);
+  });
+}
+
+/** Move an entry to the dead-letter queue: the DLQ entry and the ack together, where the slots allow. */
+export async function deadLetterEntry(commands: RedisClient, stream: string, group: string, entryId: string, queue: string, moved: EncodedMessage): Promise<void> {
+  if (isCluster(commands) && calculateSlot(queue) !== calculateSlot(stream)) {
+    // A cluster runs a transaction only within one hash slot. Across slots: the DLQ entry
+    // first, then the ack, so nothing is lost; a crash between the two leaves the entry
+    // pending, and its redelivery dead-letters it again (a duplicate in the DLQ). Queues named
+    // with the same hash tag ({orders} and {orders}.dlq) share a slot and move atomically.
+    await commands.xadd(queue, '*', ...toFields(moved));
+    await commands.xack(stream, group, entryId);
+    return;
+  }
+  // One transaction: the DLQ entry and the ack exist together or not at all.
+  const results = await commands.multi().xadd(queue, '*', ...toFields(moved)).xack(stream, group, entryId).exec();
+  const failed = results?.find(([error]) => error);
+  if (!results || failed) throw failed?.[0] ?? new Error('dead-letter transaction was discarded');
 }

@@ -11,7 +11,7 @@ export type RedisClient = Redis | Cluster;
  * owns the stream's slot — another one after a failover — so the blocked connection's id is
  * looked up again whenever that owner changes, and the unblock goes to the same node.
  */
-class BlockingRoute {
+export class BlockingRoute {
   private nodeKey: string | undefined;
   private id: number | undefined;
   private unblockVia: Redis | undefined;
