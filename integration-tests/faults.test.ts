@@ -10,7 +10,8 @@ import { BACKENDS_UNDER_TEST } from './fixtures/register.js';
 
 /**
  * The fault harness of `brokerkit faults` on every backend, lighter than the CLI's default:
- * 5 000 messages through consumer processes SIGKILLed 5 times (SQS on moto: 1 000), a consumer
+ * 5 000 messages through consumer processes SIGKILLed 5 times (SQS on moto: 1 000), the same
+ * through three key-ordered processes SIGKILLed 3 times (same-key order counted), a consumer
  * holding 100 and then 1 000 messages SIGKILLed beside a survivor (crash-recovery), a broker
  * restart mid-stream (Redis with AOF, RabbitMQ, Kafka: the brokers this checkout started),
  * a network cut and added latency through toxiproxy (BROKERKIT_TOXIPROXY_URL; Kafka through
@@ -65,6 +66,8 @@ describe('fault harness: consumer crashes, poison, bad input — nothing lost', 
         if (backend !== 'memory') {
           assert.equal(report.scenarios['consumer-crash'].status, 'pass');
           assert.equal(report.scenarios['consumer-crash'].details.kills, 5);
+          assert.equal(report.scenarios['key-crash'].status, 'pass', 'key order held across three key-ordered processes, SIGKILLed three times');
+          assert.equal(report.scenarios['key-crash'].details.kills, 3);
           assert.equal(report.scenarios['crash-recovery'].status, 'pass', 'a survivor handled everything a SIGKILLed consumer held');
         }
       } finally {

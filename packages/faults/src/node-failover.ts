@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { pause, waitUntil } from '@brokerkit/conformance';
 import type { Broker } from '@brokerkit/core';
 import type { ScenarioResult } from './report.js';
+import { keyAndSeqOf, keyOrderFigures, parseKeyedLine } from './key-order.js';
 import { startWorker, type WorkerProcess } from './worker-process.js';
 
 /** What the harness needs of a cluster: who leads a queue's data, and a hand on each node's process. */
@@ -102,9 +103,9 @@ async function failoverOnce(broker: Broker, url: string, options: FailoverOption
   const queue = `faults-failover-${randomBytes(4).toString('hex')}`;
   await broker.ensureQueue(queue);
   const leader = await options.nodes.leaderOf(queue);
-  // Handled ids in arrival order, with when each arrived.
-  const arrivals: { id: string; at: number }[] = [];
-  const workers: WorkerProcess[] = [0, 1].map(() => startWorker({ url, queue, ackTimeoutMs: options.ackTimeoutMs, mode: 'key', concurrency: 8 }, (id) => arrivals.push({ id, at: Date.now() })));
+  // Handled ids in arrival order, with when each arrived, and when and where its handler started.
+  const arrivals: Arrival[] = [];
+  const workers: WorkerProcess[] = [0, 1].map((by) => startWorker({ url, queue, ackTimeoutMs: options.ackTimeoutMs, mode: 'key', concurrency: 8 }, (line) => arrivals.push({ ...parseKeyedLine(line), by, at: Date.now() })));
   let revived = true;
   try {
     if (!(await waitUntil(() => workers.every((worker) => worker.ready), 30_000))) throw new Error('the consumer processes did not attach within 30 s');
@@ -183,29 +184,34 @@ async function failoverOnce(broker: Broker, url: string, options: FailoverOption
   }
 }
 
+/** A handled message as the harness heard of it. */
+export interface Arrival {
+  id: string;
+  /** When its line arrived here. */
+  at: number;
+  /** Which process, and when its handler started there (absent: judged by arrival). */
+  by?: number;
+  startedAt?: number;
+}
+
 /** The run's figures from what was confirmed and what arrived, in order. */
 export function tally(
-  arrivals: readonly { id: string; at: number }[],
+  arrivals: readonly Arrival[],
   confirmed: ReadonlySet<string>,
   confirmations: readonly number[],
   run: { sent: number; failedSends: number; started: number; faultedAt: number; ended: number },
 ): Omit<RunFigures, 'leader' | 'lastSendError' | 'lostIds' | 'queue'> {
   const seen = new Set<string>();
-  const highest = new Map<string, number>();
   let duplicates = 0;
-  let orderViolations = 0;
   for (const { id } of arrivals) {
-    if (seen.has(id)) {
-      duplicates += 1;
-      continue;
-    }
+    if (seen.has(id)) duplicates += 1;
     seen.add(id);
-    const [key, seqText] = id.split(':') as [string, string];
-    const seq = Number(seqText);
-    // A message handled after a later one of its key: the order broke.
-    if (seq < (highest.get(key) ?? -1)) orderViolations += 1;
-    highest.set(key, Math.max(seq, highest.get(key) ?? -1));
   }
+  // A message handled after a later one of its key: the order broke (judged by handler starts).
+  const { violations: orderViolations } = keyOrderFigures(
+    arrivals.map(({ id, at, by, startedAt }) => ({ ...keyAndSeqOf(id), by: by ?? 0, startedAt: startedAt ?? at })),
+    [],
+  );
   const lost = [...confirmed].filter((id) => !seen.has(id)).length;
   const longestGap = (times: readonly number[], from: number, to: number): number => {
     const sorted = [...times].sort((a, b) => a - b);

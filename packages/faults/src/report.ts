@@ -1,4 +1,4 @@
-export const SCENARIOS = ['consumer-crash', 'crash-recovery', 'broker-restart', 'network-cut', 'poison', 'bad-input', 'node-failover', 'node-pause'] as const;
+export const SCENARIOS = ['consumer-crash', 'key-crash', 'crash-recovery', 'broker-restart', 'network-cut', 'poison', 'bad-input', 'node-failover', 'node-pause'] as const;
 export type ScenarioId = (typeof SCENARIOS)[number];
 
 /** One scenario's measured outcome. `not-run`: the harness has no such scenario for this backend yet, said with a reason. */

@@ -91,6 +91,12 @@ export async function runFaults(options: FaultsOptions): Promise<FaultsReport> {
   try {
     if (options.backend === 'memory') scenarios['consumer-crash'] = notRun(IN_PROCESS);
     else await run('consumer-crash', () => consumerCrash(broker, options.url, { messages, kills: options.kills ?? 5, consumers: 2, ackTimeoutMs: ACK_TIMEOUT_MS, ...(options.onProgress ? { onProgress: options.onProgress } : {}) }));
+    if (options.backend === 'memory') scenarios['key-crash'] = notRun(IN_PROCESS);
+    else {
+      // Three key-ordered consumer processes, three kills: fewer messages (a kill's keys wait for its leases on some backends).
+      const keyMessages = Math.min(messages, 6_000);
+      await run('key-crash', () => consumerCrash(broker, options.url, { messages: keyMessages, kills: 3, consumers: 3, ordering: 'key', ackTimeoutMs: ACK_TIMEOUT_MS, ...(options.onProgress ? { onProgress: options.onProgress } : {}) }));
+    }
     if (options.backend === 'memory') scenarios['crash-recovery'] = notRun(IN_PROCESS);
     else {
       const lease = recoveryLease(options.backend, RECOVERY_ACK_TIMEOUT_MS);

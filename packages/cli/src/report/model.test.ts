@@ -17,12 +17,14 @@ describe('faultText', () => {
           faults: {
             'crash-recovery': { status: 'pass', lost: 0, duplicates: 0, sent: 1_100, recoveryMs: 6_339, details: { leaseMs: 5_000, lease: 'idle entries are claimed', recovery100Ms: 6_126, recovery1000Ms: 6_339 } },
             poison: { status: 'pass', lost: 0, duplicates: 1, sent: 21 },
+            'key-crash': { status: 'pass', lost: 0, duplicates: 1, sent: 6_000, recoveryMs: 3_479, details: { kills: 3, consumers: 3, ordering: 'key', violations: 0, handoverMs: '2643, 3479, 2782', longestHandoverMs: 3_479 } },
           },
         },
       },
     };
     assert.equal(faultText(report, 'redis', 'crash-recovery'), 'pass: 100 in 6.1 s, 1000 in 6.3 s after the kill; lease 5 s (idle entries are claimed)');
     assert.equal(faultText(report, 'redis', 'poison'), 'pass: 0 lost, 1 dup of 21');
+    assert.equal(faultText(report, 'redis', 'key-crash'), 'pass: 0 order violations over 3 instances, keys moved within 3.5 s of a kill; 0 lost, 1 dup of 6000');
   });
 });
 

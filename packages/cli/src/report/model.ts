@@ -88,7 +88,7 @@ const pair = (sdk: number, raw: number | undefined, unit: string): string => `${
 const ratioText = (ratio: number | undefined): string => (ratio === undefined || Number.isNaN(ratio) ? '—' : ratio.toFixed(2));
 
 /** Fault rows (from faults files): status, and lost / duplicates where the scenario ran. */
-export const FAULT_SCENARIOS = ['consumer-crash', 'crash-recovery', 'broker-restart', 'network-cut', 'poison', 'bad-input'] as const;
+export const FAULT_SCENARIOS = ['consumer-crash', 'key-crash', 'crash-recovery', 'broker-restart', 'network-cut', 'poison', 'bad-input'] as const;
 
 export const hasFaults = (report: ComparisonReport): boolean => Object.values(report.backends).some((b) => b.faults !== undefined);
 
@@ -97,6 +97,10 @@ export function faultText(report: ComparisonReport, backend: string, scenario: s
   if (!result) return '—';
   if (result.status === 'not-run') return 'not run';
   if (scenario === 'crash-recovery' && result.details) return `${result.status}: ${recoveryText(result.details)}`;
+  if (scenario === 'key-crash' && result.details?.ordering === 'key') {
+    const { violations, longestHandoverMs, consumers } = result.details;
+    return `${result.status}: ${Number(violations)} order violations over ${Number(consumers)} instances, keys moved within ${Math.round(Number(longestHandoverMs) / 100) / 10} s of a kill; ${result.lost} lost, ${result.duplicates} dup of ${result.sent}`;
+  }
   return `${result.status}: ${result.lost} lost, ${result.duplicates} dup of ${result.sent}`;
 }
 
