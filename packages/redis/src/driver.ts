@@ -9,7 +9,7 @@ import { positionOf, toFields } from './fields.js';
 import { GroupSubscription } from './group-subscription.js';
 import { PartitionedSubscription } from './partitioned-subscription.js';
 import { declarePartitions, isDeclaredPartitioned, partitionKeys } from './partitions.js';
-import { isCluster, type BlockingReader, type RedisClient } from './reader.js';
+import { blockingConnection, type BlockingReader, type RedisClient } from './reader.js';
 
 const urlOptions = {
   maxLen: { type: 'int', min: 1, doc: 'approximate stream length cap (XADD MAXLEN ~); unbounded when absent' },
@@ -93,15 +93,8 @@ class RedisDriver implements Driver {
       // Its router takes every new entry of the group: a consumer of the group itself would share them, unordered.
       throw new TopologyError(`subscription ${spec.subscription} of ${spec.topic} is consumed with ordering 'key' (partitioned): attach with ordering 'key', or use another subscription`);
     }
-    // Blocking reads on connections of their own: a cluster client of its own, in a cluster.
-    const connectionName = `brokerkit-${spec.subscription}`;
-    const blocking: RedisClient = isCluster(this.client)
-      ? this.client.duplicate(undefined, { lazyConnect: true, redisOptions: { ...this.client.options.redisOptions, connectionName } })
-      : this.client.duplicate({ lazyConnect: true, connectionName });
-    // As on the main client: a failed command reports the error, and ioredis prints nothing
-    // ("Unhandled error event", once per reconnect attempt while the server is down).
-    blocking.on('error', () => undefined);
-    await blocking.connect();
+    // Blocking reads on a connection of their own.
+    const blocking = await blockingConnection(this.client, `brokerkit-${spec.subscription}`);
     const reader = isPartitioned(spec)
       ? new PartitionedSubscription(this.client, blocking, partitionKeys(spec.topic, spec.subscription, this.settings.partitions), this.consumerName)
       : spec.durable

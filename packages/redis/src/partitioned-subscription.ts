@@ -3,7 +3,7 @@ import { ownerOf, sleep, TurnBatcher, type Delivery, type EncodedMessage } from 
 import { attemptsOf, deadLetterEntry } from './group-subscription.js';
 import { fromFields, publishedAtOf, type RawEntry } from './fields.js';
 import { ORIGIN_FIELD, withPartitionCommands, type PartitionCommands, type PartitionKeys } from './partitions.js';
-import { BlockingReader, BlockingRoute, isCluster, type RedisClient } from './reader.js';
+import { BlockingReader, BlockingRoute, blockingConnection, type RedisClient } from './reader.js';
 
 const BLOCK_MS = 2_000;
 /** How often an instance renews its membership and leases; a lease lapses after LEASE_MS unrenewed. */
@@ -369,12 +369,7 @@ class Router {
   /** The router's own connection for its blocking read, made when it first needs one. */
   private async connect(): Promise<RedisClient> {
     if (this.connection) return this.connection;
-    const template = this.template;
-    const connection: RedisClient = isCluster(template)
-      ? template.duplicate(undefined, { lazyConnect: true, redisOptions: { ...template.options.redisOptions, connectionName: `brokerkit-router-${this.keys.group}` } })
-      : template.duplicate({ lazyConnect: true, connectionName: `brokerkit-router-${this.keys.group}` });
-    connection.on('error', () => undefined);
-    await connection.connect();
+    const connection = await blockingConnection(this.template, `brokerkit-router-${this.keys.group}`);
     this.connection = connection;
     this.route = new BlockingRoute(this.commands, connection, this.keys.topic);
     return connection;

@@ -51,6 +51,20 @@ export class BlockingRoute {
   }
 }
 
+/**
+ * A connection of its own for blocking reads, named `connectionName` (CLIENT LIST): a Cluster
+ * client of its own in a cluster. It reports errors through the failing command; ioredis
+ * prints nothing ("Unhandled error event", once per reconnect attempt while the server is down).
+ */
+export async function blockingConnection(client: RedisClient, connectionName: string): Promise<RedisClient> {
+  const connection: RedisClient = isCluster(client)
+    ? client.duplicate(undefined, { lazyConnect: true, redisOptions: { ...client.options.redisOptions, connectionName } })
+    : client.duplicate({ lazyConnect: true, connectionName });
+  connection.on('error', () => undefined);
+  await connection.connect();
+  return connection;
+}
+
 export const isCluster = (client: RedisClient): client is Cluster => 'slots' in client && Array.isArray((client as Cluster).slots);
 
 /** The connection of a cluster client to the node `host:port`, once that node is known to it. */
