@@ -3,7 +3,7 @@
  * subscribers, typed topics, errors. Adapter authors find the driver interface and its
  * helpers at `@brokerkit/core/driver`.
  */
-export type { Capabilities, Provision } from './contract/capabilities.js';
+export type { Backlog, Capabilities, Provision } from './contract/capabilities.js';
 export { Header, RESERVED_HEADER_PREFIX } from './contract/message.js';
 export type { DeadLetterReason, Headers, OutgoingMessage, ReceivedMessage, SendReceipt } from './contract/message.js';
 export type { BackoffOptions, DeadLetterOption, Handler, HandlerContext, HandlerOptions, RetryOptions, SubscriberOptions } from './contract/options.js';

@@ -40,6 +40,11 @@ export class MemoryBroker {
     return this.topics.get(topic)?.get(subscription)?.depth ?? 0;
   }
 
+  /** A subscription, if it was declared. */
+  subscriptionOf(topic: string, subscription: string): MemorySubscription | undefined {
+    return this.topics.get(topic)?.get(subscription);
+  }
+
   releaseOwner(owner: symbol): void {
     for (const subscriptions of this.topics.values()) {
       for (const subscription of subscriptions.values()) subscription.releaseOwner(owner);

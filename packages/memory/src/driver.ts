@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Capabilities, SendReceipt } from '@brokerkit/core';
+import type { Backlog, Capabilities, SendReceipt } from '@brokerkit/core';
 import type { Delivery, Driver, DriverFactory, DriverLimits, DriverSubscription, EncodedMessage, SubscriptionDeclaration, SubscriptionSpec } from '@brokerkit/core/driver';
-import { ClosedError } from '@brokerkit/core';
+import { ClosedError, TopologyError } from '@brokerkit/core';
 import { readUrlOptions } from '@brokerkit/core/driver';
 import { brokerNamed, type MemoryBroker } from './broker.js';
 import type { Lease, MemorySubscription, StoredMessage } from './state.js';
@@ -26,6 +26,7 @@ function capabilities(maxMessageBytes: number): Capabilities {
     replay: false,
     maxMessageBytes,
     ephemeralSubscriptions: 'native',
+    backlog: 'exact',
     notes: [
       'in-process: messages live as long as the process; a crash of the process loses them',
       'a dropped connection redelivers its unacked messages at once; an expired lease after ackTimeoutMs',
@@ -62,6 +63,15 @@ class MemoryDriver implements Driver {
     this.assertOpen();
     this.broker.ensureSubscription(spec.topic, spec.subscription);
     if (spec.deadLetterQueue !== undefined) await this.ensureQueue(spec.deadLetterQueue);
+  }
+
+  /** Everything not yet acked: ready, held behind a key, waiting for a retry, and leased. */
+  async backlog(topic: string, subscription: string): Promise<Backlog> {
+    this.assertOpen();
+    const found = this.broker.subscriptionOf(topic, subscription);
+    if (!found) throw new TopologyError(`no subscription ${subscription} of ${topic} (declare it with ensureSubscription or ensureQueue)`);
+    const oldest = found.oldestPublishedAtMs;
+    return { messages: found.depth, ...(oldest === undefined ? {} : { oldestAgeMs: Math.max(0, Date.now() - oldest) }), approximate: false, counts: 'ready, retrying and in-flight messages' };
   }
 
   async send(topic: string, messages: EncodedMessage[]): Promise<SendReceipt[]> {

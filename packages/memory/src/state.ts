@@ -92,6 +92,16 @@ export class MemorySubscription {
     return this.fresh.length - this.freshHead + this.returned.size + this.blockedCount + this.delayed.size + this.leases.size;
   }
 
+  /** When the oldest message not yet acked was published (epoch ms), if any. */
+  get oldestPublishedAtMs(): number | undefined {
+    let oldest = this.fresh[this.freshHead]?.publishedAtMs ?? Infinity;
+    oldest = Math.min(oldest, this.returned.peek()?.publishedAtMs ?? Infinity);
+    for (const list of this.blocked.values()) oldest = Math.min(oldest, list[0]?.publishedAtMs ?? Infinity);
+    for (const stored of this.delayed) oldest = Math.min(oldest, stored.publishedAtMs);
+    for (const lease of this.leases.values()) oldest = Math.min(oldest, lease.stored.publishedAtMs);
+    return Number.isFinite(oldest) ? oldest : undefined;
+  }
+
   /** A message just published: later than everything held, so it goes last. */
   enqueue(stored: StoredMessage): void {
     this.fresh.push(stored);

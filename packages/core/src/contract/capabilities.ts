@@ -17,6 +17,20 @@ export interface Capabilities {
   /** Largest encoded body plus headers the backend accepts. */
   maxMessageBytes: number;
   ephemeralSubscriptions: Provision;
+  /** Whether `broker.backlog()` can ask the broker how many messages a subscription has not settled, and how exactly it counts. */
+  backlog: 'exact' | 'approximate' | 'none';
   /** Free-form notes: where the backend or its emulator differs from the contract. */
   notes: string[];
+}
+
+/** A subscription's backlog as the broker counts it (`broker.backlog()`). */
+export interface Backlog {
+  /** Messages sent to the subscription and not yet acknowledged, as far as `counts` says. */
+  messages: number;
+  /** Age of the oldest of them, where the broker tells it. */
+  oldestAgeMs?: number;
+  /** True where the broker's count is an approximation (SQS: eventually consistent attributes). */
+  approximate: boolean;
+  /** What the count includes, in the broker's terms ('ready messages of the queue', 'lag + pending entries'). */
+  counts: string;
 }

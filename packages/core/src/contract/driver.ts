@@ -5,7 +5,7 @@
  * concurrency limits, codecs, dead-letter metadata and shutdown live in the portable layer
  * (`../portable`), once, for every backend.
  */
-import type { Capabilities } from './capabilities.js';
+import type { Backlog, Capabilities } from './capabilities.js';
 import type { Headers, SendReceipt } from './message.js';
 
 /** A message as bytes on the wire: what drivers store and deliver. */
@@ -123,6 +123,8 @@ export interface Driver {
   subscribe(spec: SubscriptionSpec): Promise<DriverSubscription>;
   /** A real round-trip to the broker; returns its version where it tells one. */
   ping(): Promise<{ version?: string }>;
+  /** How many messages the subscription has not settled, asked of the broker (absent: `capabilities.backlog` is 'none'). */
+  backlog?(topic: string, subscription: string): Promise<Backlog>;
   /** Release connections after subscriptions were closed. */
   close(): Promise<void>;
   /** Drop connections at once, settling nothing: what a crash looks like to the broker. */

@@ -1,7 +1,7 @@
-import type { Capabilities } from '../contract/capabilities.js';
+import type { Backlog, Capabilities } from '../contract/capabilities.js';
 import type { Driver, SubscriptionSpec } from '../contract/driver.js';
 import type { Handler, HandlerOptions, SubscriberOptions } from '../contract/options.js';
-import { ClosedError, ConfigError, TimeoutError, describeError } from '../errors/index.js';
+import { ClosedError, ConfigError, TimeoutError, UnsupportedError, describeError } from '../errors/index.js';
 import type { Codec } from '../message/codec.js';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { Producer, resolveProducerOptions, type ProducerOptions } from '../send/producer.js';
@@ -11,6 +11,7 @@ import { resolveHandlerOptions } from '../receive/handler-options.js';
 import { SubscriptionRunner } from '../receive/runner.js';
 import { Subscriber, type SubscriberHealth } from './subscriber.js';
 import { withDeadline } from '../kit/timing.js';
+import { messagingSystem, observeBacklog, type BacklogObservation } from '../telemetry/telemetry.js';
 
 /** What `broker.health()` found; `status` is what a readiness probe answers with. */
 export interface HealthReport {
@@ -31,6 +32,9 @@ export class Broker implements AsyncDisposable {
   private readonly runners = new Set<SubscriptionRunner>();
   private readonly subscribers = new Set<Subscriber>();
   private readonly producers = new Set<Producer>();
+  /** Subscribers of durable subscriptions: those with a backlog to report. */
+  private readonly durable = new WeakSet<Subscriber>();
+  private stopObservingBacklog: (() => void) | undefined;
 
   constructor(
     private readonly driver: Driver,
@@ -93,6 +97,33 @@ export class Broker implements AsyncDisposable {
     return this.attach(topic, subscription, handler, options);
   }
 
+  /**
+   * How many messages a subscription (or, with one argument, a queue) has not settled, asked of
+   * the broker: what a consumer is behind by. `counts` says what the broker's figure includes.
+   * An `UnsupportedError` where the backend cannot tell (`capabilities.backlog` is 'none'), a
+   * `TimeoutError` after `timeoutMs` (default 10 s).
+   */
+  async backlog(topic: TopicRef, subscription?: string, options: { timeoutMs?: number } = {}): Promise<Backlog> {
+    this.assertOpen();
+    const name = topicName(topic, subscription === undefined ? 'queue' : 'topic');
+    const of = subscription === undefined ? `queue ${name}` : `subscription ${subscription} of ${name}`;
+    if (!this.canTellBacklog() || !this.driver.backlog) {
+      throw new UnsupportedError(`${this.backend} cannot tell the backlog of ${of}${this.backlogNote()}`);
+    }
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    return withDeadline(this.driver.backlog(name, subscription ?? name), timeoutMs, () => new TimeoutError(`asking the backlog of ${of}`, timeoutMs));
+  }
+
+  private canTellBacklog(): boolean {
+    return this.driver.capabilities.backlog !== 'none' && this.driver.backlog !== undefined;
+  }
+
+  /** The capability note saying why a backend has no backlog, if it gives one. */
+  private backlogNote(): string {
+    const note = this.driver.capabilities.notes.find((each) => /^backlog/.test(each));
+    return note ? `: ${note}` : '';
+  }
+
   /** A real round-trip to the broker; its version where it tells one. */
   async ping(): Promise<{ version?: string }> {
     this.assertOpen();
@@ -105,12 +136,26 @@ export class Broker implements AsyncDisposable {
    */
   async health(options: { timeoutMs?: number } = {}): Promise<HealthReport> {
     const timeoutMs = options.timeoutMs ?? 2_000;
-    const subscribers = [...this.subscribers].map((s) => s.health());
+    const all = [...this.subscribers];
+    const subscribers = all.map((s) => s.health());
+    const durable = subscribers.filter((_, index) => this.durable.has(all[index] as Subscriber));
     const base = { backend: this.backend, url: this.url, subscribers };
     if (this.closed) return { ...base, status: 'down', latencyMs: 0, error: 'the connection was closed' };
     const started = performance.now();
+    // Each subscription's backlog, asked beside the ping within the same time.
+    const backlogs = this.canTellBacklog()
+      ? Promise.all(
+          durable.map(async (entry) => {
+            try {
+              entry.backlog = await this.backlog(entry.topic, entry.subscription, { timeoutMs });
+            } catch (error) {
+              entry.backlogError = describeError(error);
+            }
+          }),
+        )
+      : Promise.resolve();
     try {
-      const { version } = await withDeadline(this.driver.ping(), timeoutMs, () => new TimeoutError(`pinging ${this.url}`, timeoutMs));
+      const [{ version }] = await Promise.all([withDeadline(this.driver.ping(), timeoutMs, () => new TimeoutError(`pinging ${this.url}`, timeoutMs)), backlogs]);
       const latencyMs = Math.round((performance.now() - started) * 10) / 10;
       return { ...base, status: subscribers.every((s) => s.receiving) ? 'ok' : 'degraded', latencyMs, ...(version ? { version } : {}) };
     } catch (error) {
@@ -127,6 +172,7 @@ export class Broker implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopObservingBacklog?.();
     await Promise.allSettled([...this.subscribers].map((s) => s.close()));
     await Promise.allSettled([...this.producers].map((p) => p.close()));
     await this.driver.close();
@@ -138,6 +184,7 @@ export class Broker implements AsyncDisposable {
    */
   async destroy(): Promise<void> {
     this.closed = true;
+    this.stopObservingBacklog?.();
     for (const runner of this.runners) runner.crash();
     await this.driver.destroy();
   }
@@ -162,7 +209,28 @@ export class Broker implements AsyncDisposable {
       this.subscribers.delete(subscriber);
     });
     this.subscribers.add(subscriber);
+    if (spec.durable) {
+      this.durable.add(subscriber);
+      if (this.canTellBacklog()) this.stopObservingBacklog ??= observeBacklog(() => this.backlogObservations());
+    }
     return subscriber;
+  }
+
+  /** The backlog gauge's figures: each durable subscription of this connection, once. */
+  private async backlogObservations(): Promise<BacklogObservation[]> {
+    if (this.closed) return [];
+    const subscriptions = new Map<string, { topic: string; subscription: string }>();
+    for (const subscriber of this.subscribers) {
+      if (this.durable.has(subscriber)) subscriptions.set(`${subscriber.topic}\u0000${subscriber.subscription}`, subscriber);
+    }
+    const system = messagingSystem(this.backend);
+    const observed = await Promise.all(
+      [...subscriptions.values()].map(async ({ topic, subscription }) => {
+        const { messages } = await this.backlog(topic, subscription, { timeoutMs: 5_000 }).catch(() => ({ messages: -1 }));
+        return { messages, attributes: { 'messaging.system': system, 'messaging.destination.name': topic, 'messaging.consumer.group.name': subscription } };
+      }),
+    );
+    return observed.filter(({ messages }) => messages >= 0);
   }
 
   private specFor(topic: string, subscription: string, options: SubscriberOptions): SubscriptionSpec {

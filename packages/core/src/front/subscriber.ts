@@ -1,3 +1,4 @@
+import type { Backlog } from '../contract/capabilities.js';
 import type { RunnerStats, SubscriptionRunner } from '../receive/runner.js';
 
 export interface SubscriberHealth {
@@ -8,6 +9,9 @@ export interface SubscriberHealth {
   held: number;
   failedReceives?: number;
   lastError?: string;
+  /** The subscription's backlog, where the backend tells it (`broker.backlog()`), or why it could not be asked. */
+  backlog?: Backlog;
+  backlogError?: string;
 }
 
 /** A running Consumer or Subscriber: handlers are called until it is closed. */

@@ -9,7 +9,7 @@ import type { EncodedMessage } from '../contract/driver.js';
 import { jsonCodec } from '../message/codec.js';
 import { recordingDriver } from '../testing/recording-driver.js';
 import { Producer } from '../send/producer.js';
-import { ConsumeTelemetry, type AttemptTrace } from './telemetry.js';
+import { ConsumeTelemetry, observeBacklog, type AttemptTrace } from './telemetry.js';
 
 /** Sum of a counter's points (or a histogram's count) whose attributes include `where`. */
 async function read(reader: PeriodicExportingMetricReader, name: string, where: Record<string, string> = {}): Promise<number> {
@@ -151,6 +151,30 @@ describe('metrics (an SDK registered after brokerkit was loaded)', () => {
       assert.equal(await read(reader, 'messaging.process.duration'), 3);
       assert.equal(await read(reader, 'messaging.process.duration', { 'error.type': 'Error' }), 1);
       assert.equal(await read(reader, 'messaging.process.duration', { 'error.type': 'TypeError' }), 1);
+    } finally {
+      metrics.disable();
+    }
+  });
+});
+
+describe('the backlog gauge', () => {
+  it('reports what each source observes at collection, until the source is withdrawn; a failing source is left out', async () => {
+    const reader = new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 3_600_000 });
+    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+    try {
+      let messages = 7;
+      const stop = observeBacklog(async () => [{ messages, attributes: { 'messaging.destination.name': 'orders', 'messaging.consumer.group.name': 'billing' } }]);
+      const stopFailing = observeBacklog(async () => {
+        throw new Error('broker unreachable');
+      });
+      assert.equal(await read(reader, 'brokerkit.subscription.backlog', { 'messaging.consumer.group.name': 'billing' }), 7);
+      messages = 2;
+      assert.equal(await read(reader, 'brokerkit.subscription.backlog', { 'messaging.consumer.group.name': 'billing' }), 2);
+      stop();
+      stopFailing();
+      // No longer asked: the SDK keeps the last point of a gauge, not the source's new figure.
+      messages = 9;
+      assert.equal(await read(reader, 'brokerkit.subscription.backlog', { 'messaging.consumer.group.name': 'billing' }), 2);
     } finally {
       metrics.disable();
     }

@@ -16,6 +16,7 @@ import {
   type Histogram,
   type Link,
   type MeterProvider,
+  type ObservableGauge,
   type Span,
   type TextMapGetter,
   type TextMapSetter,
@@ -88,6 +89,27 @@ interface Instruments {
   processDuration: Histogram;
   /** The API's no-op histogram (no meter provider registered): handler attempts are not timed. */
   durationIsNoop: boolean;
+  backlog: ObservableGauge;
+}
+
+/** One observation of a subscription's backlog. */
+export interface BacklogObservation {
+  messages: number;
+  attributes: Attributes;
+}
+
+/** What the backlog gauge asks when it is collected: every open broker's subscribers. */
+const backlogSources = new Set<() => Promise<BacklogObservation[]>>();
+
+/**
+ * Report subscriptions' backlog through the `brokerkit.subscription.backlog` gauge while the
+ * returned function is not called. The gauge exists for the meter provider registered when a
+ * subscriber attaches (or a message goes through, after a provider is registered later).
+ */
+export function observeBacklog(source: () => Promise<BacklogObservation[]>): () => void {
+  backlogSources.add(source);
+  instruments();
+  return () => backlogSources.delete(source);
 }
 const NOOP_HISTOGRAM = createNoopMeter().createHistogram('noop').constructor;
 let instrumentsFor: { provider: MeterProvider; instruments: Instruments } | undefined;
@@ -106,10 +128,20 @@ function instruments(): Instruments {
         deadLettered: meter.createCounter('brokerkit.messages.dead_lettered', { unit: '{message}', description: 'Messages moved to a dead-letter queue (brokerkit.dead_letter.reason)' }),
         processDuration,
         durationIsNoop: processDuration.constructor === NOOP_HISTOGRAM,
+        backlog: backlogGauge(meter.createObservableGauge('brokerkit.subscription.backlog', { unit: '{message}', description: 'Messages a subscription has not settled, as its broker counts them' })),
       },
     };
   }
   return instrumentsFor.instruments;
+}
+
+/** Each collection asks every source; a source that fails or is slow is left out of that collection. */
+function backlogGauge(gauge: ObservableGauge): ObservableGauge {
+  gauge.addCallback(async (result) => {
+    const observed = await Promise.all([...backlogSources].map((source) => source().catch(() => [] as BacklogObservation[])));
+    for (const { messages, attributes } of observed.flat()) result.observe(messages, attributes);
+  });
+  return gauge;
 }
 
 /**
