@@ -11,6 +11,7 @@ export function kafkaCapabilities(maxMessageBytes: number, partitions: number): 
     replay: true,
     maxMessageBytes,
     ephemeralSubscriptions: 'emulated',
+    backlog: 'exact',
     notes: [
       `topic = Kafka topic (created with ${partitions} partitions when missing); subscription = consumer group; key = record key → partition`,
       "per-key order holds across instances: a key lives in one partition, owned by one member; with ordering 'key' a failed message is retried in place (its key waits), never reordered",
@@ -21,6 +22,7 @@ export function kafkaCapabilities(maxMessageBytes: number, partitions: number): 
       'ackTimeoutMs is not a lease: Kafka has none per message; a hanging handler holds its partition\'s commits, and a crashed member\'s partitions move after the session timeout (or at once when it leaves the group)',
       'commits are sent as soon as the finished prefix moves, without the ack waiting for the reply; close() waits for the last',
       'ephemeral subscriptions = a unique consumer group starting at the end of the log, deleted on close; retries wait in the process',
+      "backlog = the group's lag: records past its committed offsets (from the earliest retained one where it has none) on the topic and its retry topic; handled records not yet committed count until the commit; no age of the oldest",
       "a new durable subscription (a group without commits) starts at the earliest retained record, so it also reads what was sent before it existed; replay = resetting a group's offsets",
     ],
   };

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type LogEntry, type Producer as KafkaProducer, type RecordMetadata } from 'kafkajs';
-import { describeError, SendError, type Capabilities, type SendReceipt } from '@brokerkit/core';
+import { describeError, SendError, TopologyError, type Backlog, type Capabilities, type SendReceipt } from '@brokerkit/core';
 import { firstContact, hostsOf, OpenSubscriptions, readUrlOptions, type Delivery, type Driver, type DriverFactory, type DriverLimits, type DriverSubscription, type EncodedMessage, type SubscriptionDeclaration, type SubscriptionSpec } from '@brokerkit/core/driver';
 import { kafkaCapabilities } from './capabilities.js';
 import { installDecoder } from './record-decoder.js';
@@ -104,6 +104,26 @@ class KafkaDriver implements Driver {
     }
     await subscription.start();
     return this.subscriptions.track(subscription);
+  }
+
+  /** The group's lag on the topic and its retry topic (a group without commits reads from the earliest record). */
+  async backlog(topic: string, subscription: string): Promise<Backlog> {
+    let messages = 0;
+    for (const name of [topic, retryTopic(subscription)]) {
+      let ends: { partition: number; offset: string; low: string }[];
+      try {
+        ends = await this.admin.fetchTopicOffsets(name);
+      } catch (error) {
+        if (/does not host this topic-partition|UNKNOWN_TOPIC/i.test(describeError(error))) throw new TopologyError(`no topic ${name} for subscription ${subscription} (declare it with ensureSubscription or ensureQueue)`, { cause: error });
+        throw error;
+      }
+      const committed = await this.topology.committed(subscription, name);
+      for (const { partition, offset, low } of ends) {
+        const at = Number(committed.get(partition)?.offset ?? -1);
+        messages += Math.max(0, Number(offset) - (at >= 0 ? at : Number(low)));
+      }
+    }
+    return { messages, approximate: false, counts: 'records past the committed offsets (lag)' };
   }
 
   async ping(): Promise<{ version?: string }> {

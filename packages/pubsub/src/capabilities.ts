@@ -11,7 +11,9 @@ export function pubsubCapabilities(maxMessageBytes: number): Capabilities {
     replay: false,
     maxMessageBytes,
     ephemeralSubscriptions: 'emulated',
+    backlog: 'none',
     notes: [
+      'backlog: not told by the Pub/Sub API itself but by Cloud Monitoring (subscription/num_undelivered_messages), which the emulator lacks and brokerkit does not call',
       'topic = topic; subscription = subscription; queue = topic + subscription of one name (created with message ordering on, so either ordering works later)',
       "ordering 'key' = ordering keys on a subscription with message ordering: the server hands out a key's next message only after the previous one is acked, across instances; failures retry in place",
       'handler failures go to <subscription>.dlq with metadata (publish, then ack); a native dead-letter policy (5–100 attempts: max(5, maxAttempts)) catches consumers that crash every time and provides the exact delivery attempt',

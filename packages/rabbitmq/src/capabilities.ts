@@ -12,6 +12,7 @@ export function rabbitCapabilities(maxMessageBytes: number): Capabilities {
     replay: false,
     maxMessageBytes,
     ephemeralSubscriptions: 'native',
+    backlog: 'exact',
     notes: [
       'topic = durable topic exchange; subscription = durable quorum queue bound to it; a queue = exchange and queue of the same name',
       'send = persistent message on a confirm channel with mandatory: a broker nack or an unroutable message is a SendError',
@@ -21,6 +22,7 @@ export function rabbitCapabilities(maxMessageBytes: number): Capabilities {
       'a partition handed from one live instance to another returns the messages the first held but had not started: their attempt counts one more',
       'ackTimeoutMs is not a per-message lease in RabbitMQ: a handler that hangs keeps its message until its connection closes',
       'attempt = 1 + retries (header) + x-delivery-count (crashes and releases)',
+      'backlog = ready messages of the queue (of every partition of a key-ordered one), as AMQP queue.declare counts them: not those delivered and unacknowledged, nor those waiting in retry queues; no age of the oldest',
       'ephemeral subscriptions = exclusive, auto-delete, server-named classic queue; retries in-process',
     ],
   };

@@ -1,13 +1,15 @@
-import { type Capabilities, type SendReceipt } from '@brokerkit/core';
+import { TopologyError, type Backlog, type Capabilities, type SendReceipt } from '@brokerkit/core';
 import { firstContact, hostsOf, isPartitioned, OpenSubscriptions, readUrlOptions, type Driver, type DriverFactory, type DriverLimits, type DriverSubscription, type EncodedMessage, type SubscriptionDeclaration, type SubscriptionSpec } from '@brokerkit/core/driver';
 import { rabbitCapabilities } from './capabilities.js';
 import { RabbitConnection } from './connection.js';
 import { toAmqp } from './message.js';
 import { Publisher } from './publisher.js';
 import { PartitionedSubscription } from './partitioned-subscription.js';
-import { declarePartitions, retirePlainQueue } from './partitions.js';
+import { declarePartitions, inspectQueue, partitionQueue, retirePlainQueue } from './partitions.js';
 import { RabbitSubscription } from './subscription.js';
 import { WORK_QUEUE, declare } from './topology.js';
+
+const MAX_PARTITIONS = 256;
 
 const urlOptions = {
   maxMessageBytes: { type: 'int', min: 1, max: 128 * 1_048_576, default: 1_048_576, doc: 'largest message in bytes' },
@@ -15,7 +17,7 @@ const urlOptions = {
   frameMax: { type: 'int', min: 4_096, doc: 'largest AMQP frame in bytes' },
   connectTimeoutMs: { type: 'int', min: 100, max: 120_000, default: 5_000, doc: 'time to reach the broker' },
   confirmTimeoutMs: { type: 'int', min: 100, max: 600_000, default: 15_000, doc: 'how long a send waits for the broker to confirm it' },
-  partitions: { type: 'int', min: 1, max: 256, default: 8, doc: "partition queues of a key-ordered subscription (fixed once declared)" },
+  partitions: { type: 'int', min: 1, max: MAX_PARTITIONS, default: 8, doc: "partition queues of a key-ordered subscription (fixed once declared)" },
 } as const;
 
 /** What `queues` remembers for a subscription this process partitioned. */
@@ -63,6 +65,21 @@ class RabbitDriver implements Driver {
       isPartitioned(spec) ? new PartitionedSubscription(this.connection, this.publisher, spec, this.partitions) : new RabbitSubscription(this.connection, this.publisher, spec);
     await subscription.attach();
     return this.subscriptions.track(subscription);
+  }
+
+  /** Ready messages of the subscription's queue, and of each of its partitions if it was partitioned. */
+  async backlog(_topic: string, subscription: string): Promise<Backlog> {
+    const plain = await inspectQueue(this.connection.model, subscription);
+    let messages = Math.max(0, plain?.messageCount ?? 0);
+    let found = plain !== undefined;
+    for (let index = 0; index < MAX_PARTITIONS; index += 1) {
+      const partition = await inspectQueue(this.connection.model, partitionQueue(subscription, index));
+      if (!partition) break;
+      found = true;
+      messages += Math.max(0, partition.messageCount);
+    }
+    if (!found) throw new TopologyError(`no subscription ${subscription}: no queue of that name (declare it with ensureSubscription or ensureQueue)`);
+    return { messages, approximate: false, counts: 'ready messages (not those delivered and unacknowledged)' };
   }
 
   async ping(): Promise<{ version?: string }> {

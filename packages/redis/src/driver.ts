@@ -1,12 +1,12 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { ConfigError, describeError, SendError, TopologyError, type Capabilities, type SendReceipt } from '@brokerkit/core';
+import { ConfigError, describeError, SendError, TopologyError, type Backlog, type Capabilities, type SendReceipt } from '@brokerkit/core';
 import { firstContact, hostsOf, isPartitioned, OpenSubscriptions, readUrlOptions, type Driver, type DriverFactory, type DriverLimits, type DriverSubscription, type EncodedMessage, type SubscriptionDeclaration, type SubscriptionSpec } from '@brokerkit/core/driver';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { redisCapabilities } from './capabilities.js';
 import { EphemeralSubscription } from './ephemeral-subscription.js';
 import { positionOf, toFields } from './fields.js';
-import { GroupSubscription } from './group-subscription.js';
+import { GroupSubscription, groupBacklog } from './group-subscription.js';
 import { PartitionedSubscription } from './partitioned-subscription.js';
 import { declarePartitions, isDeclaredPartitioned, partitionKeys } from './partitions.js';
 import { blockingConnection, type BlockingReader, type RedisClient } from './reader.js';
@@ -103,6 +103,28 @@ class RedisDriver implements Driver {
     if (!spec.durable) await this.createStream(spec.topic);
     await reader.start();
     return this.readers.track(reader);
+  }
+
+  /**
+   * Entries the group has not read (its lag) plus those read and not acknowledged (pending);
+   * for a key-ordered subscription, what the router has not moved yet plus each partition's.
+   */
+  async backlog(topic: string, subscription: string): Promise<Backlog> {
+    const streams = [topic];
+    if (await isDeclaredPartitioned(this.client, topic, subscription)) {
+      const declared = Number(await this.client.get(partitionKeys(topic, subscription, 0).count));
+      streams.push(...partitionKeys(topic, subscription, declared).streams);
+    }
+    let messages = 0;
+    let approximate = false;
+    let oldest = Infinity;
+    for (const stream of streams) {
+      const found = await groupBacklog(this.client, stream, subscription);
+      messages += found.messages;
+      approximate ||= found.approximate;
+      if (found.oldestPublishedAt !== undefined) oldest = Math.min(oldest, found.oldestPublishedAt);
+    }
+    return { messages, ...(Number.isFinite(oldest) ? { oldestAgeMs: Math.max(0, Date.now() - oldest) } : {}), approximate, counts: 'unread (lag) and pending entries of the group' };
   }
 
   async ping(): Promise<{ version?: string }> {

@@ -1,5 +1,7 @@
 import { TurnBatcher, type Delivery, type EncodedMessage } from '@brokerkit/core/driver';
+import { TopologyError } from '@brokerkit/core';
 import { fromFields, publishedAtOf, toFields, type RawEntry } from './fields.js';
+import { ORIGIN_FIELD } from './partitions.js';
 import calculateSlot from 'cluster-key-slot';
 import { BlockingReader, isCluster, type RedisClient } from './reader.js';
 
@@ -217,4 +219,50 @@ export async function deadLetterEntry(commands: RedisClient, stream: string, gro
   const results = await commands.multi().xadd(queue, '*', ...toFields(moved)).xack(stream, group, entryId).exec();
   const failed = results?.find(([error]) => error);
   if (!results || failed) throw failed?.[0] ?? new Error('dead-letter transaction was discarded');
+}
+
+/** Most entries counted one by one where Redis cannot tell a group's lag (after deletions). */
+const MAX_COUNTED = 100_000;
+
+/**
+ * A group's backlog on one stream: its lag (entries not yet read) plus its pending entries, and
+ * when the oldest of them was published (a routed partition entry keeps its topic entry's id).
+ */
+export async function groupBacklog(commands: RedisClient, stream: string, group: string): Promise<{ messages: number; approximate: boolean; oldestPublishedAt?: number }> {
+  let groups: unknown[][];
+  try {
+    groups = (await commands.xinfo('GROUPS', stream)) as unknown[][];
+  } catch (error) {
+    if (/no such key/i.test(String(error))) throw new TopologyError(`no subscription ${group} of ${stream}: the stream does not exist`);
+    throw error;
+  }
+  const info = groups.map(fieldsOf).find((fields) => String(fields.get('name')) === group);
+  if (!info) throw new TopologyError(`no subscription ${group} of ${stream} (declare it with ensureSubscription or ensureQueue)`);
+  const pending = Number(info.get('pending') ?? 0);
+  const lastDelivered = String(info.get('last-delivered-id') ?? '0-0');
+  let lag = info.get('lag') === null || info.get('lag') === undefined ? undefined : Number(info.get('lag'));
+  let approximate = false;
+  if (lag === undefined) {
+    // Redis cannot tell after entries were deleted: count what follows the group's position.
+    const unread = (await commands.xrange(stream, `(${lastDelivered}`, '+', 'COUNT', MAX_COUNTED)) as unknown[];
+    lag = unread.length;
+    approximate = unread.length === MAX_COUNTED;
+  }
+  let oldestId: string | undefined;
+  if (pending > 0) oldestId = String(((await commands.xpending(stream, group)) as [number, string])[1]);
+  else if (lag > 0) oldestId = ((await commands.xrange(stream, `(${lastDelivered}`, '+', 'COUNT', 1)) as [string, string[]][])[0]?.[0];
+  let oldestPublishedAt: number | undefined;
+  if (oldestId !== undefined) {
+    const [entry] = (await commands.xrange(stream, oldestId, oldestId)) as [string, string[]][];
+    const fields = entry?.[1] ?? [];
+    const origin = fields.indexOf(ORIGIN_FIELD) % 2 === 0 ? fields[fields.indexOf(ORIGIN_FIELD) + 1] : undefined;
+    oldestPublishedAt = publishedAtOf(origin ?? oldestId).getTime();
+  }
+  return { messages: lag + pending, approximate, ...(oldestPublishedAt === undefined ? {} : { oldestPublishedAt }) };
+}
+
+function fieldsOf(flat: unknown[]): Map<string, unknown> {
+  const fields = new Map<string, unknown>();
+  for (let i = 0; i + 1 < flat.length; i += 2) fields.set(String(flat[i]), flat[i + 1]);
+  return fields;
 }

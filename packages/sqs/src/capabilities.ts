@@ -11,7 +11,9 @@ export function sqsCapabilities(maxMessageBytes: number): Capabilities {
     replay: false,
     maxMessageBytes,
     ephemeralSubscriptions: 'emulated',
+    backlog: 'approximate',
     notes: [
+      'backlog = ApproximateNumberOfMessages + …NotVisible + …Delayed of the subscription\'s queue (and of its standard twin while a FIFO one adopts it): approximate, as SQS says; no age of the oldest (a CloudWatch metric)',
       'topic = SNS topic; subscription and queue = SQS queue subscribed with raw delivery; sends always go through SNS',
       "ordering 'key' = FIFO topic and FIFO queue (MessageGroupId = key, deduplication id = message id: a re-send of one id within 5 minutes is dropped); FIFO throughput is lower on AWS; a key-ordered subscription declared within 2 s of its process first creating or finding the FIFO topic returns once those 2 s have passed, so producers in other processes know of the FIFO topic by then",
       'without ordering, standard queues: best-effort order, and AWS may deliver a message twice',

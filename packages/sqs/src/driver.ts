@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { PublishBatchCommand, SNSClient, type MessageAttributeValue as SnsAttribute, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { SendError, type Capabilities, type SendReceipt } from '@brokerkit/core';
+import { SendError, type Backlog, type Capabilities, type SendReceipt } from '@brokerkit/core';
 import { firstContact, hostAndPort, OpenSubscriptions, readUrlOptions, sleep, type Driver, type DriverFactory, type DriverLimits, type DriverSubscription, type EncodedMessage, type SubscriptionDeclaration, type SubscriptionSpec } from '@brokerkit/core/driver';
 import { toWire } from './attributes.js';
 import { sqsCapabilities } from './capabilities.js';
@@ -97,6 +97,10 @@ class SqsDriver implements Driver {
       subscription = new SqsSubscription(this.sqs, queue, spec.ackTimeoutMs, remove);
     }
     return this.subscriptions.track(subscription);
+  }
+
+  async backlog(_topic: string, subscription: string): Promise<Backlog> {
+    return { messages: await this.topology.backlog(subscription), approximate: true, counts: 'visible, in-flight and delayed messages (approximate)' };
   }
 
   async ping(): Promise<{ version?: string }> {

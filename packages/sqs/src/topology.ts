@@ -1,5 +1,5 @@
 import { CreateTopicCommand, GetTopicAttributesCommand, SubscribeCommand, UnsubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand, type QueueAttributeName, type SQSClient } from '@aws-sdk/client-sqs';
 import { TopologyError, describeError } from '@brokerkit/core';
 import { sleep, type SubscriptionDeclaration } from '@brokerkit/core/driver';
 import { adoptStandardQueue } from './adopt.js';
@@ -10,6 +10,8 @@ export interface QueueRef {
   arn: string;
   fifo: boolean;
 }
+
+const BACKLOG_ATTRIBUTES: QueueAttributeName[] = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'];
 
 /** How long "this topic has no FIFO twin" is believed before asking again. */
 const ABSENT_TTL_MS = 2_000;
@@ -63,6 +65,30 @@ export class Topology {
       }
     }
     return queue;
+  }
+
+  /**
+   * The approximate counts of the subscription's queues that exist: the FIFO one and the
+   * standard one (both while a key-ordered subscription adopts a standard queue).
+   */
+  async backlog(subscription: string): Promise<number> {
+    let messages = 0;
+    let found = false;
+    for (const fifo of [false, true]) {
+      let url: string | undefined;
+      try {
+        url = (await this.sqs.send(new GetQueueUrlCommand({ QueueName: awsName(subscription, fifo) }))).QueueUrl;
+      } catch (error) {
+        if (/NonExistentQueue|does not exist/i.test(describeError(error))) continue;
+        throw error;
+      }
+      if (!url) continue;
+      found = true;
+      const { Attributes = {} } = await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: BACKLOG_ATTRIBUTES }));
+      for (const name of BACKLOG_ATTRIBUTES) messages += Number(Attributes[name] ?? 0);
+    }
+    if (!found) throw new TopologyError(`no subscription ${subscription}: no SQS queue ${awsName(subscription, false)} (declare it with ensureSubscription or ensureQueue)`);
+    return messages;
   }
 
   /** A temporary queue for an ephemeral subscriber, subscribed to the topic; `remove` deletes both. */
