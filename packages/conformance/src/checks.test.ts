@@ -23,7 +23,8 @@ type Fault =
   | 'lax-url'
   | 'retry-frees-key'
   | 'declaration-fixes-ordering'
-  | 'keys-held-per-instance';
+  | 'keys-held-per-instance'
+  | 'backlog-counts-handed-out';
 
 function faultyFactory(fault: Fault) {
   return {
@@ -87,6 +88,11 @@ function faultyFactory(fault: Fault) {
           };
         },
         ping: () => inner.ping(),
+        // A backlog short of what the subscription holds: three fewer than there are.
+        ...(inner.backlog ? { backlog: async (topic: string, subscription: string) => {
+          const counted = await inner.backlog!(topic, subscription);
+          return fault === 'backlog-counts-handed-out' ? { ...counted, messages: Math.max(0, counted.messages - 3) } : counted;
+        } } : {}),
         close: () => inner.close(),
         // A broker that takes a dropped connection's unsettled messages as done.
         destroy: async () => {
@@ -124,6 +130,7 @@ const expectations: [Fault, string[]][] = [
   ['retry-frees-key', ['key-ordering-under-retries']],
   ['declaration-fixes-ordering', ['declare-then-attach']],
   ['keys-held-per-instance', ['key-handover']],
+  ['backlog-counts-handed-out', ['backlog']],
 ];
 
 it('every check has a broken backend it is shown to fail on', () => {

@@ -1,5 +1,6 @@
 import type { Check } from '../types.js';
 import { backoffHonoured } from './backoff.js';
+import { backlogCount } from './backlog.js';
 import { badConfig } from './bad-config.js';
 import { competingConsumers } from './competing-consumers.js';
 import { concurrencyLimit } from './concurrency-limit.js';
@@ -18,7 +19,7 @@ import { sizeLimit } from './size-limit.js';
 import { throughput } from './throughput.js';
 import { traceContext } from './trace-context.js';
 
-/** Every check, in the order of DESIGN.md §7, then trace-context (issue 11); key-ordering-under-retries and declare-then-attach from issue 28; key-handover from issue 32. */
+/** Every check, in the order of DESIGN.md §7, then trace-context (issue 11); key-ordering-under-retries and declare-then-attach from issue 28; key-handover from issue 32; backlog from issue 33. */
 export const CHECKS: readonly Check[] = [
   roundTrip,
   fanOut,
@@ -38,5 +39,6 @@ export const CHECKS: readonly Check[] = [
   badConfig,
   declareThenAttach,
   traceContext,
+  backlogCount,
   throughput,
 ];
