@@ -62,6 +62,10 @@ describe('process integration: SIGTERM closes gracefully, health for readiness p
       assert.equal(report.backend, backend);
       assert.ok(report.latencyMs >= 0 && report.latencyMs < 2_000);
       assert.deepEqual(report.subscribers.map((s) => [s.subscription, s.receiving]), [[queue, true]]);
+      // The backlog, where the backend tells one (nothing sent: 0); else none and no error.
+      const [subscriber] = report.subscribers;
+      if (broker.capabilities.backlog === 'none') assert.deepEqual([subscriber?.backlog, subscriber?.backlogError], [undefined, undefined]);
+      else assert.equal(subscriber?.backlog?.messages, 0, JSON.stringify(subscriber));
       await broker.close();
       assert.equal((await broker.health()).status, 'down');
     });

@@ -10,6 +10,7 @@ import { driverFactory as sqsDriver } from '@brokerkit/sqs';
 import { driverFactory as kafkaDriver } from '@brokerkit/kafka';
 import { driverFactory as pubsubDriver } from '@brokerkit/pubsub';
 import { Command, CommanderError, Option } from 'commander';
+import { backlog } from './commands/backlog.js';
 import { bench } from './commands/bench.js';
 import { compare } from './commands/compare.js';
 import { conformance } from './commands/conformance.js';
@@ -83,6 +84,13 @@ function program(setExit: (code: number) => void): Command {
     .option('--down-ms <ms>', 'how long node-failover keeps the killed leader down, and node-pause stopped (default 5000 and 10000)')
     .option('--json <file>', 'write the figures as JSON')
     .action(async (options) => setExit(await faults(options)));
+  cli
+    .command('backlog')
+    .description('what each subscription (topic/subscription) or queue has not settled, as its broker counts it')
+    .argument('<names...>', 'subscriptions as topic/subscription, queues by name')
+    .option('-u, --url <url>', 'broker URL')
+    .option('--json', 'print JSON instead of a table')
+    .action(async (names: string[], options) => setExit(await backlog(names, options)));
   cli
     .command('doctor')
     .description('which configured brokers answer, and their versions')

@@ -129,6 +129,8 @@ export const CAPABILITY_ROWS: readonly { label: string; read: (c: Capabilities) 
   { label: 'delayed retry', read: (c) => c.delayedRetry },
   { label: 'attempt count', read: (c) => c.attemptCount },
   { label: 'ephemeral subscriptions', read: (c) => c.ephemeralSubscriptions },
+  // Reports written before backlog existed lack it.
+  { label: 'backlog', read: (c) => c.backlog ?? '—' },
   { label: 'max message', read: (c) => formatBytes(c.maxMessageBytes) },
 ];
 
