@@ -6,6 +6,9 @@ import { fromAmqp, toAmqp, type Decoded } from './message.js';
 import type { Publisher } from './publisher.js';
 import { declare, retryBucketMs, retryQueueArguments, retryQueueName } from './topology.js';
 
+/** Declaring a retry queue again renews its expiry (x-expires is ten minutes past its TTL). */
+const REDECLARE_AFTER_MS = 60_000;
+
 /** What a delivery settles through: its subscription. */
 export interface Settler {
   nack(delivery: RabbitDelivery, delayMs: number): Promise<void>;
@@ -15,10 +18,14 @@ export interface Settler {
 
 /**
  * A delayed retry on a durable queue: a confirmed copy to the retry queue of this delay's
- * bucket (declared once per process), which dead-letters it back to `queue` after its TTL.
+ * bucket, which dead-letters it back to `queue` after its TTL. The queue expires after
+ * `x-expires` unused — and publishing is not use: declaring it again is. So it is declared
+ * again once a minute while retries go to it; declared once per process, a queue would expire
+ * ten minutes after its first retry, with whatever retries it then held.
  */
 export class RetryPublisher {
-  private readonly declared = new Set<string>();
+  /** When each retry queue was last declared (ms). */
+  private readonly declaredAt = new Map<string, number>();
 
   constructor(
     private readonly connection: RabbitConnection,
@@ -28,9 +35,9 @@ export class RetryPublisher {
   async retryLater(queue: string, decoded: Decoded, delayMs: number): Promise<void> {
     const bucketMs = retryBucketMs(delayMs);
     const name = retryQueueName(queue, bucketMs);
-    if (!this.declared.has(name)) {
+    if (Date.now() - (this.declaredAt.get(name) ?? -Infinity) > REDECLARE_AFTER_MS) {
       await declare(this.connection.model, `retry queue ${name}`, (channel) => channel.assertQueue(name, retryQueueArguments(queue, bucketMs)));
-      this.declared.add(name);
+      this.declaredAt.set(name, Date.now());
     }
     const copy = toAmqp('', decoded.message, { retries: decoded.retries + 1, publishedAt: decoded.publishedAt });
     await this.publisher.publish([{ ...copy, routingKey: name }]);
