@@ -12,7 +12,7 @@ test('a retry queue is declared again while in use: x-expires counts publishing 
   const connection = { model: { createChannel: async () => channel } } as unknown as RabbitConnection;
   const publisher = { publish: async (messages: { routingKey: string }[]) => void published.push(...messages.map((m) => m.routingKey)) } as unknown as Publisher;
   const retries = new RetryPublisher(connection, publisher);
-  const decoded = { message: { id: 'm1', key: undefined, headers: {}, body: new Uint8Array(0) }, retries: 0, publishedAt: new Date(0) };
+  const decoded = { message: { id: 'm1', key: undefined, headers: {}, body: new Uint8Array(0) }, retries: 0, attempt: 1, publishedAt: new Date(0) };
   await retries.retryLater('orders', decoded, 1_000);
   t.mock.timers.tick(30_000);
   await retries.retryLater('orders', decoded, 1_000);
