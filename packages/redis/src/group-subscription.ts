@@ -261,7 +261,8 @@ export async function groupBacklog(commands: RedisClient, stream: string, group:
   return { messages: lag + pending, approximate, ...(oldestPublishedAt === undefined ? {} : { oldestPublishedAt }) };
 }
 
-function fieldsOf(flat: unknown[]): Map<string, unknown> {
+/** A flat [name, value, …] reply (XINFO) as a map. */
+export function fieldsOf(flat: unknown[]): Map<string, unknown> {
   const fields = new Map<string, unknown>();
   for (let i = 0; i + 1 < flat.length; i += 2) fields.set(String(flat[i]), flat[i + 1]);
   return fields;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ownerOf, sleep, TurnBatcher, type Delivery, type EncodedMessage } from '@brokerkit/core/driver';
-import { attemptsOf, deadLetterEntry } from './group-subscription.js';
+import { attemptsOf, deadLetterEntry, fieldsOf } from './group-subscription.js';
 import { fromFields, publishedAtOf, type RawEntry } from './fields.js';
 import { ORIGIN_FIELD, withPartitionCommands, type PartitionCommands, type PartitionKeys } from './partitions.js';
 import { BlockingReader, BlockingRoute, blockingConnection, type RedisClient } from './reader.js';
@@ -38,6 +38,8 @@ interface Partition {
   state: 'free' | 'recovering' | 'active' | 'releasing';
   open: number;
   claimedUpTo: string;
+  /** The last entry this instance read of it: a blocking wait is for entries after it. */
+  lastRead: string;
   /** This instance should own it, by the members of the last beat. */
   mine: boolean;
 }
@@ -82,7 +84,7 @@ export class PartitionedSubscription extends BlockingReader {
     super(commands, blocking, keys.topic);
     this.instance = `${consumerName}-${randomBytes(3).toString('hex')}`;
     this.scripts = withPartitionCommands(commands);
-    this.partitions = keys.streams.map((stream, index) => ({ index, stream, lease: keys.leases[index] as string, state: 'free', open: 0, claimedUpTo: '-', mine: false }));
+    this.partitions = keys.streams.map((stream, index) => ({ index, stream, lease: keys.leases[index] as string, state: 'free', open: 0, claimedUpTo: '-', lastRead: '0-0', mine: false }));
     this.router = new Router(this.scripts, blocking, keys, this.instance);
   }
 
@@ -133,6 +135,11 @@ export class PartitionedSubscription extends BlockingReader {
     return [];
   }
 
+  /**
+   * New entries of the partitions this instance reads, fenced by their leases (the READ script).
+   * When there are none, a blocking XREAD waits for entries past the last one read here (only
+   * this instance reads its partitions, so it knows where each stands); the next receive reads them.
+   */
   protected async readBlocking(max: number): Promise<Delivery[]> {
     const active = this.partitions.filter((partition) => partition.state === 'active');
     if (active.length === 0) {
@@ -146,18 +153,30 @@ export class PartitionedSubscription extends BlockingReader {
       this.wake = undefined;
       return [];
     }
-    const streams = active.map((partition) => partition.stream);
-    const reply = (await this.blocking.xreadgroupBuffer('GROUP', this.keys.group, this.instance, 'COUNT', max, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams, ...streams.map(() => '>'))) as
-      | [Buffer, RawEntry[]][]
-      | null;
-    const deliveries: Delivery[] = [];
-    for (const [stream, entries] of reply ?? []) {
-      const partition = this.partitions.find((each) => each.stream === stream.toString()) as Partition;
-      for (const [id, fields] of entries) deliveries.push(this.toDelivery(partition, id.toString(), fields, 1));
+    const [reply, lost] = await this.scripts.bkReadBuffer(2 * active.length, ...active.map((p) => p.lease), ...active.map((p) => p.stream), this.instance, this.keys.group, max);
+    for (const position of lost) {
+      const partition = active[position - 1] as Partition;
+      // Not this instance's any more (lapsed, or lost in a failover): read nothing more of it.
+      if (partition.state === 'active') partition.state = 'free';
     }
-    // COUNT is per stream: what is over `max` waits, in order, for the next receive.
-    this.ready.push(...deliveries.splice(max));
-    return deliveries;
+    const deliveries: Delivery[] = [];
+    for (const [stream, entries] of reply) {
+      const partition = this.partitions.find((each) => each.stream === stream.toString()) as Partition;
+      for (const [id, fields] of entries) {
+        partition.lastRead = id.toString();
+        deliveries.push(this.toDelivery(partition, partition.lastRead, fields, 1));
+      }
+    }
+    if (deliveries.length > 0) {
+      // COUNT is per stream: what is over `max` waits, in order, for the next receive.
+      this.ready.push(...deliveries.splice(max));
+      return deliveries;
+    }
+    const waiting = active.filter((partition) => partition.state === 'active');
+    if (waiting.length > 0) {
+      await this.blocking.xread('COUNT', 1, 'BLOCK', BLOCK_MS, 'STREAMS', ...waiting.map((p) => p.stream), ...waiting.map((p) => p.lastRead));
+    }
+    return [];
   }
 
   /** Cut a blocking read short, or the wait for a partition when none is readable. */
@@ -171,6 +190,7 @@ export class PartitionedSubscription extends BlockingReader {
     const start = partition.claimedUpTo === '-' ? '-' : `(${partition.claimedUpTo}`;
     const pending = (await this.commands.xpending(partition.stream, group, start, '+', count)) as [string, string, number, number][];
     if (pending.length < count && partition.state === 'recovering') {
+      partition.lastRead = await this.lastDelivered(partition.stream);
       partition.state = 'active';
       await this.forgetIdleConsumers(partition.stream);
     }
@@ -184,12 +204,17 @@ export class PartitionedSubscription extends BlockingReader {
     return claimed.map(([id, fields], index) => this.toDelivery(partition, id.toString(), fields, attempts[index] ?? 1));
   }
 
+  /** Where the group stands on a stream: entries after it are unread. */
+  private async lastDelivered(stream: string): Promise<string> {
+    const groups = (await this.commands.xinfo('GROUPS', stream)) as unknown[][];
+    const fields = groups.map(fieldsOf).find((each) => String(each.get('name')) === this.keys.group);
+    return fields ? String(fields.get('last-delivered-id')) : '0-0';
+  }
+
   /** Earlier holders stay in the group's consumer list after they are gone: drop those with nothing pending. */
   private async forgetIdleConsumers(stream: string): Promise<void> {
     const consumers = (await this.commands.xinfo('CONSUMERS', stream, this.keys.group)) as unknown[][];
-    for (const consumer of consumers) {
-      const fields = new Map<string, unknown>();
-      for (let i = 0; i + 1 < consumer.length; i += 2) fields.set(String(consumer[i]), consumer[i + 1]);
+    for (const fields of consumers.map(fieldsOf)) {
       const name = String(fields.get('name'));
       if (name !== this.instance && Number(fields.get('pending')) === 0) await this.commands.xgroup('DELCONSUMER', stream, this.keys.group, name);
     }
@@ -262,6 +287,15 @@ export class PartitionedSubscription extends BlockingReader {
         changed = true;
       } else if (partition.state === 'free' && holder === '' && mine) {
         acquire.push(partition);
+      } else if (partition.state === 'free' && holder === this.instance) {
+        // The server says this instance holds it, though it let it go (a failover brought back
+        // an older lease): take it up again if it is its own, else give it up — renewing a lease
+        // nobody reads would keep the partition unread for good.
+        if (mine) {
+          partition.state = 'recovering';
+          partition.claimedUpTo = '-';
+          changed = true;
+        } else void this.scripts.bkRelease(partition.lease, this.instance).catch(() => undefined);
       } else if (partition.state === 'active' && !mine) {
         partition.state = 'releasing';
         changed = true;

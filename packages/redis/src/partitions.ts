@@ -32,7 +32,7 @@ export interface PartitionKeys {
 }
 
 export function partitionKeys(topic: string, subscription: string, partitions: number): PartitionKeys {
-  const prefix = `${slotPrefix(topic)}.${subscription}`;
+  const prefix = `${topicSlotPrefix(topic)}.${subscription}`;
   return {
     topic,
     group: subscription,
@@ -48,12 +48,12 @@ export function partitionKeys(topic: string, subscription: string, partitions: n
  * A prefix whose keys hash to the topic's slot: the topic itself when its name carries a hash
  * tag (`{orders}.eu`), else the whole name as the tag (`{orders}`).
  */
-function slotPrefix(topic: string): string {
+export function topicSlotPrefix(topic: string): string {
   const open = topic.indexOf('{');
   const close = open < 0 ? -1 : topic.indexOf('}', open + 1);
   const prefix = close > open + 1 ? topic : `{${topic}}`;
   if (calculateSlot(`${prefix}.x`) !== calculateSlot(topic)) {
-    throw new TopologyError(`topic ${topic}: its braces keep a key-ordered subscription's partitions out of its hash slot; name it without braces, or with a hash tag like {orders}`);
+    throw new TopologyError(`topic ${topic}: its braces keep the keys brokerkit keeps beside it (partitions, delayed messages) out of its hash slot; name it without braces, or with a hash tag like {orders}`);
   }
   return prefix;
 }
@@ -123,6 +123,25 @@ for i = 2, #KEYS do
 end
 return {redis.call('ZRANGE', KEYS[1], 0, -1), holders}`;
 
+/**
+ * Read new entries of the partitions whose lease this instance still holds, in one script: the
+ * lease check and the read happen together on the server that holds both, so an instance whose
+ * lease lapsed or went elsewhere (a failover that lost it, a pause past it) reads nothing more.
+ * KEYS: n leases, then their n streams; ARGV: instance, group, count per stream. Returns the
+ * XREADGROUP reply (or an empty list) and the 1-based positions of the leases not held.
+ */
+const READ = `
+local n = #KEYS / 2
+local streams, lost = {}, {}
+for i = 1, n do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then streams[#streams + 1] = KEYS[n + i] else lost[#lost + 1] = i end
+end
+if #streams == 0 then return {{}, lost} end
+local args = {'XREADGROUP', 'GROUP', ARGV[2], ARGV[1], 'COUNT', ARGV[3], 'STREAMS'}
+for _, stream in ipairs(streams) do args[#args + 1] = stream end
+for _ = 1, #streams do args[#args + 1] = '>' end
+return {redis.call(unpack(args)) or {}, lost}`;
+
 /** Give up a lease (KEYS[1]) if this instance (ARGV[1]) holds it. */
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -163,6 +182,7 @@ export interface PartitionCommands {
   bkRelease(lease: string, instance: string): Promise<number>;
   bkDeclare(numKeys: number, ...args: (string | number)[]): Promise<string>;
   bkTrim(stream: string, group: string): Promise<number>;
+  bkReadBuffer(numKeys: number, ...args: (string | number)[]): Promise<[[Buffer, [Buffer, Buffer[]][]][], number[]]>;
 }
 
 export function withPartitionCommands(client: RedisClient): RedisClient & PartitionCommands {
@@ -172,6 +192,7 @@ export function withPartitionCommands(client: RedisClient): RedisClient & Partit
     client.defineCommand('bkRelease', { lua: RELEASE, numberOfKeys: 1 });
     client.defineCommand('bkDeclare', { lua: DECLARE });
     client.defineCommand('bkTrim', { lua: TRIM, numberOfKeys: 1 });
+    client.defineCommand('bkRead', { lua: READ });
   }
   return client as RedisClient & PartitionCommands;
 }
