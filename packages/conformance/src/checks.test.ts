@@ -24,7 +24,8 @@ type Fault =
   | 'retry-frees-key'
   | 'declaration-fixes-ordering'
   | 'keys-held-per-instance'
-  | 'backlog-counts-handed-out';
+  | 'backlog-counts-handed-out'
+  | 'ignores-delay';
 
 function faultyFactory(fault: Fault) {
   return {
@@ -63,7 +64,9 @@ function faultyFactory(fault: Fault) {
           return inner.ensureSubscription(relax(spec));
         },
         send: async (topic, messages) => {
-          const kept = fault === 'drop-every-fifth' ? messages.filter(() => ++sent % 5 !== 0) : messages;
+          let kept = fault === 'drop-every-fifth' ? messages.filter(() => ++sent % 5 !== 0) : messages;
+          // Takes a delayed send, and delivers it at once.
+          if (fault === 'ignores-delay') kept = kept.map(({ deliverAt: _ignored, ...message }) => message);
           await inner.send(topic, kept);
           return messages.map((m) => ({ id: m.id }));
         },
@@ -131,6 +134,7 @@ const expectations: [Fault, string[]][] = [
   ['declaration-fixes-ordering', ['declare-then-attach']],
   ['keys-held-per-instance', ['key-handover']],
   ['backlog-counts-handed-out', ['backlog']],
+  ['ignores-delay', ['delayed-send']],
 ];
 
 it('every check has a broken backend it is shown to fail on', () => {

@@ -11,8 +11,11 @@ export function kafkaCapabilities(maxMessageBytes: number, partitions: number): 
     replay: true,
     maxMessageBytes,
     ephemeralSubscriptions: 'emulated',
+    delayedSend: 'none',
+    maxDelayMs: 0,
     backlog: 'exact',
     notes: [
+      'delayed send: not supported yet: Kafka has no delivery delay (a delay topic is not built)',
       `topic = Kafka topic (created with ${partitions} partitions when missing); subscription = consumer group; key = record key → partition`,
       "per-key order holds across instances: a key lives in one partition, owned by one member; with ordering 'key' a failed message is retried in place (its key waits), never reordered",
       "ordering 'none': a failed message is retried through <subscription>.retry (a copy with its attempt and due time; the partition pauses until due), so it blocks nothing; a retry may wait behind a longer one in its retry partition, never run early",

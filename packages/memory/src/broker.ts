@@ -1,4 +1,5 @@
 import type { EncodedMessage } from '@brokerkit/core/driver';
+import { Timeline } from './heap.js';
 import { MemorySubscription } from './state.js';
 
 /**
@@ -8,6 +9,11 @@ import { MemorySubscription } from './state.js';
 export class MemoryBroker {
   private readonly topics = new Map<string, Map<string, MemorySubscription>>();
   private sequence = 0;
+  /** Delayed sends, on one timer: published when due, to the subscriptions the topic has then. */
+  private readonly delayed = new Timeline<{ topic: string; message: EncodedMessage }>(
+    () => true,
+    ({ topic, message }) => this.publish(topic, message),
+  );
 
   ensureSubscription(topic: string, name: string): MemorySubscription {
     const subscriptions = this.topicSubscriptions(topic);
@@ -24,9 +30,14 @@ export class MemoryBroker {
     subscriptions?.delete(name);
   }
 
-  /** Give every subscription of the topic the message; a topic with none keeps nothing. */
+  /** Give every subscription of the topic the message (when due, if delayed); a topic with none keeps nothing. */
   publish(topic: string, message: EncodedMessage): void {
     const publishedAtMs = Date.now();
+    if (message.deliverAt !== undefined && message.deliverAt > publishedAtMs) {
+      const { deliverAt: _due, ...due } = message;
+      this.delayed.schedule({ topic, message: due }, performance.now() + (message.deliverAt - publishedAtMs));
+      return;
+    }
     const sequence = ++this.sequence;
     let first = true;
     for (const subscription of this.topicSubscriptions(topic).values()) {

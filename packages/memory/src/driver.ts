@@ -26,8 +26,11 @@ function capabilities(maxMessageBytes: number): Capabilities {
     replay: false,
     maxMessageBytes,
     ephemeralSubscriptions: 'native',
+    delayedSend: 'native',
+    maxDelayMs: 2_147_483_647,
     backlog: 'exact',
     notes: [
+      'delayed send: held in the process until due (one timer for all), then published to the subscriptions the topic has then; at most 24.8 days (a Node timer)',
       'in-process: messages live as long as the process; a crash of the process loses them',
       'a dropped connection redelivers its unacked messages at once; an expired lease after ackTimeoutMs',
       "ordering 'key' holds a key across all instances while one of its messages is leased or waits for a retry",

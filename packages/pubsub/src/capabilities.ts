@@ -11,8 +11,11 @@ export function pubsubCapabilities(maxMessageBytes: number): Capabilities {
     replay: false,
     maxMessageBytes,
     ephemeralSubscriptions: 'emulated',
+    delayedSend: 'none',
+    maxDelayMs: 0,
     backlog: 'none',
     notes: [
+      'delayed send: not supported yet: Pub/Sub has no delivery delay',
       'backlog: not told by the Pub/Sub API itself but by Cloud Monitoring (subscription/num_undelivered_messages), which the emulator lacks and brokerkit does not call',
       'topic = topic; subscription = subscription; queue = topic + subscription of one name (created with message ordering on, so either ordering works later)',
       "ordering 'key' = ordering keys on a subscription with message ordering: the server hands out a key's next message only after the previous one is acked, across instances; failures retry in place",

@@ -12,8 +12,11 @@ export function rabbitCapabilities(maxMessageBytes: number): Capabilities {
     replay: false,
     maxMessageBytes,
     ephemeralSubscriptions: 'native',
+    delayedSend: 'emulated',
+    maxDelayMs: 4_290_000_000,
     backlog: 'exact',
     notes: [
+      'delayed send: a queue per delay, rounded up to 3 significant digits (message TTL; dead-lettered into the topic exchange with the message key, when due); at most 49.6 days, the longest TTL',
       'topic = durable topic exchange; subscription = durable quorum queue bound to it; a queue = exchange and queue of the same name',
       'send = persistent message on a confirm channel with mandatory: a broker nack or an unroutable message is a SendError',
       'dead letter = a confirmed publish to the <subscription>.dlq queue, then ack (at least once into the DLQ); a message redelivered past maxAttempts by crashes is dead-lettered before its handler runs',

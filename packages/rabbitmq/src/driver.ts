@@ -7,7 +7,7 @@ import { Publisher } from './publisher.js';
 import { PartitionedSubscription } from './partitioned-subscription.js';
 import { declarePartitions, inspectQueue, partitionQueue, retirePlainQueue } from './partitions.js';
 import { RabbitSubscription } from './subscription.js';
-import { WORK_QUEUE, declare } from './topology.js';
+import { WORK_QUEUE, declare, delayBucketMs, delayQueueArguments, delayQueueName } from './topology.js';
 
 const MAX_PARTITIONS = 256;
 
@@ -29,6 +29,7 @@ class RabbitDriver implements Driver {
   readonly limits: DriverLimits;
   readonly traits = { retryKeepsKeyOrder: false, idsFromBroker: false };
   private readonly publisher: Publisher;
+  private readonly delays: DelayQueues;
   private readonly subscriptions = new OpenSubscriptions<RabbitSubscription | PartitionedSubscription>();
   private readonly queues = new Set<string>();
 
@@ -41,6 +42,7 @@ class RabbitDriver implements Driver {
     this.capabilities = rabbitCapabilities(maxMessageBytes);
     this.limits = { maxMessageBytes, maxBatchMessages: 1_000, maxBatchBytes: 16 * 1_048_576 };
     this.publisher = new Publisher(connection, confirmTimeoutMs);
+    this.delays = new DelayQueues(connection);
   }
 
   async ensureQueue(name: string): Promise<void> {
@@ -56,7 +58,14 @@ class RabbitDriver implements Driver {
 
   async send(topic: string, messages: EncodedMessage[]): Promise<SendReceipt[]> {
     await this.publisher.ensureExchange(topic);
-    await this.publisher.publish(messages.map((message) => toAmqp(topic, message)));
+    const outgoing = [];
+    for (const message of messages) {
+      const delayMs = message.deliverAt === undefined ? 0 : message.deliverAt - Date.now();
+      if (delayMs <= 0) outgoing.push(toAmqp(topic, message));
+      // Published when due, as far as the receiver can tell.
+      else outgoing.push(toAmqp(await this.delays.exchangeFor(topic, delayMs), message, { publishedAt: new Date(message.deliverAt as number) }));
+    }
+    await this.publisher.publish(outgoing);
     return messages.map((message) => ({ id: message.id }));
   }
 
@@ -125,6 +134,31 @@ class RabbitDriver implements Driver {
       await channel.bindQueue(queue, topic, '#');
     });
     this.queues.add(key);
+  }
+}
+
+/**
+ * Delayed sends wait in a queue per (topic, delay bucket) behind a fanout exchange of the same
+ * name. Declared again each minute while used, as retry queues are: x-expires does not count
+ * publishing as use.
+ */
+class DelayQueues {
+  private readonly declaredAt = new Map<string, number>();
+
+  constructor(private readonly connection: RabbitConnection) {}
+
+  async exchangeFor(topic: string, delayMs: number): Promise<string> {
+    const bucketMs = delayBucketMs(delayMs);
+    const name = delayQueueName(topic, bucketMs);
+    if (Date.now() - (this.declaredAt.get(name) ?? -Infinity) > 60_000) {
+      await declare(this.connection.model, `delay queue ${name}`, async (channel) => {
+        await channel.assertExchange(name, 'fanout', { durable: true });
+        await channel.assertQueue(name, delayQueueArguments(topic, bucketMs));
+        await channel.bindQueue(name, name, '');
+      });
+      this.declaredAt.set(name, Date.now());
+    }
+    return name;
   }
 }
 

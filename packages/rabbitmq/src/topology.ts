@@ -14,6 +14,24 @@ export function retryBucketMs(delayMs: number): number {
 
 export const retryQueueName = (queue: string, bucketMs: number): string => `${queue}.retry.${bucketMs}ms`;
 
+/** A delayed send's bucket: rounded up to three significant digits (1 234 567 ms → 1 240 000), so never early and at most 1 % late. */
+export function delayBucketMs(delayMs: number): number {
+  if (delayMs <= 100) return Math.max(1, Math.ceil(delayMs));
+  const magnitude = 10 ** (Math.floor(Math.log10(delayMs)) - 2);
+  return Math.ceil(delayMs / magnitude) * magnitude;
+}
+
+/** The fanout exchange and queue (same name) a delayed send to `topic` waits in. */
+export const delayQueueName = (topic: string, bucketMs: number): string => `${topic}.delay.${bucketMs}ms`;
+
+/**
+ * Holds messages for `bucketMs`, then dead-letters them into the topic's exchange with their
+ * own routing key (the message key: partitions route by it). Expires unused like a retry queue.
+ */
+export function delayQueueArguments(topic: string, bucketMs: number): Options.AssertQueue {
+  return { durable: true, arguments: { 'x-message-ttl': bucketMs, 'x-dead-letter-exchange': topic, 'x-expires': bucketMs + 600_000 } };
+}
+
 /**
  * Work queues are durable quorum queues (replicated, with a delivery counter) and carry no
  * other arguments, so every declaration of one queue agrees whatever the handler options.

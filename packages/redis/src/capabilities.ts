@@ -12,8 +12,11 @@ export function redisCapabilities(maxMessageBytes: number): Capabilities {
     replay: true,
     maxMessageBytes,
     ephemeralSubscriptions: 'native',
+    delayedSend: 'emulated',
+    maxDelayMs: 365 * 86_400_000,
     backlog: 'exact',
     notes: [
+      'delayed send: kept in a sorted set beside the stream ({topic}.delayed, by due time; the message itself in {topic}.delayed.messages) and moved into the stream when due, atomically, by a script every subscriber of the topic runs each 100 ms; while no subscriber runs, due messages wait there',
       'topic = stream, subscription = consumer group (a queue is a group of the same name, reading from the start of the stream)',
       "ordering 'key' holds across instances: the subscription is partitioned (N streams by key hash, routed by a Lua script), each partition read by the one instance holding its lease; a crashed instance's partitions move after its lease lapses (3 s), its pending entries first",
       'dead-lettering: XADD to <subscription>.dlq and XACK in one MULTI transaction',

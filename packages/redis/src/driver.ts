@@ -6,6 +6,7 @@ import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
 import { redisCapabilities } from './capabilities.js';
 import { EphemeralSubscription } from './ephemeral-subscription.js';
 import { positionOf, toFields } from './fields.js';
+import { DelayMovers, sendDelayed } from './delays.js';
 import { GroupSubscription, groupBacklog } from './group-subscription.js';
 import { PartitionedSubscription } from './partitioned-subscription.js';
 import { declarePartitions, isDeclaredPartitioned, partitionKeys } from './partitions.js';
@@ -29,6 +30,7 @@ class RedisDriver implements Driver {
   readonly limits: DriverLimits;
   readonly traits = { retryKeepsKeyOrder: false, idsFromBroker: true };
   private readonly readers = new OpenSubscriptions<BlockingReader>();
+  private readonly delays: DelayMovers;
   /** Unique per connection: a consumer name in every group it joins. */
   private readonly consumerName = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
 
@@ -37,6 +39,7 @@ class RedisDriver implements Driver {
     private readonly settings: Settings,
   ) {
     this.capabilities = redisCapabilities(settings.maxMessageBytes);
+    this.delays = new DelayMovers(client, settings.maxLen);
     this.limits = { maxMessageBytes: settings.maxMessageBytes, maxBatchMessages: 500, maxBatchBytes: 16 * 1_048_576 };
   }
 
@@ -52,6 +55,7 @@ class RedisDriver implements Driver {
   }
 
   async send(topic: string, messages: EncodedMessage[]): Promise<SendReceipt[]> {
+    if (messages.some((message) => message.deliverAt !== undefined)) return this.sendSomeDelayed(topic, messages);
     const trim = this.settings.maxLen === undefined ? [] : ['MAXLEN', '~', this.settings.maxLen];
     const { waitReplicas, waitTimeoutMs } = this.settings;
     if (messages.length === 1 && waitReplicas === 0) {
@@ -88,6 +92,20 @@ class RedisDriver implements Driver {
     return receipts;
   }
 
+  /** Delayed messages wait beside the topic (delays.ts); the others go to it, in one send. */
+  private async sendSomeDelayed(topic: string, messages: EncodedMessage[]): Promise<SendReceipt[]> {
+    const delayed = messages.filter((message) => message.deliverAt !== undefined);
+    const now = messages.filter((message) => message.deliverAt === undefined);
+    const [receiptsNow] = await Promise.all([
+      now.length > 0 ? this.send(topic, now) : Promise.resolve([]),
+      sendDelayed(this.client, topic, delayed).catch((error: Error) => {
+        throw new SendError(`keeping ${delayed.length} delayed message(s) for ${topic} failed: ${error.message}`, { cause: error, retriable: true });
+      }),
+    ]);
+    const byId = new Map(receiptsNow.map((receipt, index) => [now[index] as EncodedMessage, receipt]));
+    return messages.map((message) => byId.get(message) ?? { id: message.id });
+  }
+
   async subscribe(spec: SubscriptionSpec): Promise<DriverSubscription> {
     if (spec.durable && !isPartitioned(spec) && (await isDeclaredPartitioned(this.client, spec.topic, spec.subscription))) {
       // Its router takes every new entry of the group: a consumer of the group itself would share them, unordered.
@@ -102,7 +120,16 @@ class RedisDriver implements Driver {
       : new EphemeralSubscription(this.client, blocking, spec.topic);
     if (!spec.durable) await this.createStream(spec.topic);
     await reader.start();
-    return this.readers.track(reader);
+    // Every subscriber of a topic moves its due delayed messages into it.
+    const stopMoving = this.delays.watch(spec.topic);
+    const tracked = this.readers.track(reader);
+    return {
+      receive: (max, signal) => tracked.receive(max, signal),
+      close: async () => {
+        stopMoving();
+        await tracked.close();
+      },
+    };
   }
 
   /**
@@ -134,11 +161,13 @@ class RedisDriver implements Driver {
   }
 
   async close(): Promise<void> {
+    this.delays.stopAll();
     await this.readers.settleAll();
     await this.client.quit().catch(() => this.client.disconnect());
   }
 
   async destroy(): Promise<void> {
+    this.delays.stopAll();
     void this.readers.settleAll();
     this.client.disconnect();
   }

@@ -11,8 +11,11 @@ export function sqsCapabilities(maxMessageBytes: number): Capabilities {
     replay: false,
     maxMessageBytes,
     ephemeralSubscriptions: 'emulated',
+    delayedSend: 'none',
+    maxDelayMs: 0,
     backlog: 'approximate',
     notes: [
+      'delayed send: not supported yet: SNS delivers at once, and SQS DelaySeconds (at most 15 min) applies to a queue, not to one message published through a topic',
       'backlog = ApproximateNumberOfMessages + …NotVisible + …Delayed of the subscription\'s queue (and of its standard twin while a FIFO one adopts it): approximate, as SQS says; no age of the oldest (a CloudWatch metric)',
       'topic = SNS topic; subscription and queue = SQS queue subscribed with raw delivery; sends always go through SNS',
       "ordering 'key' = FIFO topic and FIFO queue (MessageGroupId = key, deduplication id = message id: a re-send of one id within 5 minutes is dropped); FIFO throughput is lower on AWS; a key-ordered subscription declared within 2 s of its process first creating or finding the FIFO topic returns once those 2 s have passed, so producers in other processes know of the FIFO topic by then",

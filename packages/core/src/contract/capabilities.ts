@@ -17,6 +17,10 @@ export interface Capabilities {
   /** Largest encoded body plus headers the backend accepts. */
   maxMessageBytes: number;
   ephemeralSubscriptions: Provision;
+  /** Whether a send can be delayed (`delayMs`, `deliverAt`): by the broker, by brokerkit on top of it, or not at all. */
+  delayedSend: Provision;
+  /** The longest delay a send takes (0 where `delayedSend` is 'none'); a longer one is a ConfigError. */
+  maxDelayMs: number;
   /** Whether `broker.backlog()` can ask the broker how many messages a subscription has not settled, and how exactly it counts. */
   backlog: 'exact' | 'approximate' | 'none';
   /** Free-form notes: where the backend or its emulator differs from the contract. */

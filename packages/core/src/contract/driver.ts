@@ -25,6 +25,11 @@ export interface EncodedMessage {
    * strings faster than buffers (ioredis: ~1.4× for XADD) may send this instead of `body`.
    */
   text?: string;
+  /**
+   * On send: deliver not before this time (epoch ms), where the producer asked for a delay
+   * (`delayMs` / `deliverAt`) and the backend can delay (`capabilities.delayedSend`).
+   */
+  deliverAt?: number;
 }
 
 /** Everything a driver needs to declare and attach to a subscription. */

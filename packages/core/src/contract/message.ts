@@ -19,6 +19,14 @@ export interface OutgoingMessage<TBody = unknown> {
   id?: string;
   /** Send as a CloudEvent (binary mode; merged over the producer's `cloudEvents` defaults). */
   cloudEvent?: CloudEventOptions;
+  /**
+   * Deliver no sooner than this many ms after the send (where `capabilities.delayedSend` is
+   * not 'none', up to `capabilities.maxDelayMs`). A delayed message enters its topic when due:
+   * later messages of its key sent meanwhile go before it.
+   */
+  delayMs?: number;
+  /** Deliver no sooner than this time (instead of `delayMs`); a time past is now. */
+  deliverAt?: Date;
 }
 
 /** A delivered message, the same shape on every backend. */

@@ -1,12 +1,40 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { ConfigError, MessageTooLargeError } from '../errors/index.js';
+import { ConfigError, MessageTooLargeError, UnsupportedError } from '../errors/index.js';
 import { jsonCodec } from '../message/codec.js';
 import { encodeOutgoing, encodedSizeBytes, splitIntoBatches } from './encode.js';
 
 const limits = { maxMessageBytes: 100, maxBatchMessages: 3, maxBatchBytes: 150 };
 const driver = { backend: 'test', limits, traits: { retryKeepsKeyOrder: false, idsFromBroker: false } };
 const naming = { backend: 'test', limits: { ...limits, maxMessageBytes: 1_000 }, traits: { retryKeepsKeyOrder: false, idsFromBroker: true } };
+
+describe('delayed sends', () => {
+  const delaying = { ...naming, capabilities: { delayedSend: 'emulated' as const, maxDelayMs: 60_000, notes: [] } };
+  const refusing = { ...naming, capabilities: { delayedSend: 'none' as const, maxDelayMs: 0, notes: ['delayed send: not here, because'] } };
+
+  it('carries when the message is due, and gives it an id of its own (the broker names it only when due)', () => {
+    const before = Date.now();
+    const { message } = encodeOutgoing({ body: 1, delayMs: 5_000 }, jsonCodec, delaying);
+    assert.ok((message.deliverAt ?? 0) >= before + 5_000 && (message.deliverAt ?? 0) <= Date.now() + 5_000);
+    assert.match(message.id, /^[0-9a-f-]{36}$/);
+    const at = new Date(Date.now() + 30_000);
+    assert.equal(encodeOutgoing({ body: 1, deliverAt: at }, jsonCodec, delaying).message.deliverAt, at.getTime());
+  });
+
+  it('sends at once a delay of 0 or a time past, on any backend', () => {
+    assert.equal(encodeOutgoing({ body: 1, delayMs: 0 }, jsonCodec, refusing).message.deliverAt, undefined);
+    assert.equal(encodeOutgoing({ body: 1, deliverAt: new Date(Date.now() - 1_000) }, jsonCodec, refusing).message.deliverAt, undefined);
+  });
+
+  it('refuses what it cannot do, naming it: no delays at all, too long a delay, bad values, both ways at once', () => {
+    assert.throws(() => encodeOutgoing({ body: 1, delayMs: 10 }, jsonCodec, refusing), (e: unknown) => e instanceof UnsupportedError && /cannot delay a send: delayed send: not here, because/.test(e.message));
+    assert.throws(() => encodeOutgoing({ body: 1, delayMs: 60_001 }, jsonCodec, delaying), (e: unknown) => e instanceof ConfigError && e.field === 'message.delayMs' && /longer than test takes \(60000 ms\)/.test(e.message));
+    assert.throws(() => encodeOutgoing({ body: 1, delayMs: -1 }, jsonCodec, delaying), (e: unknown) => e instanceof ConfigError && e.field === 'message.delayMs');
+    assert.throws(() => encodeOutgoing({ body: 1, delayMs: Number.NaN }, jsonCodec, delaying), (e: unknown) => e instanceof ConfigError && e.field === 'message.delayMs');
+    assert.throws(() => encodeOutgoing({ body: 1, deliverAt: new Date('nope') }, jsonCodec, delaying), (e: unknown) => e instanceof ConfigError && e.field === 'message.deliverAt');
+    assert.throws(() => encodeOutgoing({ body: 1, delayMs: 5, deliverAt: new Date() }, jsonCodec, delaying), (e: unknown) => e instanceof ConfigError && /not both/.test(e.message));
+  });
+});
 
 describe('encodeOutgoing', () => {
   it('generates an id and records the content type', () => {

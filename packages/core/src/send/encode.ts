@@ -1,6 +1,7 @@
+import type { Capabilities } from '../contract/capabilities.js';
 import type { Driver, DriverLimits, EncodedMessage } from '../contract/driver.js';
 import { Header, RESERVED_HEADER_PREFIX, type Headers, type OutgoingMessage } from '../contract/message.js';
-import { ConfigError, MessageTooLargeError } from '../errors/index.js';
+import { ConfigError, MessageTooLargeError, UnsupportedError } from '../errors/index.js';
 import type { CloudEventOptions } from '../contract/cloud-event.js';
 import { cloudEventHeaders } from '../message/cloud-events.js';
 import type { Codec } from '../message/codec.js';
@@ -29,7 +30,7 @@ export function encodedSizeBytes(message: EncodedMessage): number {
 export function encodeOutgoing(
   message: OutgoingMessage,
   codec: Codec,
-  driver: Pick<Driver, 'backend' | 'limits' | 'traits'>,
+  driver: Pick<Driver, 'backend' | 'limits' | 'traits'> & { capabilities?: Pick<Capabilities, 'delayedSend' | 'maxDelayMs' | 'notes'> },
   extras: EncodeExtras = {},
 ): { message: EncodedMessage; sizeBytes: number } {
   const { backend, limits } = driver;
@@ -39,10 +40,12 @@ export function encodeOutgoing(
   const { key, id, headers: own } = message;
   if (key !== undefined && typeof key !== 'string') throw new ConfigError('message.key', `expected a string, got ${typeof key}`);
   if (id !== undefined && (typeof id !== 'string' || id === '')) throw new ConfigError('message.id', 'expected a non-empty string');
+  const deliverAt = message.delayMs === undefined && message.deliverAt === undefined ? undefined : deliveryTime(message, driver);
   const { bytes, contentType, text } = codec.encode(message.body);
   // Where the broker names messages, one sent without an id needs none of its own; a
-  // CloudEvent does, as its `id` attribute is written before the broker has seen it.
-  const messageId = id ?? (driver.traits.idsFromBroker && !extras.cloudEvent ? '' : uuidV7());
+  // CloudEvent does, as its `id` attribute is written before the broker has seen it, and so
+  // does a delayed one: the broker names it only when it is due, after the receipt.
+  const messageId = id ?? (driver.traits.idsFromBroker && !extras.cloudEvent && deliverAt === undefined ? '' : uuidV7());
   // Built by assignment, not spreads: this runs once per message sent.
   const headers: Headers = {};
   if (own !== undefined) {
@@ -58,9 +61,36 @@ export function encodeOutgoing(
   if (extras.cloudEvent) Object.assign(headers, cloudEventHeaders(backend, messageId, contentType, extras.cloudEvent));
   headers[Header.contentType] = contentType;
   const encoded: EncodedMessage = text === undefined ? { id: messageId, key, headers, body: bytes } : { id: messageId, key, headers, body: bytes, text };
+  if (deliverAt !== undefined) encoded.deliverAt = deliverAt;
   const sizeBytes = encodedSizeBytes(encoded);
   if (sizeBytes > limits.maxMessageBytes) throw new MessageTooLargeError(sizeBytes, limits.maxMessageBytes, backend);
   return { message: encoded, sizeBytes };
+}
+
+/**
+ * When a delayed message is due (epoch ms), or undefined when it is due now. A delay the
+ * backend cannot make is refused before anything is sent: none at all (UnsupportedError), or
+ * longer than it takes (ConfigError naming the longest) — never shortened in silence.
+ */
+function deliveryTime(message: OutgoingMessage, driver: { backend: string; capabilities?: Pick<Capabilities, 'delayedSend' | 'maxDelayMs' | 'notes'> }): number | undefined {
+  const { delayMs, deliverAt } = message;
+  if (delayMs !== undefined && deliverAt !== undefined) throw new ConfigError('message.deliverAt', 'give delayMs or deliverAt, not both');
+  if (delayMs !== undefined && !(typeof delayMs === 'number' && Number.isFinite(delayMs) && delayMs >= 0)) {
+    throw new ConfigError('message.delayMs', `expected a number of ms ≥ 0, got ${String(delayMs)}`);
+  }
+  if (deliverAt !== undefined && !(deliverAt instanceof Date && Number.isFinite(deliverAt.getTime()))) throw new ConfigError('message.deliverAt', 'expected a valid Date');
+  const now = Date.now();
+  const due = delayMs !== undefined ? now + delayMs : (deliverAt as Date).getTime();
+  if (due <= now) return undefined;
+  const capabilities = driver.capabilities;
+  if (!capabilities || capabilities.delayedSend === 'none') {
+    const note = capabilities?.notes.find((each) => /^delayed send/.test(each));
+    throw new UnsupportedError(`${driver.backend} cannot delay a send${note ? `: ${note}` : ''}`);
+  }
+  if (due - now > capabilities.maxDelayMs) {
+    throw new ConfigError(delayMs !== undefined ? 'message.delayMs' : 'message.deliverAt', `a delay of ${due - now} ms is longer than ${driver.backend} takes (${capabilities.maxDelayMs} ms)`);
+  }
+  return due;
 }
 
 /** Split into batches that respect the driver's count and byte limits, keeping order. `sizes`: each message's size, when already counted. */

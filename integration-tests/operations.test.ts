@@ -1,0 +1,57 @@
+import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { ConfigError, connect, UnsupportedError, type Broker } from '@brokerkit/core';
+import { waitUntil } from '@brokerkit/conformance';
+import { startBrokers } from '@brokerkit/testing';
+import { BACKENDS_UNDER_TEST } from './fixtures/register.js';
+
+/**
+ * Operating it (issue 33) on real brokers: a delayed message outlives the consumer that was
+ * attached when it was sent; a delay a backend cannot make is refused, naming why. (The backlog:
+ * the conformance check `backlog`, and health() in process.test.ts.)
+ */
+describe('operations: delayed sends on real brokers', () => {
+  let urls: Record<string, string> = {};
+  let stop: (() => Promise<void>) | undefined;
+  before(async () => {
+    const started = await startBrokers([...BACKENDS_UNDER_TEST]);
+    urls = started.urls as Record<string, string>;
+    stop = started.stop;
+  });
+  after(async () => {
+    await stop?.();
+  });
+  const unique = (what: string): string => `bk-ops-${what}-${randomBytes(4).toString('hex')}`;
+
+  for (const backend of ['memory', ...BACKENDS_UNDER_TEST]) {
+    it(`${backend}: a delayed message outlives the consumer attached when it was sent; a delay it cannot make is refused`, { timeout: 60_000 }, async () => {
+      const url = backend === 'memory' ? 'memory://operations' : (urls[backend] as string);
+      const broker: Broker = await connect(url);
+      try {
+        const queue = unique('delay');
+        const { delayedSend, maxDelayMs } = broker.capabilities;
+        if (delayedSend === 'none') {
+          await assert.rejects(broker.producer().send(queue, { body: 1, delayMs: 1_000 }), (error: unknown) => error instanceof UnsupportedError && /cannot delay a send: delayed send: /.test(error.message));
+          return;
+        }
+        await assert.rejects(broker.producer().send(queue, { body: 1, delayMs: maxDelayMs + 60_000 }), (error: unknown) => error instanceof ConfigError && error.field === 'message.delayMs');
+        const first = await connect(url);
+        const early: number[] = [];
+        await first.consumer(queue, () => void early.push(Date.now()));
+        const dueAt = Date.now() + 1_500;
+        await broker.producer().send(queue, { id: `${queue}-1`, body: { n: 1 }, deliverAt: new Date(dueAt) });
+        await first.close();
+        // Past its time, with no consumer attached; then another attaches.
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+        const arrivals: number[] = [];
+        await broker.consumer(queue, (message) => void (message.id === `${queue}-1` && arrivals.push(Date.now())));
+        assert.ok(await waitUntil(() => arrivals.length > 0, 10_000), 'the delayed message reached the consumer attached after its time');
+        assert.deepEqual(early, [], 'nothing reached the first consumer before it closed');
+        assert.ok((arrivals[0] as number) >= dueAt, 'not before its time');
+      } finally {
+        await broker.close();
+      }
+    });
+  }
+});
