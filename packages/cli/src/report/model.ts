@@ -132,7 +132,8 @@ export const CAPABILITY_ROWS: readonly { label: string; read: (c: Capabilities) 
   { label: 'delayed retry', read: (c) => c.delayedRetry },
   { label: 'attempt count', read: (c) => c.attemptCount },
   { label: 'ephemeral subscriptions', read: (c) => c.ephemeralSubscriptions },
-  // Reports written before backlog existed lack it.
+  // Reports written before backlog and delayed sends existed lack them.
+  { label: 'delayed send', read: (c) => (c.delayedSend === undefined ? '—' : c.delayedSend === 'none' ? 'none' : `${c.delayedSend}, ≤ ${Math.floor(c.maxDelayMs / 86_400_000)} days`) },
   { label: 'backlog', read: (c) => c.backlog ?? '—' },
   { label: 'max message', read: (c) => formatBytes(c.maxMessageBytes) },
 ];
