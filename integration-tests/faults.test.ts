@@ -1,12 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { SCENARIOS, parseProxyRoute, runFaults } from '@brokerkit/faults';
 import { startBrokers } from '@brokerkit/testing';
 import { BACKENDS_UNDER_TEST } from './fixtures/register.js';
+import { restartFor } from './fixtures/restart.js';
 
 /**
  * The fault harness of `brokerkit faults` on every backend, lighter than the CLI's default:
@@ -18,18 +15,6 @@ import { BACKENDS_UNDER_TEST } from './fixtures/register.js';
  * the PROXIED listener of BROKERKIT_KAFKA_PROXY_ROUTE),
  * poison and slow handlers, bad input. BROKERKIT_FAULTS_MESSAGES sets the size.
  */
-const brokersScript = fileURLToPath(new URL('../scripts/brokers', import.meta.url));
-const run = promisify(execFile);
-
-/** Brokers this checkout started and can restart keeping data: `scripts/brokers bounce NAME`. */
-function restartFor(backend: string): (() => Promise<void>) | undefined {
-  if (!['redis', 'rabbitmq', 'kafka'].includes(backend)) return undefined;
-  if (!existsSync(fileURLToPath(new URL(`../.brokers/${backend}/pid`, import.meta.url)))) return undefined;
-  return async () => {
-    await run(brokersScript, ['bounce', backend], { timeout: 180_000 });
-  };
-}
-
 /** crash-recovery's rounds: a crashed consumer holding 100, then 1 000 (SQS on moto: 100; moto scans its queue per receive). */
 const heldFor = (backend: string): number[] => (backend === 'sqs' ? [100] : [100, 1_000]);
 const messagesFor = (backend: string): number => Number(process.env.BROKERKIT_FAULTS_MESSAGES ?? (backend === 'sqs' ? 1_000 : 5_000));

@@ -5,10 +5,12 @@ import { ConfigError, connect, UnsupportedError, type Broker } from '@brokerkit/
 import { waitUntil } from '@brokerkit/conformance';
 import { startBrokers } from '@brokerkit/testing';
 import { BACKENDS_UNDER_TEST } from './fixtures/register.js';
+import { restartFor } from './fixtures/restart.js';
 
 /**
  * Operating it (issue 33) on real brokers: a delayed message outlives the consumer that was
- * attached when it was sent; a delay a backend cannot make is refused, naming why. (The backlog:
+ * attached when it was sent, and a restart of the broker where it keeps its data (Redis with AOF,
+ * RabbitMQ); a delay a backend cannot make is refused, naming why. (The backlog:
  * the conformance check `backlog`, and health() in process.test.ts.)
  */
 describe('operations: delayed sends on real brokers', () => {
@@ -49,6 +51,31 @@ describe('operations: delayed sends on real brokers', () => {
         assert.ok(await waitUntil(() => arrivals.length > 0, 10_000), 'the delayed message reached the consumer attached after its time');
         assert.deepEqual(early, [], 'nothing reached the first consumer before it closed');
         assert.ok((arrivals[0] as number) >= dueAt, 'not before its time');
+      } finally {
+        await broker.close();
+      }
+    });
+  }
+
+  for (const backend of ['redis', 'rabbitmq'] as const) {
+    it(`${backend}: delayed messages outlive a broker restart (the broker keeps its data)`, { timeout: 240_000 }, async (t) => {
+      const restart = restartFor(backend);
+      if (!restart) return t.skip('a broker this checkout did not start: not restarted');
+      const url = urls[backend] as string;
+      const queue = unique('restart');
+      const sender = await connect(url);
+      await sender.ensureQueue(queue);
+      const dueAt = Date.now() + 4_000;
+      const ids = [1, 2, 3].map((n) => `${queue}-${n}`);
+      await sender.producer().sendBatch(queue, ids.map((id) => ({ id, body: { id }, deliverAt: new Date(dueAt) })));
+      await sender.destroy();
+      await restart();
+      const broker = await connect(url);
+      try {
+        const arrivals = new Map<string, number>();
+        await broker.consumer(queue, (message) => void arrivals.set(message.id, Date.now()));
+        assert.ok(await waitUntil(() => ids.every((id) => arrivals.has(id)), 30_000), `after the restart, ${arrivals.size} of 3 delayed messages arrived`);
+        assert.ok([...arrivals.values()].every((at) => at >= dueAt), 'none before its time');
       } finally {
         await broker.close();
       }
