@@ -7,7 +7,7 @@ import { Publisher } from './publisher.js';
 import { PartitionedSubscription } from './partitioned-subscription.js';
 import { declarePartitions, inspectQueue, partitionQueue, retirePlainQueue } from './partitions.js';
 import { RabbitSubscription } from './subscription.js';
-import { WORK_QUEUE, declare, delayBucketMs, delayQueueArguments, delayQueueName } from './topology.js';
+import { WORK_QUEUE, declare, delayBucketMs, delayQueueArguments, delayQueueName, ExpiringQueues } from './topology.js';
 
 const MAX_PARTITIONS = 256;
 
@@ -137,27 +137,22 @@ class RabbitDriver implements Driver {
   }
 }
 
-/**
- * Delayed sends wait in a queue per (topic, delay bucket) behind a fanout exchange of the same
- * name. Declared again each minute while used, as retry queues are: x-expires does not count
- * publishing as use.
- */
+/** Delayed sends wait in a queue per (topic, delay bucket) behind a fanout exchange of the same name: expiring queues, declared again while used. */
 class DelayQueues {
-  private readonly declaredAt = new Map<string, number>();
+  private readonly queues: ExpiringQueues;
 
-  constructor(private readonly connection: RabbitConnection) {}
+  constructor(connection: RabbitConnection) {
+    this.queues = new ExpiringQueues(() => connection.model);
+  }
 
   async exchangeFor(topic: string, delayMs: number): Promise<string> {
     const bucketMs = delayBucketMs(delayMs);
     const name = delayQueueName(topic, bucketMs);
-    if (Date.now() - (this.declaredAt.get(name) ?? -Infinity) > 60_000) {
-      await declare(this.connection.model, `delay queue ${name}`, async (channel) => {
-        await channel.assertExchange(name, 'fanout', { durable: true });
-        await channel.assertQueue(name, delayQueueArguments(topic, bucketMs));
-        await channel.bindQueue(name, name, '');
-      });
-      this.declaredAt.set(name, Date.now());
-    }
+    await this.queues.ensure(name, `delay queue ${name}`, async (channel) => {
+      await channel.assertExchange(name, 'fanout', { durable: true });
+      await channel.assertQueue(name, delayQueueArguments(topic, bucketMs));
+      await channel.bindQueue(name, name, '');
+    });
     return name;
   }
 }

@@ -4,10 +4,7 @@ import { ChannelAcks } from './acks.js';
 import type { RabbitConnection } from './connection.js';
 import { fromAmqp, toAmqp, type Decoded } from './message.js';
 import type { Publisher } from './publisher.js';
-import { declare, retryBucketMs, retryQueueArguments, retryQueueName } from './topology.js';
-
-/** Declaring a retry queue again renews its expiry (x-expires is ten minutes past its TTL). */
-const REDECLARE_AFTER_MS = 60_000;
+import { ExpiringQueues, retryBucketMs, retryQueueArguments, retryQueueName } from './topology.js';
 
 /** What a delivery settles through: its subscription. */
 export interface Settler {
@@ -18,27 +15,23 @@ export interface Settler {
 
 /**
  * A delayed retry on a durable queue: a confirmed copy to the retry queue of this delay's
- * bucket, which dead-letters it back to `queue` after its TTL. The queue expires after
- * `x-expires` unused — and publishing is not use: declaring it again is. So it is declared
- * again once a minute while retries go to it; declared once per process, a queue would expire
- * ten minutes after its first retry, with whatever retries it then held.
+ * bucket, which dead-letters it back to `queue` after its TTL (an expiring queue, declared
+ * again while used: `ExpiringQueues`).
  */
 export class RetryPublisher {
-  /** When each retry queue was last declared (ms). */
-  private readonly declaredAt = new Map<string, number>();
+  private readonly queues: ExpiringQueues;
 
   constructor(
-    private readonly connection: RabbitConnection,
+    connection: RabbitConnection,
     private readonly publisher: Publisher,
-  ) {}
+  ) {
+    this.queues = new ExpiringQueues(() => connection.model);
+  }
 
   async retryLater(queue: string, decoded: Decoded, delayMs: number): Promise<void> {
     const bucketMs = retryBucketMs(delayMs);
     const name = retryQueueName(queue, bucketMs);
-    if (Date.now() - (this.declaredAt.get(name) ?? -Infinity) > REDECLARE_AFTER_MS) {
-      await declare(this.connection.model, `retry queue ${name}`, (channel) => channel.assertQueue(name, retryQueueArguments(queue, bucketMs)));
-      this.declaredAt.set(name, Date.now());
-    }
+    await this.queues.ensure(name, `retry queue ${name}`, (channel) => channel.assertQueue(name, retryQueueArguments(queue, bucketMs)));
     const copy = toAmqp('', decoded.message, { retries: decoded.retries + 1, publishedAt: decoded.publishedAt });
     await this.publisher.publish([{ ...copy, routingKey: name }]);
   }

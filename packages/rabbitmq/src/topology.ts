@@ -52,6 +52,26 @@ export function retryQueueArguments(queue: string, bucketMs: number): Options.As
 }
 
 /**
+ * Declares queues that expire when unused (retry and delay queues, `x-expires`). Publishing is
+ * not use to RabbitMQ, only consuming or declaring is: so each is declared again at most a
+ * minute after its last declaration while messages go to it. Declared once per process, such
+ * a queue was deleted ten minutes after its first message, with the messages it held.
+ */
+export class ExpiringQueues {
+  private static readonly REDECLARE_AFTER_MS = 60_000;
+  /** When each queue was last declared (ms). */
+  private readonly declaredAt = new Map<string, number>();
+
+  constructor(private readonly connection: () => ChannelModel) {}
+
+  async ensure(name: string, what: string, action: (channel: Channel) => Promise<unknown>): Promise<void> {
+    if (Date.now() - (this.declaredAt.get(name) ?? -Infinity) <= ExpiringQueues.REDECLARE_AFTER_MS) return;
+    await declare(this.connection(), what, action);
+    this.declaredAt.set(name, Date.now());
+  }
+}
+
+/**
  * Declare on a throwaway channel: a mismatch with what exists closes only that channel, and
  * becomes a TopologyError saying what differs.
  */
