@@ -25,11 +25,35 @@ export function delayBucketMs(delayMs: number): number {
 export const delayQueueName = (topic: string, bucketMs: number): string => `${topic}.delay.${bucketMs}ms`;
 
 /**
+ * A queue messages wait in for `bucketMs` before they are dead-lettered on (retry and delay
+ * queues): a quorum queue with *at-least-once* dead-lettering, deleted when unused.
+ *
+ * Why not a classic queue: a classic queue dead-letters at most once. After a broker restart it
+ * recovered and dead-lettered its expired messages while the quorum queue they were bound for
+ * still had no leader, and RabbitMQ dropped them ("leader cast - leader not known. Command is
+ * dropped", in the CI run of d43ccab). At-least-once dead-lettering keeps a message in its
+ * queue until the target queue has confirmed it (RabbitMQ 3.10+; it needs `reject-publish`).
+ */
+function waitingQueue(bucketMs: number, deadLetter: Record<string, string>): Options.AssertQueue {
+  return {
+    durable: true,
+    arguments: {
+      'x-queue-type': 'quorum',
+      'x-message-ttl': bucketMs,
+      ...deadLetter,
+      'x-dead-letter-strategy': 'at-least-once',
+      'x-overflow': 'reject-publish',
+      'x-expires': bucketMs + 600_000,
+    },
+  };
+}
+
+/**
  * Holds messages for `bucketMs`, then dead-letters them into the topic's exchange with their
- * own routing key (the message key: partitions route by it). Expires unused like a retry queue.
+ * own routing key (the message key: partitions route by it).
  */
 export function delayQueueArguments(topic: string, bucketMs: number): Options.AssertQueue {
-  return { durable: true, arguments: { 'x-message-ttl': bucketMs, 'x-dead-letter-exchange': topic, 'x-expires': bucketMs + 600_000 } };
+  return waitingQueue(bucketMs, { 'x-dead-letter-exchange': topic });
 }
 
 /**
@@ -38,17 +62,9 @@ export function delayQueueArguments(topic: string, bucketMs: number): Options.As
  */
 export const WORK_QUEUE: Options.AssertQueue = { durable: true, arguments: { 'x-queue-type': 'quorum' } };
 
-/** Holds messages for `bucketMs`, then dead-letters them back to the work queue; deleted when unused. */
+/** Holds messages for `bucketMs`, then dead-letters them back to the work queue. */
 export function retryQueueArguments(queue: string, bucketMs: number): Options.AssertQueue {
-  return {
-    durable: true,
-    arguments: {
-      'x-message-ttl': bucketMs,
-      'x-dead-letter-exchange': '',
-      'x-dead-letter-routing-key': queue,
-      'x-expires': bucketMs + 600_000,
-    },
-  };
+  return waitingQueue(bucketMs, { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': queue });
 }
 
 /**
