@@ -130,8 +130,10 @@ class KafkaDriver implements Driver {
       try {
         ends = await this.admin.fetchTopicOffsets(name);
       } catch (error) {
-        if (/does not host this topic-partition|UNKNOWN_TOPIC/i.test(describeError(error))) throw new TopologyError(`no topic ${name} for subscription ${subscription} (declare it with ensureSubscription or ensureQueue)`, { cause: error });
-        throw error;
+        if (!/does not host this topic-partition|UNKNOWN_TOPIC/i.test(describeError(error))) throw error;
+        // A queue declared with ensureQueue has no retry topic until its first consumer: nothing retried yet.
+        if (name !== topic) continue;
+        throw new TopologyError(`no topic ${name} for subscription ${subscription} (declare it with ensureSubscription or ensureQueue)`, { cause: error });
       }
       const committed = await this.topology.committed(subscription, name);
       for (const { partition, offset, low } of ends) {
