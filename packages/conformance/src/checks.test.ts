@@ -25,7 +25,8 @@ type Fault =
   | 'declaration-fixes-ordering'
   | 'keys-held-per-instance'
   | 'backlog-counts-handed-out'
-  | 'ignores-delay';
+  | 'ignores-delay'
+  | 'release-drops-dead-letters';
 
 function faultyFactory(fault: Fault) {
   return {
@@ -44,6 +45,8 @@ function faultyFactory(fault: Fault) {
         message: fault === 'strip-headers' ? { ...delivery.message, headers: pick(delivery.message.headers) } : delivery.message,
         ack: () => (unsettled.delete(delivery), delivery.ack()),
         nack: async (delayMs: number) => {
+          // A broker that loses what a reader of a dead-letter queue gives back (a peek is then not read-only).
+          if (fault === 'release-drops-dead-letters' && delayMs === 0 && topic.endsWith('.dlq')) return delivery.ack();
           if (fault !== 'retry-frees-key' || delayMs === 0) return delivery.nack(fault === 'ignore-retry-delay' ? 0 : delayMs);
           // A retry topic: the message leaves at once (its key free) and comes back after the delay.
           await delivery.ack();
@@ -135,6 +138,7 @@ const expectations: [Fault, string[]][] = [
   ['keys-held-per-instance', ['key-handover']],
   ['backlog-counts-handed-out', ['backlog']],
   ['ignores-delay', ['delayed-send']],
+  ['release-drops-dead-letters', ['dead-letter-replay']],
 ];
 
 it('every check has a broken backend it is shown to fail on', () => {

@@ -1,11 +1,11 @@
 import type { Figures } from './types.js';
 
-/** Poll `condition` (which may ask a broker) every 20 ms until it holds or `timeoutMs` passes; returns whether it held. */
-export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
+/** Poll `condition` (which may ask a broker) every `everyMs` (20) until it holds or `timeoutMs` passes; returns whether it held. */
+export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 20): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
   return true;
 }

@@ -11,6 +11,7 @@ export { BUILTIN_SCHEMES, knownSchemes, registerDriver } from './config/registry
 export { maskCredentials } from './config/url.js';
 export * from './errors/index.js';
 export { Broker, type HealthReport } from './front/broker.js';
+export { DeadLetters, type DeadLetter, type DeadLetterScanOptions, type DeadLetterSummary, type ReplayOptions } from './front/dead-letters.js';
 export { closeOnSignals, type Closeable, type CloseOnSignalsOptions } from './front/process.js';
 export { CONTENT_TYPE_BINARY, CONTENT_TYPE_JSON, jsonCodec, type Codec } from './message/codec.js';
 export { connect, DEFAULT_CONNECT_TIMEOUT_MS, type ConnectConfig, type ConnectOptions } from './front/connect.js';

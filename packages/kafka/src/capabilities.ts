@@ -12,9 +12,11 @@ export function kafkaCapabilities(maxMessageBytes: number, partitions: number): 
     maxMessageBytes,
     ephemeralSubscriptions: 'emulated',
     delayedSend: 'none',
+    deadLetterReplay: 'emulated',
     maxDelayMs: 0,
     backlog: 'exact',
     notes: [
+      'dead-letter replay: a log cannot leave one record unread, so what peek, replay and purge leave goes back through the dead-letter group\'s retry topic: afterwards it comes after what was not yet read',
       'delayed send: not supported yet: Kafka has no delivery delay (a delay topic is not built)',
       `topic = Kafka topic (created with ${partitions} partitions when missing); subscription = consumer group; key = record key → partition`,
       "per-key order holds across instances: a key lives in one partition, owned by one member; with ordering 'key' a failed message is retried in place (its key waits), never reordered",

@@ -27,6 +27,7 @@ function capabilities(maxMessageBytes: number): Capabilities {
     maxMessageBytes,
     ephemeralSubscriptions: 'native',
     delayedSend: 'native',
+    deadLetterReplay: 'emulated',
     maxDelayMs: 2_147_483_647,
     backlog: 'exact',
     notes: [

@@ -12,9 +12,11 @@ export function pubsubCapabilities(maxMessageBytes: number): Capabilities {
     maxMessageBytes,
     ephemeralSubscriptions: 'emulated',
     delayedSend: 'none',
+    deadLetterReplay: 'emulated',
     maxDelayMs: 0,
     backlog: 'none',
     notes: [
+      'dead-letter replay: a dead-letter queue is an ordered subscription, which shows nothing more of a key while one of its messages is unsettled; so what peek, replay and purge leave is published again to the back of the dead-letter queue (then acked), changing its order',
       'delayed send: not supported yet: Pub/Sub has no delivery delay',
       'backlog: not told by the Pub/Sub API itself but by Cloud Monitoring (subscription/num_undelivered_messages), which the emulator lacks and brokerkit does not call',
       'topic = topic; subscription = subscription; queue = topic + subscription of one name (created with message ordering on, so either ordering works later)',

@@ -22,7 +22,7 @@ class PubSubDriver implements Driver {
   readonly limits: DriverLimits;
   // A nacked message of an ordering key comes back ahead of the rest of its key only if held:
   // with ordering 'key', core retries in place.
-  readonly traits = { retryKeepsKeyOrder: false, idsFromBroker: false };
+  readonly traits = { retryKeepsKeyOrder: false, idsFromBroker: false, unsettledBlocksKey: true };
   private readonly topology: PubSubTopology;
   /** Per topic: the library's publisher with message ordering (keyed messages), and brokerkit's for the rest. */
   private readonly publishers = new Map<string, { ordered: Topic; unordered: PublishBatcher }>();

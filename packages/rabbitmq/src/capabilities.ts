@@ -13,6 +13,7 @@ export function rabbitCapabilities(maxMessageBytes: number): Capabilities {
     maxMessageBytes,
     ephemeralSubscriptions: 'native',
     delayedSend: 'emulated',
+    deadLetterReplay: 'emulated',
     maxDelayMs: 4_290_000_000,
     backlog: 'exact',
     notes: [

@@ -13,6 +13,7 @@ export function redisCapabilities(maxMessageBytes: number): Capabilities {
     maxMessageBytes,
     ephemeralSubscriptions: 'native',
     delayedSend: 'emulated',
+    deadLetterReplay: 'emulated',
     maxDelayMs: 365 * 86_400_000,
     backlog: 'exact',
     notes: [

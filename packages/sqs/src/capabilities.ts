@@ -12,9 +12,11 @@ export function sqsCapabilities(maxMessageBytes: number): Capabilities {
     maxMessageBytes,
     ephemeralSubscriptions: 'emulated',
     delayedSend: 'none',
+    deadLetterReplay: 'emulated',
     maxDelayMs: 0,
     backlog: 'approximate',
     notes: [
+      'dead-letter replay: brokerkit consumes the dead-letter queue and sends each message back through the topic; SQS message move tasks are not used: they move every message back to the source queue, with no filter, no limit and no bk-replayed-at mark',
       'delayed send: not supported yet: SNS delivers at once, and SQS DelaySeconds (at most 15 min) applies to a queue, not to one message published through a topic',
       'backlog = ApproximateNumberOfMessages + …NotVisible + …Delayed of the subscription\'s queue (and of its standard twin while a FIFO one adopts it): approximate, as SQS says; no age of the oldest (a CloudWatch metric)',
       'topic = SNS topic; subscription and queue = SQS queue subscribed with raw delivery; sends always go through SNS',

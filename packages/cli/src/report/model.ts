@@ -69,6 +69,7 @@ export const KEY_FIGURES: readonly KeyFigure[] = [
   { label: 'delayed send, late p50', check: 'delayed-send', figure: 'p50LateMs', unit: 'ms' },
   { label: 'delayed send, late p99', check: 'delayed-send', figure: 'p99LateMs', unit: 'ms' },
   { label: 'backlog counted', check: 'backlog', figure: 'counts' },
+  { label: 'dead-letter replay of 5', check: 'dead-letter-replay', figure: 'replayMs', unit: 'ms' },
   { label: 'produce', check: 'throughput', figure: 'produceMsgsPerSec', unit: 'msg/s' },
   { label: 'consume', check: 'throughput', figure: 'consumeMsgsPerSec', unit: 'msg/s' },
   { label: 'latency p50', check: 'throughput', figure: 'p50Ms', unit: 'ms' },
@@ -135,6 +136,7 @@ export const CAPABILITY_ROWS: readonly { label: string; read: (c: Capabilities) 
   // Reports written before backlog and delayed sends existed lack them.
   { label: 'delayed send', read: (c) => (c.delayedSend === undefined ? '—' : c.delayedSend === 'none' ? 'none' : `${c.delayedSend}, ≤ ${Math.floor(c.maxDelayMs / 86_400_000)} days`) },
   { label: 'backlog', read: (c) => c.backlog ?? '—' },
+  { label: 'dead-letter replay', read: (c) => c.deadLetterReplay ?? '—' },
   { label: 'max message', read: (c) => formatBytes(c.maxMessageBytes) },
 ];
 

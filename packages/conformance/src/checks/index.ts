@@ -7,6 +7,7 @@ import { concurrencyLimit } from './concurrency-limit.js';
 import { crashRedelivery } from './crash-redelivery.js';
 import { declareThenAttach } from './declare-then-attach.js';
 import { deadLetterAfterMaxAttempts, explicitDeadLetter } from './dead-letter.js';
+import { deadLetterReplay } from './dead-letter-replay.js';
 import { delayedSend } from './delayed-send.js';
 import { ephemeralSubscription } from './ephemeral.js';
 import { fanOut } from './fan-out.js';
@@ -20,7 +21,7 @@ import { sizeLimit } from './size-limit.js';
 import { throughput } from './throughput.js';
 import { traceContext } from './trace-context.js';
 
-/** Every check, in the order of DESIGN.md §7, then trace-context (issue 11); key-ordering-under-retries and declare-then-attach from issue 28; key-handover from issue 32; backlog and delayed-send from issue 33. */
+/** Every check, in the order of DESIGN.md §7, then trace-context (issue 11); key-ordering-under-retries and declare-then-attach from issue 28; key-handover from issue 32; backlog, delayed-send and dead-letter-replay from issue 33. */
 export const CHECKS: readonly Check[] = [
   roundTrip,
   fanOut,
@@ -42,5 +43,6 @@ export const CHECKS: readonly Check[] = [
   traceContext,
   backlogCount,
   delayedSend,
+  deadLetterReplay,
   throughput,
 ];

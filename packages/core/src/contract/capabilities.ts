@@ -23,6 +23,8 @@ export interface Capabilities {
   maxDelayMs: number;
   /** Whether `broker.backlog()` can ask the broker how many messages a subscription has not settled, and how exactly it counts. */
   backlog: 'exact' | 'approximate' | 'none';
+  /** How `broker.deadLetters()` peeks, replays and purges: with a move of the broker's own, or by brokerkit consuming the dead-letter queue. */
+  deadLetterReplay: Provision;
   /** Free-form notes: where the backend or its emulator differs from the contract. */
   notes: string[];
 }

@@ -111,6 +111,12 @@ export interface DriverTraits {
    * the millisecond it was made), which the driver carries.
    */
   idsFromBroker: boolean;
+  /**
+   * True where a queue delivers nothing more of a key while one of its messages is unsettled
+   * (Pub/Sub: queues are ordered subscriptions). A dead-letter scan then moves what it leaves to
+   * the back of the queue (sent again, then acknowledged) instead of holding it, to see past it.
+   */
+  unsettledBlocksKey?: boolean;
 }
 
 export interface Driver {

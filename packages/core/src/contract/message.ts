@@ -67,6 +67,8 @@ export const Header = {
   attempts: 'bk-attempts',
   lastError: 'bk-last-error',
   deadLetteredAt: 'bk-dead-lettered-at',
+  /** Set on a message sent back from a dead-letter queue (`broker.deadLetters(…).replay()`): when. */
+  replayedAt: 'bk-replayed-at',
 } as const;
 
 /** Why a message was dead-lettered. */

@@ -10,6 +10,7 @@ import { requireName } from '../config/names.js';
 import { resolveHandlerOptions } from '../receive/handler-options.js';
 import { SubscriptionRunner } from '../receive/runner.js';
 import { Subscriber, type SubscriberHealth } from './subscriber.js';
+import { DeadLetters } from './dead-letters.js';
 import { withDeadline } from '../kit/timing.js';
 import { messagingSystem, observeBacklog, type BacklogObservation } from '../telemetry/telemetry.js';
 
@@ -95,6 +96,18 @@ export class Broker implements AsyncDisposable {
   subscriber<TBody = unknown>(topic: string, subscription: string, handler: Handler<TBody>, options?: SubscriberOptions): Promise<Subscriber>;
   async subscriber(topic: TopicRef, subscription: string, handler: Handler, options: SubscriberOptions = {}): Promise<Subscriber> {
     return this.attach(topic, subscription, handler, options);
+  }
+
+  /**
+   * A dead-letter queue, to `peek()` into, `replay()` and `purge()`: named by the subscription
+   * (or queue) whose dead letters it holds — its default dead-letter queue, `<name>.dlq` — or by
+   * its own name: one ending in `.dlq`, or any as `{ queue: name }` (set with the `deadLetter` option).
+   */
+  deadLetters(of: string | { queue: string }): DeadLetters {
+    this.assertOpen();
+    const queue =
+      typeof of === 'object' && of !== null ? requireName('queue', of.queue) : requireName('subscription', of).endsWith('.dlq') ? of : `${of}.dlq`;
+    return new DeadLetters(this.driver, this.codec, queue, () => this.assertOpen());
   }
 
   /**

@@ -15,7 +15,7 @@ class ScriptedDriver implements Driver {
   readonly capabilities: Driver['capabilities'] = {
     ordering: 'per-key-per-instance', deadLetter: 'emulated', delayedRetry: 'native', attemptCount: 'exact', redeliveryOnCrash: true,
     exactlyOnce: false, replay: false, maxMessageBytes: 1_000, ephemeralSubscriptions: 'none',
-    delayedSend: 'none', maxDelayMs: 0, backlog: 'none', notes: [],
+    delayedSend: 'none', maxDelayMs: 0, backlog: 'none', deadLetterReplay: 'emulated', notes: [],
   };
   readonly limits = { maxMessageBytes: 1_000, maxBatchMessages: 10, maxBatchBytes: 10_000 };
   readonly traits = { retryKeepsKeyOrder: false, idsFromBroker: false };
