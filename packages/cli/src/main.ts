@@ -14,6 +14,7 @@ import { backlog } from './commands/backlog.js';
 import { bench } from './commands/bench.js';
 import { compare } from './commands/compare.js';
 import { conformance } from './commands/conformance.js';
+import { dlq } from './commands/dlq.js';
 import { doctor } from './commands/doctor.js';
 import { faults } from './commands/faults.js';
 import { UsageError } from './commands/usage-error.js';
@@ -91,6 +92,19 @@ function program(setExit: (code: number) => void): Command {
     .option('-u, --url <url>', 'broker URL')
     .option('--json', 'print JSON instead of a table')
     .action(async (names: string[], options) => setExit(await backlog(names, options)));
+  cli
+    .command('dlq')
+    .description('look into a dead-letter queue (peek), send its messages back to their topics (replay), or remove them (purge)')
+    .argument('<action>', 'peek, replay or purge')
+    .option('-u, --url <url>', 'broker URL')
+    .option('-s, --subscription <name>', 'the subscription or queue whose dead letters these are (its dead-letter queue is NAME.dlq)')
+    .option('-q, --queue <dlq>', 'a dead-letter queue by its own name (one set with the deadLetter option)')
+    .option('--reason <reason>', 'only messages dead-lettered for this reason (max-attempts, explicit, decode-error, validation-error)')
+    .option('--limit <n>', 'at most this many (peek: default 10)')
+    .option('--to <topic>', 'replay: send to this topic instead of each message\'s original one')
+    .option('--idle-ms <ms>', 'stop once nothing new arrived for this long (default 2000)')
+    .option('--json', 'print JSON')
+    .action(async (action: string, options) => setExit(await dlq(action, options)));
   cli
     .command('doctor')
     .description('which configured brokers answer, and their versions')
