@@ -5,6 +5,7 @@ import type { Codec } from '../message/codec.js';
 import { requireNumber } from '../config/options.js';
 import { requireName } from '../config/names.js';
 import { encodedSizeBytes, splitIntoBatches } from '../send/encode.js';
+import { withoutDeadLetterHeaders } from '../receive/dead-letter.js';
 
 /** One message in a dead-letter queue, as `peek()` shows it and a `filter` sees it. */
 export interface DeadLetter {
@@ -67,19 +68,6 @@ export interface DeadLetterSummary {
   errors: string[];
   durationMs: number;
 }
-
-/** Headers brokerkit writes when it dead-letters a message: a replay drops them. */
-const DEAD_LETTER_HEADERS: ReadonlySet<string> = new Set([
-  Header.deadLetterReason,
-  Header.originalId,
-  Header.originalTopic,
-  Header.originalSubscription,
-  Header.originalPublishedAt,
-  Header.attempts,
-  Header.lastError,
-  Header.deadLetteredAt,
-  Header.replayedAt,
-]);
 
 /** How long a scanned message is leased; held ones are extended every half of it where the driver can. */
 const LEASE_MS = 20_000;
@@ -315,8 +303,7 @@ export class DeadLetters {
   }
 
   private letterOf(message: EncodedMessage): DeadLetter {
-    const headers: Headers = {};
-    for (const [name, value] of Object.entries(message.headers)) if (!DEAD_LETTER_HEADERS.has(name)) headers[name] = value;
+    const headers = withoutDeadLetterHeaders(message.headers);
     const meta = message.headers;
     const attempts = meta[Header.attempts] === undefined ? undefined : Number(meta[Header.attempts]);
     const letter: DeadLetter = {
@@ -344,8 +331,7 @@ export class DeadLetters {
 
 /** The message a replay sends: the same id, key, body and headers, less the dead-letter metadata, plus when it was replayed. */
 function replayable(message: EncodedMessage, id: string, replayedAt: string): EncodedMessage {
-  const headers: Headers = {};
-  for (const [name, value] of Object.entries(message.headers)) if (!DEAD_LETTER_HEADERS.has(name)) headers[name] = value;
+  const headers = withoutDeadLetterHeaders(message.headers);
   headers[Header.replayedAt] = replayedAt;
   return { id, key: message.key, headers, body: message.body };
 }

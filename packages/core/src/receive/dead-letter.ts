@@ -28,6 +28,26 @@ export function withDeadLetterHeaders(message: EncodedMessage, facts: DeadLetter
   return { ...message, headers };
 }
 
+/** Headers `withDeadLetterHeaders` writes (and a replay's mark): what a replay drops. */
+const DEAD_LETTER_HEADERS: ReadonlySet<string> = new Set([
+  Header.deadLetterReason,
+  Header.originalId,
+  Header.originalTopic,
+  Header.originalSubscription,
+  Header.originalPublishedAt,
+  Header.attempts,
+  Header.lastError,
+  Header.deadLetteredAt,
+  Header.replayedAt,
+]);
+
+/** A copy of `headers` without the dead-letter metadata: what the message carried before it was dead-lettered. */
+export function withoutDeadLetterHeaders(headers: Headers): Headers {
+  const kept: Headers = {};
+  for (const [name, value] of Object.entries(headers)) if (!DEAD_LETTER_HEADERS.has(name)) kept[name] = value;
+  return kept;
+}
+
 /**
  * What to do after a failed attempt: retry after the backoff until the attempts are spent,
  * then dead-letter — or, with dead-lettering turned off, discard it and report it through
