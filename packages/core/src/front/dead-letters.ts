@@ -205,7 +205,8 @@ export class DeadLetters {
         if (lastNew + quiet <= Date.now()) break;
         const deliveries = await (next ?? receive());
         // The next receive runs while this batch is sent and acknowledged (SQS: 10 a receive, ~150 ms each here).
-        next = acted + deliveries.length < limit ? receive() : undefined;
+        // After an empty one the loop first asks whether the queue has gone quiet.
+        next = deliveries.length > 0 && acted + deliveries.length < limit ? receive() : undefined;
         this.extendHeld(held);
         const batch: { delivery: Delivery; letter: DeadLetter }[] = [];
         const left: Delivery[] = [];
