@@ -58,7 +58,7 @@ describe('operations: delayed sends on real brokers', () => {
   }
 
   for (const backend of ['redis', 'rabbitmq'] as const) {
-    it(`${backend}: delayed messages outlive a broker restart (the broker keeps its data)`, { timeout: 240_000 }, async (t) => {
+    it(`${backend}: delayed messages outlive a broker restart (the broker keeps its data)`, { timeout: 300_000 }, async (t) => {
       const restart = restartFor(backend);
       if (!restart) return t.skip('a broker this checkout did not start: not restarted');
       const url = urls[backend] as string;
@@ -74,8 +74,12 @@ describe('operations: delayed sends on real brokers', () => {
       try {
         const arrivals = new Map<string, number>();
         await broker.consumer(queue, (message) => void arrivals.set(message.id, Date.now()));
-        assert.ok(await waitUntil(() => ids.every((id) => arrivals.has(id)), 30_000), `after the restart, ${arrivals.size} of 3 delayed messages arrived`);
+        // RabbitMQ: a message that fell due while the broker restarted, before the topic's exchange
+        // was recovered, waits for the dead-letter worker's next try (180 s on 3.10): late, not lost.
+        const withinMs = backend === 'rabbitmq' ? 200_000 : 30_000;
+        assert.ok(await waitUntil(() => ids.every((id) => arrivals.has(id)), withinMs), `after the restart, ${arrivals.size} of 3 delayed messages arrived`);
         assert.ok([...arrivals.values()].every((at) => at >= dueAt), 'none before its time');
+        t.diagnostic(`${backend}: arrived ${[...arrivals.values()].map((at) => at - dueAt).join(', ')} ms after due`);
       } finally {
         await broker.close();
       }
