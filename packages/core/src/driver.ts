@@ -3,7 +3,8 @@
  * and the helpers the built-in adapters share. Applications import `@brokerkit/core`; this door
  * may change between minor versions as adapters need, without breaking them.
  */
-export type { Delivery, Driver, DriverFactory, DriverLimits, DriverSubscription, DriverTraits, EncodedMessage, SubscriptionDeclaration, SubscriptionSpec } from './contract/driver.js';
+export type { Delivery, Driver, DriverFactory, DriverLimits, DriverSubscription, DriverTraits, EncodedMessage, PortableDelays, SubscriptionDeclaration, SubscriptionSpec } from './contract/driver.js';
+export { DELIVER_AT_HEADER, delayQueueOf, withPortableDelays } from './front/portable-delays.js';
 export { readUrlOptions, rejectUnknownKeys, requireNumber, type OptionSpec, type OptionValues } from './config/options.js';
 export { hostAndPort, hostsOf, parseBrokerUrl } from './config/url.js';
 export { backoffDelayMs } from './receive/backoff.js';

@@ -117,6 +117,22 @@ export interface DriverTraits {
    * the back of the queue (sent again, then acknowledged) instead of holding it, to see past it.
    */
   unsettledBlocksKey?: boolean;
+  /**
+   * Set where the broker cannot hold a message until a time: core then keeps delayed sends in
+   * a queue of their own per topic, moved in by the topic's subscribers (`withPortableDelays`).
+   */
+  portableDelays?: PortableDelays;
+}
+
+/** How core delays sends for a driver (`traits.portableDelays`). */
+export interface PortableDelays {
+  /** The longest one nack may put a message off (SQS: a visibility timeout, at most 12 h). */
+  hopMs: number;
+  /**
+   * Where a nack with a delay holds the message in the process (Pub/Sub), how many a mover may
+   * hold at once (default 100); past it, messages wait in the queue until a hold ends.
+   */
+  maxWaiting?: number;
 }
 
 export interface Driver {

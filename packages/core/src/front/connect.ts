@@ -3,6 +3,7 @@ import { loadDriverFactory } from '../config/registry.js';
 import { maskCredentials, parseBrokerUrl } from '../config/url.js';
 import { BrokerkitError, ConfigError, ConnectionError, TimeoutError, describeError } from '../errors/index.js';
 import { Broker } from './broker.js';
+import { withPortableDelays } from './portable-delays.js';
 import { jsonCodec, type Codec } from '../message/codec.js';
 import { withDeadline } from '../kit/timing.js';
 
@@ -37,7 +38,8 @@ export async function connect(target: string | ConnectConfig, options: ConnectOp
   const timeoutMs = settings.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const masked = maskCredentials(url);
   try {
-    const driver = await withDeadline(factory.open(url), timeoutMs, () => new TimeoutError(`connecting to ${masked}`, timeoutMs));
+    const opened = await withDeadline(factory.open(url), timeoutMs, () => new TimeoutError(`connecting to ${masked}`, timeoutMs));
+    const driver = opened.traits.portableDelays ? withPortableDelays(opened, opened.traits.portableDelays) : opened;
     return new Broker(driver, settings.codec ?? jsonCodec, masked);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
