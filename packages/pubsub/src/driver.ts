@@ -22,7 +22,8 @@ class PubSubDriver implements Driver {
   readonly limits: DriverLimits;
   // A nacked message of an ordering key comes back ahead of the rest of its key only if held:
   // with ordering 'key', core retries in place.
-  readonly traits = { retryKeepsKeyOrder: false, idsFromBroker: false, unsettledBlocksKey: true };
+  /** Delayed sends: core's delay queue per topic, its waiting messages held by the mover (a nack with a delay holds in the process). */
+  readonly traits = { retryKeepsKeyOrder: false, idsFromBroker: false, unsettledBlocksKey: true, portableDelays: { hopMs: 5 * 60_000, maxWaiting: 10_000 } };
   private readonly topology: PubSubTopology;
   /** Per topic: the library's publisher with message ordering (keyed messages), and brokerkit's for the rest. */
   private readonly publishers = new Map<string, { ordered: Topic; unordered: PublishBatcher }>();

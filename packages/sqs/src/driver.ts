@@ -28,7 +28,8 @@ class SqsDriver implements Driver {
   readonly capabilities: Capabilities;
   readonly limits: DriverLimits;
   // An in-flight FIFO message blocks its group, so a delayed retry keeps same-key order.
-  readonly traits = { retryKeepsKeyOrder: true, idsFromBroker: false };
+  /** Delayed sends: core's delay queue per topic, each wait a visibility timeout of at most 12 h. */
+  readonly traits = { retryKeepsKeyOrder: true, idsFromBroker: false, portableDelays: { hopMs: 12 * 3_600_000 } };
   private readonly topology: Topology;
   private readonly subscriptions = new OpenSubscriptions<SqsSubscription>();
 
