@@ -1,10 +1,10 @@
 import type { Delivery, Driver, EncodedMessage, SubscriptionSpec } from '../contract/driver.js';
-import { Header, type Headers } from '../contract/message.js';
+import { Header, type Headers, type SendReceipt } from '../contract/message.js';
 import { ConfigError, describeError } from '../errors/index.js';
 import type { Codec } from '../message/codec.js';
 import { requireNumber } from '../config/options.js';
 import { requireName } from '../config/names.js';
-import { encodedSizeBytes, splitIntoBatches } from '../send/encode.js';
+import { sendInBatches } from '../send/encode.js';
 import { withoutDeadLetterHeaders } from '../receive/dead-letter.js';
 
 /** One message in a dead-letter queue, as `peek()` shows it and a `filter` sees it. */
@@ -101,8 +101,10 @@ export class DeadLetters {
   /** Up to `limit` (default 10) messages, left in the queue. */
   async peek(options: Omit<DeadLetterScanOptions, 'onProgress'> = {}): Promise<DeadLetter[]> {
     const shown: DeadLetter[] = [];
-    const limit = options.limit ?? 10;
-    await this.scan({ ...options, limit }, 'peek', async () => ({ acted: [], held: [] }), (letter) => void shown.push(letter));
+    await this.scan({ ...options, limit: options.limit ?? 10 }, async (batch) => {
+      for (const { letter } of batch) shown.push(letter);
+      return { acted: [], held: [], left: batch.map(({ delivery }) => delivery) };
+    });
     return shown;
   }
 
@@ -113,7 +115,7 @@ export class DeadLetters {
    */
   async replay(options: ReplayOptions = {}): Promise<DeadLetterSummary> {
     const to = options.to === undefined ? undefined : requireName('options.to', options.to);
-    return this.scan(options, 'replay', async (batch, summary) => {
+    return this.scan(options, async (batch, summary) => {
       const replayedAt = new Date().toISOString();
       const byTopic = new Map<string, { delivery: Delivery; message: EncodedMessage }[]>();
       const held: Delivery[] = [];
@@ -131,16 +133,9 @@ export class DeadLetters {
       }
       const acted: Delivery[] = [];
       for (const [topic, list] of byTopic) {
-        const messages = list.map(({ message }) => message);
-        let sent = 0;
-        try {
-          for (const chunk of splitIntoBatches(messages, this.driver.limits, messages.map(encodedSizeBytes))) {
-            await this.driver.send(topic, chunk);
-            sent += chunk.length;
-          }
-        } catch (error) {
-          note(summary, `sending to ${topic}: ${describeError(error)}`);
-        }
+        const receipts: SendReceipt[] = [];
+        await sendInBatches(this.driver, topic, list.map(({ message }) => message), receipts).catch((error: unknown) => note(summary, `sending to ${topic}: ${describeError(error)}`));
+        const sent = receipts.length;
         for (const [index, { delivery }] of list.entries()) (index < sent ? acted : held).push(delivery);
         summary.failed += list.length - sent;
       }
@@ -151,7 +146,7 @@ export class DeadLetters {
 
   /** Remove messages (those the filter matches, up to `limit`) without sending them anywhere. */
   async purge(options: DeadLetterScanOptions = {}): Promise<DeadLetterSummary> {
-    return this.scan(options, 'purge', async (batch, summary) => {
+    return this.scan(options, async (batch, summary) => {
       summary.purged += batch.length;
       return { acted: batch.map(({ delivery }) => delivery), held: [] };
     });
@@ -164,9 +159,8 @@ export class DeadLetters {
    */
   private async scan(
     options: DeadLetterScanOptions,
-    what: 'peek' | 'replay' | 'purge',
-    act: (batch: { delivery: Delivery; letter: DeadLetter }[], summary: DeadLetterSummary) => Promise<{ acted: Delivery[]; held: Delivery[] }>,
-    peeked: (letter: DeadLetter) => void = () => undefined,
+    /** Acted on: acknowledged; held: given back at the end; left: as the scan leaves what it skips (`leave`). */
+    act: (batch: { delivery: Delivery; letter: DeadLetter }[], summary: DeadLetterSummary) => Promise<{ acted: Delivery[]; held: Delivery[]; left?: Delivery[] }>,
   ): Promise<DeadLetterSummary> {
     this.assertOpen();
     const limit = options.limit === undefined ? Infinity : requireNumber('options.limit', options.limit, { min: 0, integer: true });
@@ -228,16 +222,12 @@ export class DeadLetters {
           summary.seen += 1;
           lastNew = Date.now();
           const letter = this.letterOf(delivery.message);
-          const matches = acted + batch.length < limit && (options.filter === undefined || options.filter(letter));
-          if (what === 'peek' || !matches) {
-            if (what === 'peek' && matches) {
-              acted += 1;
-              peeked(letter);
-            } else summary.skipped += 1;
-            left.push(delivery);
+          if (acted + batch.length < limit && (options.filter === undefined || options.filter(letter))) {
+            batch.push({ delivery, letter });
             continue;
           }
-          batch.push({ delivery, letter });
+          summary.skipped += 1;
+          left.push(delivery);
         }
         for (const delivery of await this.leave(left, summary)) held.set(delivery, Date.now());
         summary.duplicates += duplicates.length;
@@ -245,7 +235,7 @@ export class DeadLetters {
         if (batch.length === 0) continue;
         acted += batch.length;
         const outcome = await act(batch, summary);
-        for (const delivery of outcome.held) held.set(delivery, Date.now());
+        for (const delivery of [...outcome.held, ...(await this.leave(outcome.left ?? [], summary))]) held.set(delivery, Date.now());
         for (const delivery of outcome.acted) seen.set(delivery.message.id, 'done');
         await settleAll(outcome.acted, (delivery) => delivery.ack(), summary);
         if (options.onProgress && Date.now() - lastProgress >= 1_000) {
@@ -273,8 +263,7 @@ export class DeadLetters {
     const keyed = deliveries.filter((delivery) => delivery.message.key !== undefined);
     if (keyed.length === 0) return deliveries;
     try {
-      const messages = keyed.map((delivery) => delivery.message);
-      for (const chunk of splitIntoBatches(messages, this.driver.limits, messages.map(encodedSizeBytes))) await this.driver.send(this.queue, chunk);
+      await sendInBatches(this.driver, this.queue, keyed.map((delivery) => delivery.message));
     } catch (error) {
       note(summary, `moving skipped messages to the back of ${this.queue}: ${describeError(error)}`);
       return deliveries;

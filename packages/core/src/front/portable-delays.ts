@@ -1,7 +1,7 @@
 import type { Delivery, Driver, DriverSubscription, EncodedMessage, PortableDelays, SubscriptionSpec } from '../contract/driver.js';
 import type { SendReceipt } from '../contract/message.js';
 import { sleep } from '../kit/timing.js';
-import { encodedSizeBytes, splitIntoBatches } from '../send/encode.js';
+import { sendInBatches } from '../send/encode.js';
 
 /** When a message waiting in a delay queue is due (epoch ms, as text). */
 export const DELIVER_AT_HEADER = 'bk-deliver-at';
@@ -188,8 +188,7 @@ class DelayMover {
     }
     if (ready.length > 0) {
       try {
-        const messages = ready.map((delivery) => due(delivery.message));
-        for (const chunk of splitIntoBatches(messages, this.driver.limits, messages.map(encodedSizeBytes))) await this.driver.send(this.topic, chunk);
+        await sendInBatches(this.driver, this.topic, ready.map((delivery) => due(delivery.message)));
       } catch (error) {
         await Promise.allSettled(ready.map((delivery) => delivery.nack(1_000)));
         throw error;

@@ -1,6 +1,6 @@
 import type { Capabilities } from '../contract/capabilities.js';
 import type { Driver, DriverLimits, EncodedMessage } from '../contract/driver.js';
-import { Header, RESERVED_HEADER_PREFIX, type Headers, type OutgoingMessage } from '../contract/message.js';
+import { Header, RESERVED_HEADER_PREFIX, type Headers, type OutgoingMessage, type SendReceipt } from '../contract/message.js';
 import { ConfigError, MessageTooLargeError, UnsupportedError } from '../errors/index.js';
 import type { CloudEventOptions } from '../contract/cloud-event.js';
 import { cloudEventHeaders } from '../message/cloud-events.js';
@@ -110,4 +110,20 @@ export function splitIntoBatches(messages: EncodedMessage[], limits: DriverLimit
   }
   if (current.length > 0) batches.push(current);
   return batches;
+}
+
+/**
+ * Send `messages` to `topic` in order, in as few driver calls as its batch limits allow. Each
+ * batch's receipts are pushed to `receipts` once the broker confirmed it, so after a failure
+ * they say how many were sent before it.
+ */
+export async function sendInBatches(
+  driver: Pick<Driver, 'send' | 'limits'>,
+  topic: string,
+  messages: EncodedMessage[],
+  receipts: SendReceipt[] = [],
+  sizes?: readonly number[],
+): Promise<SendReceipt[]> {
+  for (const batch of splitIntoBatches(messages, driver.limits, sizes)) receipts.push(...(await driver.send(topic, batch)));
+  return receipts;
 }

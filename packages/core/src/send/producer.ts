@@ -6,7 +6,7 @@ import { BrokerkitError, ClosedError, ConfigError, SendError, describeError } fr
 import type { CloudEventOptions } from '../contract/cloud-event.js';
 import { resolveCloudEvent } from '../message/cloud-events.js';
 import type { Codec } from '../message/codec.js';
-import { encodeOutgoing, splitIntoBatches } from './encode.js';
+import { encodeOutgoing, sendInBatches } from './encode.js';
 import { schemaOf, topicName, validateBody, type BodyIn, type TopicDefinition, type TopicRef } from '../message/schema.js';
 import { SendTelemetry } from '../telemetry/telemetry.js';
 
@@ -115,14 +115,11 @@ export class Producer implements AsyncDisposable {
 
   private async sendInBatches(topic: string, encoded: EncodedMessage[], sizes: number[]): Promise<SendReceipt[]> {
     const receipts: SendReceipt[] = [];
-    for (const batch of splitIntoBatches(encoded, this.driver.limits, sizes)) {
-      try {
-        receipts.push(...(await this.driver.send(topic, batch)));
-      } catch (error) {
-        throw sendFailure(error, topic, receipts.length, encoded.length);
-      }
+    try {
+      return await sendInBatches(this.driver, topic, encoded, receipts, sizes);
+    } catch (error) {
+      throw sendFailure(error, topic, receipts.length, encoded.length);
     }
-    return receipts;
   }
 
   /** Refuse new sends and wait for those under way. */
