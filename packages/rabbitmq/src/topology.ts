@@ -25,8 +25,9 @@ export function delayBucketMs(delayMs: number): number {
 export const delayQueueName = (topic: string, bucketMs: number): string => `${topic}.delay.${bucketMs}ms`;
 
 /**
- * A queue messages wait in for `bucketMs` before they are dead-lettered on (delay queues): a
- * quorum queue with *at-least-once* dead-lettering, deleted when unused.
+ * Holds messages for `bucketMs`, then dead-letters them into the topic's exchange with their
+ * own routing key (the message key: partitions route by it): a quorum queue with *at-least-once*
+ * dead-lettering, deleted when unused.
  *
  * Why not a classic queue: a classic queue dead-letters at most once. After a broker restart it
  * recovered and dead-lettered its expired messages while the quorum queue they were bound for
@@ -34,26 +35,18 @@ export const delayQueueName = (topic: string, bucketMs: number): string => `${to
  * dropped", in the CI run of d43ccab). At-least-once dead-lettering keeps a message in its
  * queue until the target queue has confirmed it (RabbitMQ 3.10+; it needs `reject-publish`).
  */
-function waitingQueue(bucketMs: number, deadLetter: Record<string, string>): Options.AssertQueue {
+export function delayQueueArguments(topic: string, bucketMs: number): Options.AssertQueue {
   return {
     durable: true,
     arguments: {
       'x-queue-type': 'quorum',
       'x-message-ttl': bucketMs,
-      ...deadLetter,
+      'x-dead-letter-exchange': topic,
       'x-dead-letter-strategy': 'at-least-once',
       'x-overflow': 'reject-publish',
       'x-expires': bucketMs + 600_000,
     },
   };
-}
-
-/**
- * Holds messages for `bucketMs`, then dead-letters them into the topic's exchange with their
- * own routing key (the message key: partitions route by it).
- */
-export function delayQueueArguments(topic: string, bucketMs: number): Options.AssertQueue {
-  return waitingQueue(bucketMs, { 'x-dead-letter-exchange': topic });
 }
 
 /**
@@ -68,7 +61,7 @@ export const WORK_QUEUE: Options.AssertQueue = { durable: true, arguments: { 'x-
  * A classic queue, unlike delay queues: retry delays are often shorter than 100 ms, and a new
  * quorum queue with at-least-once dead-lettering held such messages for minutes (the `poison`
  * fault scenario in the CI run of 6712106: 2 of 21 came back 123 s late), so retries keep the
- * classic queue's at-most-once dead-lettering and its restart risk (see `waitingQueue`).
+ * classic queue's at-most-once dead-lettering and its restart risk (see `delayQueueArguments`).
  */
 export function retryQueueArguments(queue: string, bucketMs: number): Options.AssertQueue {
   return {
