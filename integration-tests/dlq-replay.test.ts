@@ -2,10 +2,10 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { connect, type Broker } from '@brokerkit/core';
 import { waitUntil } from '@brokerkit/conformance';
-import { startBrokers } from '@brokerkit/testing';
+import { brokersUnderTest } from './fixtures/brokers-under-test.js';
 import { BACKENDS_UNDER_TEST } from './fixtures/register.js';
 
 const MESSAGES = 1_000;
@@ -34,16 +34,7 @@ function replay(url: string, subscription: string, extra: string[] = []): Run {
  * but not yet acknowledged, plus redeliveries of the consumer's own).
  */
 describe('dead-letter replay through the CLI, SIGKILLed halfway', () => {
-  let urls: Record<string, string> = {};
-  let stop: (() => Promise<void>) | undefined;
-  before(async () => {
-    const started = await startBrokers([...BACKENDS_UNDER_TEST]);
-    urls = started.urls as Record<string, string>;
-    stop = started.stop;
-  });
-  after(async () => {
-    await stop?.();
-  });
+  const urls = brokersUnderTest();
 
   for (const backend of BACKENDS_UNDER_TEST) {
     it(`${backend}: nothing lost, the dead-letter queue emptied`, { timeout: 300_000 }, async (t) => {

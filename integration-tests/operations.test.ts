@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ConfigError, connect, UnsupportedError, type Broker } from '@brokerkit/core';
 import { waitUntil } from '@brokerkit/conformance';
-import { startBrokers } from '@brokerkit/testing';
+import { brokersUnderTest } from './fixtures/brokers-under-test.js';
 import { BACKENDS_UNDER_TEST } from './fixtures/register.js';
 import { restartFor } from './fixtures/restart.js';
 
@@ -14,16 +14,7 @@ import { restartFor } from './fixtures/restart.js';
  * the conformance check `backlog`, and health() in process.test.ts.)
  */
 describe('operations: delayed sends on real brokers', () => {
-  let urls: Record<string, string> = {};
-  let stop: (() => Promise<void>) | undefined;
-  before(async () => {
-    const started = await startBrokers([...BACKENDS_UNDER_TEST]);
-    urls = started.urls as Record<string, string>;
-    stop = started.stop;
-  });
-  after(async () => {
-    await stop?.();
-  });
+  const urls = brokersUnderTest();
   const unique = (what: string): string => `bk-ops-${what}-${randomBytes(4).toString('hex')}`;
 
   for (const backend of ['memory', ...BACKENDS_UNDER_TEST]) {

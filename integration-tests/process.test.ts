@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { connect, type Broker } from '@brokerkit/core';
 import { Toxiproxy } from '@brokerkit/faults';
 import { pause, waitUntil } from '@brokerkit/conformance';
-import { startBrokers } from '@brokerkit/testing';
+import { brokersUnderTest } from './fixtures/brokers-under-test.js';
 import { startConsumerProcess } from './fixtures/consumer-process.js';
 import { BACKENDS_UNDER_TEST } from './fixtures/register.js';
 
@@ -16,16 +16,7 @@ type Line = { started?: string; handled?: string; closed?: boolean; elapsedMs?: 
  * answers, down (within its timeout) when the path to it is cut.
  */
 describe('process integration: SIGTERM closes gracefully, health for readiness probes', () => {
-  const urls: Record<string, string> = {};
-  let stop: (() => Promise<void>) | undefined;
-  before(async () => {
-    const started = await startBrokers([...BACKENDS_UNDER_TEST]);
-    stop = started.stop;
-    Object.assign(urls, started.urls);
-  });
-  after(async () => {
-    await stop?.();
-  });
+  const urls = brokersUnderTest();
 
   it('redis: SIGTERM mid-handler — the handler finishes, the message is acked, exit code 0, no redelivery', { timeout: 60_000 }, async () => {
     const url = urls.redis as string;
