@@ -7,6 +7,7 @@ import { installDecoder } from './record-decoder.js';
 import { installEncoders } from './record-encoder.js';
 import { socketFactory } from './socket.js';
 import { fixRequestQueueTimer } from './request-queue-fix.js';
+import { HOLD_UNDER_MS, LONGEST_STAGE_MS, STAGES_MS, stageConfig, stageFor, stageTopic } from './delay-stages.js';
 import { KafkaSubscription } from './subscription.js';
 import { RenewingProducer, positionsOf, producerOptions, type PlacedRecord } from './producer.js';
 import { KafkaTopology } from './topology.js';
@@ -48,7 +49,13 @@ class KafkaDriver implements Driver {
   readonly capabilities: Capabilities;
   readonly limits: DriverLimits;
   // A delayed retry would let later messages of the key pass: with ordering 'key', core retries in place.
-  readonly traits = { retryKeepsKeyOrder: false, idsFromBroker: true };
+  // Delayed sends: core's delay queue per topic, its mover's nacks through stage topics (delay-stages.ts);
+  // a topic's mover (a consumer group) starts only once the topic has had a delayed send.
+  readonly traits = {
+    retryKeepsKeyOrder: false,
+    idsFromBroker: true,
+    portableDelays: { hopMs: LONGEST_STAGE_MS, queueExists: (name: string) => this.topology.topicExists(name) },
+  };
   private readonly subscriptions = new OpenSubscriptions<KafkaSubscription>();
 
   constructor(
@@ -109,11 +116,25 @@ class KafkaDriver implements Driver {
   }
 
   private async newSubscription(spec: SubscriptionSpec): Promise<KafkaSubscription> {
+    if (spec.durable && spec.delayMover) {
+      const stages = STAGES_MS.map((ms) => stageTopic(spec.topic, ms));
+      await Promise.all([this.topology.ensureTopic(spec.topic), ...STAGES_MS.map((ms, i) => this.topology.ensureTopic(stages[i] as string, stageConfig(ms)))]);
+      return new KafkaSubscription(this.kafka, this.topology, spec, spec.subscription, {
+        topics: stages,
+        holdUnderMs: HOLD_UNDER_MS,
+        send: (delivery, attempt, dueAt) => {
+          // Back after the longest stage that is not longer than the wait: due in the order written.
+          const ms = stageFor(dueAt - Date.now());
+          return this.sendRetry(stageTopic(spec.topic, ms), delivery, attempt, Date.now() + ms);
+        },
+      });
+    }
     if (spec.durable) {
       await this.ensureSubscription(spec);
       const topic = retryTopic(spec.subscription);
       return new KafkaSubscription(this.kafka, this.topology, spec, spec.subscription, {
-        topic,
+        topics: [topic],
+        holdUnderMs: 0,
         send: (delivery, attempt, dueAt) => this.sendRetry(topic, delivery, attempt, dueAt),
       });
     }

@@ -5,9 +5,12 @@ import { PartitionTracker } from './tracker.js';
 import type { KafkaTopology } from './topology.js';
 import { fromRecord, type CopyInfo } from './wire.js';
 
-/** Where a durable subscription's delayed retries go: the retry topic it also reads, and how to write a copy there. */
+/** Where a durable subscription's delayed retries go: the topics it also reads, and how to write a copy there. */
 export interface RetryRoute {
-  topic: string;
+  /** `<subscription>.retry`; for core's delay mover, its stage topics. */
+  topics: string[];
+  /** Retries due sooner than this wait in the process, their record uncommitted (0: none do). */
+  holdUnderMs: number;
   send(delivery: Delivery, attempt: number, dueAt: number): Promise<void>;
 }
 
@@ -51,7 +54,7 @@ export class KafkaSubscription implements DriverSubscription {
     private readonly retry: RetryRoute | undefined,
   ) {
     this.group = group;
-    this.topics = retry ? [spec.topic, retry.topic] : [spec.topic];
+    this.topics = retry ? [spec.topic, ...retry.topics] : [spec.topic];
     this.highWater = Math.max(64, spec.maxInFlight * 4);
     this.consumer = kafka.consumer({
       groupId: group,
@@ -247,14 +250,17 @@ export class KafkaSubscription implements DriverSubscription {
     this.buffer.retain((delivery) => owned.has(partitionKey(delivery.topic, delivery.partition)));
   }
 
-  /** Give an unfinished delivery back: a retry (in this process for ephemeral groups, via the retry topic for durable ones), or a release on close. */
+  /**
+   * Give an unfinished delivery back: a retry (through the retry route for durable groups), or
+   * a release on close. It waits in this process for ephemeral groups (deleted on close) and
+   * where the route holds short waits: uncommitted, so a crash reads the record again.
+   */
   async nack(delivery: KafkaDelivery, delayMs: number): Promise<void> {
     if (this.closing) {
       delivery.tracker.release(delivery.offset);
       return;
     }
-    if (!this.retry) {
-      // Ephemeral: the group is deleted on close, so the retry waits in this process.
+    if (!this.retry || delayMs < this.retry.holdUnderMs) {
       const timer = setTimeout(() => {
         this.timers.delete(timer);
         if (this.closing) return;

@@ -11,6 +11,7 @@ import { OncePerKey } from '@brokerkit/core/driver';
  */
 export class KafkaTopology {
   private readonly topics = new OncePerKey<void>();
+  private listed: { at: number; names: Promise<Set<string>> } | undefined;
 
   constructor(
     private readonly admin: Admin,
@@ -23,8 +24,20 @@ export class KafkaTopology {
     return this.topics.done(name);
   }
 
-  ensureTopic(name: string): Promise<void> {
-    return this.topics.get(name, () => this.createTopic(name));
+  /** `config`: topic settings for a topic created here (one found is left as it is). */
+  ensureTopic(name: string, config?: Record<string, string>): Promise<void> {
+    return this.topics.get(name, () => this.createTopic(name, config));
+  }
+
+  /** Whether `name` exists, from a list of the cluster's topics at most a second old (one request for many callers). */
+  async topicExists(name: string): Promise<boolean> {
+    if (this.hasTopic(name)) return true;
+    if (!this.listed || Date.now() - this.listed.at > 1_000) {
+      const names = this.admin.listTopics().then((list) => new Set(list));
+      this.listed = { at: Date.now(), names };
+      names.catch(() => this.listed?.names === names && (this.listed = undefined));
+    }
+    return (await this.listed.names).has(name);
   }
 
   /** The group's committed offset and metadata on every partition of `topic`. */
@@ -37,13 +50,13 @@ export class KafkaTopology {
     await this.admin.deleteGroups([group]).catch(() => undefined);
   }
 
-  private async createTopic(name: string): Promise<void> {
+  private async createTopic(name: string, config: Record<string, string> | undefined): Promise<void> {
     // While waiting for leaders, kafkajs' metadata request can meet a broker that does not host
     // the new topic's partitions yet (UNKNOWN_TOPIC_OR_PARTITION; seen once in a CI run after a
     // bench had deleted many topics): the topic is being made, so ask again, a bounded number of times.
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.createTopicOnce(name);
+        await this.createTopicOnce(name, config);
         return;
       } catch (error) {
         if (attempt >= 3 || !/does not host this topic-partition/i.test(describeError(error))) throw error;
@@ -52,11 +65,18 @@ export class KafkaTopology {
     }
   }
 
-  private async createTopicOnce(name: string): Promise<void> {
+  private async createTopicOnce(name: string, config: Record<string, string> | undefined): Promise<void> {
     try {
       await this.admin.createTopics({
         waitForLeaders: true,
-        topics: [{ topic: name, numPartitions: this.partitions, ...(this.replicationFactor ? { replicationFactor: this.replicationFactor } : {}) }],
+        topics: [
+          {
+            topic: name,
+            numPartitions: this.partitions,
+            ...(this.replicationFactor ? { replicationFactor: this.replicationFactor } : {}),
+            ...(config ? { configEntries: Object.entries(config).map(([key, value]) => ({ name: key, value })) } : {}),
+          },
+        ],
       });
     } catch (error) {
       if (/already exists/i.test(describeError(error))) return;

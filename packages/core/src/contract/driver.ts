@@ -45,6 +45,12 @@ export interface SubscriptionSpec {
   maxAttempts: number;
   /** Queue that exhausted or poisoned messages go to; undefined when dead-lettering is off. */
   deadLetterQueue: string | undefined;
+  /**
+   * True for core's delay mover reading a `<topic>.delayed` queue (`withPortableDelays`). Its
+   * nacks only say when to look at a message again, never sooner than that matters: a driver may
+   * hand it back earlier than asked, by its own route (Kafka: fixed-delay stage topics).
+   */
+  delayMover?: boolean;
 }
 
 /**
@@ -133,6 +139,13 @@ export interface PortableDelays {
    * hold at once (default 100); past it, messages wait in the queue until a hold ends.
    */
   maxWaiting?: number;
+  /**
+   * Where a delay queue and its mover cost much (Kafka: topics and a consumer group), whether
+   * `name` exists: a subscriber then starts its topic's mover only once the topic's delay queue
+   * does (looked for every 10 s, and at once after this process delays a send to the topic).
+   * Absent: every subscriber declares the delay queue and runs the mover from the start.
+   */
+  queueExists?(name: string): Promise<boolean>;
 }
 
 export interface Driver {

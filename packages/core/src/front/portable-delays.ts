@@ -17,6 +17,8 @@ const MOVER_BATCH = 100;
 const MOVER_LEASE_MS = 10_000;
 /** A message due within this much is moved now. */
 const EARLY_MS = 5;
+/** How often a subscriber looks for its topic's delay queue where the mover starts only once it exists. */
+const LOOK_EVERY_MS = 10_000;
 
 /**
  * Delayed sends for a backend that cannot hold a message until a time (`traits.portableDelays`):
@@ -29,7 +31,7 @@ const EARLY_MS = 5;
  */
 export function withPortableDelays(inner: Driver, delays: PortableDelays): Driver {
   const declared = new Map<string, Promise<void>>();
-  const movers = new Map<string, { mover: DelayMover; users: number }>();
+  const movers = new Map<string, MoverEntry>();
   const ensureDelayQueue = (topic: string): Promise<void> => {
     const queue = delayQueueOf(topic);
     let done = declared.get(queue);
@@ -40,11 +42,36 @@ export function withPortableDelays(inner: Driver, delays: PortableDelays): Drive
     }
     return done;
   };
+  const start = (topic: string, entry: MoverEntry): void => {
+    if (entry.mover || movers.get(topic) !== entry) return;
+    clearInterval(entry.looking);
+    entry.mover = new DelayMover(inner, topic, delays, ensureDelayQueue);
+  };
+  /** A topic's first subscriber here: run its mover now, or once its delay queue exists. */
+  const watch = (topic: string, entry: MoverEntry): void => {
+    const exists = delays.queueExists?.bind(delays);
+    if (!exists) return start(topic, entry);
+    const look = (): void => {
+      exists(delayQueueOf(topic)).then((found) => found && start(topic, entry), () => undefined);
+    };
+    entry.looking = setInterval(look, LOOK_EVERY_MS);
+    entry.looking.unref();
+    look();
+  };
+  const stop = async (entry: MoverEntry): Promise<void> => {
+    clearInterval(entry.looking);
+    await entry.mover?.stop();
+  };
   const release = async (topic: string): Promise<void> => {
     const entry = movers.get(topic);
     if (!entry || --entry.users > 0) return;
     movers.delete(topic);
-    await entry.mover.stop();
+    await stop(entry);
+  };
+  const stopAll = async (): Promise<void> => {
+    const entries = [...movers.values()];
+    movers.clear();
+    await Promise.all(entries.map(stop));
   };
   const driver: Driver = {
     backend: inner.backend,
@@ -73,13 +100,20 @@ export function withPortableDelays(inner: Driver, delays: PortableDelays): Drive
         run.push(delayed ? waiting(message) : undelayed(message));
       }
       await flush();
+      // The delay queue exists now: a subscriber here that waited for it moves at once.
+      const entry = movers.get(topic);
+      if (entry) start(topic, entry);
       return receipts;
     },
     async subscribe(spec: SubscriptionSpec): Promise<DriverSubscription> {
       const subscription = await inner.subscribe(spec);
-      const entry = movers.get(spec.topic) ?? { mover: new DelayMover(inner, spec.topic, delays, ensureDelayQueue), users: 0 };
+      let entry = movers.get(spec.topic);
+      if (!entry) {
+        entry = { users: 0 };
+        movers.set(spec.topic, entry);
+        watch(spec.topic, entry);
+      }
       entry.users += 1;
-      movers.set(spec.topic, entry);
       let closed = false;
       return {
         receive: (max, signal) => subscription.receive(max, signal),
@@ -95,18 +129,24 @@ export function withPortableDelays(inner: Driver, delays: PortableDelays): Drive
     ping: () => inner.ping(),
     ...(inner.backlog ? { backlog: (topic: string, subscription: string) => inner.backlog!(topic, subscription) } : {}),
     async close() {
-      await Promise.all([...movers.values()].map(({ mover }) => mover.stop()));
-      movers.clear();
+      await stopAll();
       await inner.close();
     },
     async destroy() {
-      await Promise.all([...movers.values()].map(({ mover }) => mover.stop()));
-      movers.clear();
+      await stopAll();
       await inner.destroy();
     },
     native: () => inner.native(),
   };
   return driver;
+}
+
+/** A topic's mover in this process: shared by its subscriptions here; absent until started. */
+interface MoverEntry {
+  users: number;
+  mover?: DelayMover;
+  /** Where the mover waits for the delay queue to exist (`PortableDelays.queueExists`). */
+  looking?: NodeJS.Timeout;
 }
 
 /** A message to the delay queue: its due time in a header, no `deliverAt` for the driver. */
@@ -159,6 +199,7 @@ class DelayMover {
       maxInFlight: this.delays.maxWaiting ?? MOVER_BATCH,
       maxAttempts: 1_000_000,
       deadLetterQueue: undefined,
+      delayMover: true,
     };
     let subscription: DriverSubscription | undefined;
     while (!this.stopping.signal.aborted) {
