@@ -41,7 +41,7 @@ class PubSubDriver implements Driver {
   }
 
   async ensureQueue(name: string): Promise<void> {
-    await this.topology.subscription(name, name, { ackDeadlineSeconds: 10, ordering: true });
+    await this.topology.subscription(name, name, { ackDeadlineSeconds: 10, ordering: true, asFound: true });
   }
 
   async ensureSubscription(spec: SubscriptionDeclaration): Promise<void> {

@@ -25,6 +25,12 @@ export interface SubscriptionSettings {
   deadLetter?: { topic: string; maxDeliveryAttempts: number };
   /** Deleted by the server after this long without subscribers (ephemeral subscriptions). */
   expireAfterSeconds?: number;
+  /**
+   * A declaration only (`ensureQueue`): a subscription that exists is taken as it is. One a
+   * consumer with `ordering: 'none'` created first has no message ordering, and a queue declared
+   * afterwards (a DLQ, by the consumer it serves) must not fail for it.
+   */
+  asFound?: boolean;
 }
 
 /**
@@ -67,6 +73,7 @@ export class PubSubTopology {
     if (existing.topic && existing.topic !== topic.name) {
       throw new TopologyError(`Pub/Sub subscription ${name} exists on ${existing.topic}, not on ${topic.name}`);
     }
+    if (settings.asFound) return subscription;
     if (settings.ordering && !existing.enableMessageOrdering) {
       throw new TopologyError(`Pub/Sub subscription ${name} exists without message ordering, which cannot be turned on later; ordering 'key' needs a new subscription`);
     }
