@@ -6,7 +6,20 @@
 export type { Backlog, Capabilities, Provision } from './contract/capabilities.js';
 export { Header, RESERVED_HEADER_PREFIX } from './contract/message.js';
 export type { DeadLetterReason, Headers, OutgoingMessage, ReceivedMessage, SendReceipt } from './contract/message.js';
-export type { BackoffOptions, DeadLetterOption, Handler, HandlerContext, HandlerOptions, RetryOptions, SubscriberOptions } from './contract/options.js';
+export type {
+  BackoffOptions,
+  BatchControl,
+  BatchHandler,
+  BatchHandlerOptions,
+  BatchOptions,
+  BatchSubscriberOptions,
+  DeadLetterOption,
+  Handler,
+  HandlerContext,
+  HandlerOptions,
+  RetryOptions,
+  SubscriberOptions,
+} from './contract/options.js';
 export { BUILTIN_SCHEMES, knownSchemes, registerDriver } from './config/registry.js';
 export { maskCredentials } from './config/url.js';
 export * from './errors/index.js';

@@ -42,6 +42,45 @@ export interface HandlerOptions {
   signal?: AbortSignal;
   /** Called with errors that happen outside a handler (receive loop, ack failures). */
   onError?: (error: Error) => void;
+  /**
+   * Hand the handler messages in batches (it is then a `BatchHandler`). `concurrency` then
+   * counts batches at once, not messages.
+   */
+  batch?: BatchOptions;
+}
+
+/** How a batch handler's batches are made (`options.batch`). */
+export interface BatchOptions {
+  /** Most messages in one batch (1–10 000): a batch runs as soon as it holds this many. */
+  maxMessages: number;
+  /** How long a batch waits, after its first message, for more before it runs (default 100 ms; 0–60 000). */
+  maxWaitMs?: number;
+}
+
+/**
+ * Passed to each batch handler call. Resolving acks every message of the batch but those given
+ * to `retry()` or `deadLetter()`; throwing retries every message not so given, each with its own
+ * attempt count and backoff (dead-lettered at `maxAttempts`, as a single message).
+ */
+export interface BatchControl {
+  /** Aborted when the consumer is closing and the handler should wrap up. */
+  readonly signal: AbortSignal;
+  /** Settle one message of the batch as "retry": redeliver after `delayMs` (default: its backoff). Counts as an attempt. */
+  retry(message: ReceivedMessage, delayMs?: number): void;
+  /** Settle one message of the batch as "poison": dead-letter it at once. */
+  deadLetter(message: ReceivedMessage, reason?: string): void;
+}
+
+export type BatchHandler<TBody = unknown> = (messages: ReceivedMessage<TBody>[], control: BatchControl) => Promise<void> | void;
+
+/** Options of a consumer with a batch handler. */
+export interface BatchHandlerOptions extends HandlerOptions {
+  batch: BatchOptions;
+}
+
+/** Options of a subscriber with a batch handler. */
+export interface BatchSubscriberOptions extends SubscriberOptions {
+  batch: BatchOptions;
 }
 
 export interface SubscriberOptions extends HandlerOptions {

@@ -1,13 +1,13 @@
 import type { Backlog, Capabilities } from '../contract/capabilities.js';
 import type { Driver, SubscriptionSpec } from '../contract/driver.js';
-import type { Handler, HandlerOptions, SubscriberOptions } from '../contract/options.js';
+import type { BatchHandler, BatchHandlerOptions, BatchSubscriberOptions, Handler, HandlerOptions, SubscriberOptions } from '../contract/options.js';
 import { ClosedError, ConfigError, TimeoutError, UnsupportedError, describeError } from '../errors/index.js';
 import type { Codec } from '../message/codec.js';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { Producer, resolveProducerOptions, type ProducerOptions } from '../send/producer.js';
 import { defaultContentTypeOf, schemaOf, topicName, type BodyOut, type TopicDefinition, type TopicRef } from '../message/schema.js';
 import { requireName } from '../config/names.js';
-import { resolveHandlerOptions } from '../receive/handler-options.js';
+import { messageSlots, resolveHandlerOptions } from '../receive/handler-options.js';
 import { SubscriptionRunner } from '../receive/runner.js';
 import { Subscriber, type SubscriberHealth } from './subscriber.js';
 import { DeadLetters } from './dead-letters.js';
@@ -82,9 +82,11 @@ export class Broker implements AsyncDisposable {
    * Consume a work queue: instances on one queue compete for its messages. A queue defined
    * with a schema types the handler's body and dead-letters bodies that fail validation.
    */
+  consumer<TSchema extends StandardSchemaV1>(queue: TopicDefinition<TSchema>, handler: BatchHandler<BodyOut<TSchema>>, options: BatchHandlerOptions): Promise<Subscriber>;
+  consumer<TBody = unknown>(queue: string, handler: BatchHandler<TBody>, options: BatchHandlerOptions): Promise<Subscriber>;
   consumer<TSchema extends StandardSchemaV1>(queue: TopicDefinition<TSchema>, handler: Handler<BodyOut<TSchema>>, options?: HandlerOptions): Promise<Subscriber>;
   consumer<TBody = unknown>(queue: string, handler: Handler<TBody>, options?: HandlerOptions): Promise<Subscriber>;
-  async consumer(queue: TopicRef, handler: Handler, options: HandlerOptions = {}): Promise<Subscriber> {
+  async consumer(queue: TopicRef, handler: Handler | BatchHandler, options: HandlerOptions = {}): Promise<Subscriber> {
     if (options !== null && typeof options === 'object' && 'durable' in options) {
       throw new ConfigError('options.durable', 'a queue is always durable; use subscriber() for ephemeral subscriptions');
     }
@@ -92,9 +94,11 @@ export class Broker implements AsyncDisposable {
   }
 
   /** Subscribe to a topic under a named subscription: every subscription receives every message. */
+  subscriber<TSchema extends StandardSchemaV1>(topic: TopicDefinition<TSchema>, subscription: string, handler: BatchHandler<BodyOut<TSchema>>, options: BatchSubscriberOptions): Promise<Subscriber>;
+  subscriber<TBody = unknown>(topic: string, subscription: string, handler: BatchHandler<TBody>, options: BatchSubscriberOptions): Promise<Subscriber>;
   subscriber<TSchema extends StandardSchemaV1>(topic: TopicDefinition<TSchema>, subscription: string, handler: Handler<BodyOut<TSchema>>, options?: SubscriberOptions): Promise<Subscriber>;
   subscriber<TBody = unknown>(topic: string, subscription: string, handler: Handler<TBody>, options?: SubscriberOptions): Promise<Subscriber>;
-  async subscriber(topic: TopicRef, subscription: string, handler: Handler, options: SubscriberOptions = {}): Promise<Subscriber> {
+  async subscriber(topic: TopicRef, subscription: string, handler: Handler | BatchHandler, options: SubscriberOptions = {}): Promise<Subscriber> {
     return this.attach(topic, subscription, handler, options);
   }
 
@@ -206,10 +210,12 @@ export class Broker implements AsyncDisposable {
     await this.close();
   }
 
-  private async attach(topicRef: TopicRef, subscription: string, handler: Handler, options: SubscriberOptions): Promise<Subscriber> {
+  private async attach(topicRef: TopicRef, subscription: string, handler: Handler | BatchHandler, options: SubscriberOptions): Promise<Subscriber> {
     this.assertOpen();
     const topic = topicName(topicRef);
-    if (typeof handler !== 'function') throw new ConfigError('handler', 'expected a function (message, context) => Promise<void>');
+    if (typeof handler !== 'function') {
+      throw new ConfigError('handler', options.batch ? 'expected a function (messages, control) => Promise<void>' : 'expected a function (message, context) => Promise<void>');
+    }
     const resolved = resolveHandlerOptions(subscription, options);
     const spec = this.specFor(topic, subscription, options);
     if (spec.durable) await this.driver.ensureSubscription(spec);
@@ -254,7 +260,7 @@ export class Broker implements AsyncDisposable {
       durable: resolved.durable,
       ordering: resolved.ordering,
       ackTimeoutMs: resolved.ackTimeoutMs,
-      maxInFlight: resolved.concurrency,
+      maxInFlight: messageSlots(resolved),
       maxAttempts: resolved.retry.maxAttempts,
       deadLetterQueue: resolved.deadLetterQueue === undefined ? undefined : requireName('options.deadLetter', resolved.deadLetterQueue),
     };

@@ -1,4 +1,4 @@
-import type { BackoffOptions, HandlerOptions, RetryOptions, SubscriberOptions } from '../contract/options.js';
+import type { BackoffOptions, BatchOptions, HandlerOptions, RetryOptions, SubscriberOptions } from '../contract/options.js';
 import { rejectUnknownKeys, requireNumber } from '../config/options.js';
 import { ConfigError } from '../errors/index.js';
 import { requireContentType } from '../config/names.js';
@@ -7,6 +7,7 @@ export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 1_000, maxMs: 60_000
 export const DEFAULT_MAX_ATTEMPTS = 5;
 export const DEFAULT_ACK_TIMEOUT_MS = 30_000;
 export const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
+export const DEFAULT_BATCH_WAIT_MS = 100;
 
 /** Handler options with every default filled in and every value checked. */
 export interface ResolvedHandlerOptions {
@@ -22,9 +23,14 @@ export interface ResolvedHandlerOptions {
   defaultContentType: string | undefined;
   signal: AbortSignal | undefined;
   onError: (error: Error) => void;
+  /** Set for a batch handler: `concurrency` then counts batches. */
+  batch: Required<BatchOptions> | undefined;
 }
 
-const HANDLER_OPTION_NAMES = ['concurrency', 'ordering', 'retry', 'deadLetter', 'ackTimeoutMs', 'closeTimeoutMs', 'defaultContentType', 'signal', 'onError', 'durable'];
+/** Messages an instance takes at once: its handlers' slots (a batch handler's, `maxMessages` each). */
+export const messageSlots = (options: Pick<ResolvedHandlerOptions, 'concurrency' | 'batch'>): number => options.concurrency * (options.batch?.maxMessages ?? 1);
+
+const HANDLER_OPTION_NAMES = ['concurrency', 'ordering', 'retry', 'deadLetter', 'ackTimeoutMs', 'closeTimeoutMs', 'defaultContentType', 'signal', 'onError', 'durable', 'batch'];
 
 /** Validate options given in code; every mistake is a ConfigError naming the field. */
 export function resolveHandlerOptions(subscription: string, options: SubscriberOptions = {}): ResolvedHandlerOptions {
@@ -55,7 +61,19 @@ export function resolveHandlerOptions(subscription: string, options: SubscriberO
     defaultContentType,
     signal: options.signal,
     onError,
+    batch: options.batch === undefined ? undefined : resolveBatch(options.batch, concurrency),
   };
+}
+
+function resolveBatch(batch: BatchOptions, concurrency: number): Required<BatchOptions> {
+  if (batch === null || typeof batch !== 'object') throw new ConfigError('options.batch', 'expected { maxMessages, maxWaitMs? }');
+  rejectUnknownKeys('options.batch', batch, ['maxMessages', 'maxWaitMs']);
+  const maxMessages = requireNumber('options.batch.maxMessages', batch.maxMessages, { min: 1, max: 10_000, integer: true });
+  const maxWaitMs = requireNumber('options.batch.maxWaitMs', batch.maxWaitMs ?? DEFAULT_BATCH_WAIT_MS, { min: 0, max: 60_000, integer: true });
+  if (concurrency * maxMessages > 100_000) {
+    throw new ConfigError('options.batch.maxMessages', `concurrency × maxMessages is ${concurrency * maxMessages}: an instance would hold more than 100 000 messages`);
+  }
+  return { maxMessages, maxWaitMs };
 }
 
 function resolveRetry(retry: HandlerOptions['retry'] = {}): RetryOptions {

@@ -2,7 +2,7 @@ import type { Span } from '@opentelemetry/api';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { Delivery, Driver, DriverSubscription, SubscriptionSpec } from '../contract/driver.js';
 import { Header, type DeadLetterReason, type ReceivedMessage } from '../contract/message.js';
-import type { Handler, HandlerContext } from '../contract/options.js';
+import type { BatchHandler, Handler, HandlerContext } from '../contract/options.js';
 import { BrokerkitError, ConnectionError, describeError } from '../errors/index.js';
 import { backoffDelayMs } from './backoff.js';
 import type { CloudEventAttributes } from '../contract/cloud-event.js';
@@ -11,7 +11,8 @@ import type { Codec } from '../message/codec.js';
 import { decideAfterFailure, withDeadLetterHeaders } from './dead-letter.js';
 import { KeySerializer } from './key-serializer.js';
 import { LeaseKeeper, type KeptLease } from './lease-keeper.js';
-import type { ResolvedHandlerOptions } from './handler-options.js';
+import { messageSlots, type ResolvedHandlerOptions } from './handler-options.js';
+import { BatchCollector } from './batches.js';
 import { validateBody } from '../message/schema.js';
 import { ConsumeTelemetry, endSpan, type AttemptTrace } from '../telemetry/telemetry.js';
 import { SignalledSleeps, sleep, yieldToIo } from '../kit/timing.js';
@@ -83,18 +84,28 @@ export class SubscriptionRunner {
   receiveFailures = 0;
   lastReceiveError: string | undefined;
 
+  /** Each message's attempt: the handler, or for a batch handler, joining a batch (`BatchCollector`). */
+  private readonly handler: Handler;
+  /** Messages taking a slot at most: `concurrency`, times `maxMessages` for a batch handler. */
+  private readonly slots: number;
+
   constructor(
     private readonly driver: Driver,
     private readonly spec: SubscriptionSpec,
     private readonly options: ResolvedHandlerOptions,
     private readonly codec: Codec,
-    private readonly handler: Handler,
+    /** A `BatchHandler` where `options.batch` is set. */
+    handler: Handler | BatchHandler,
     /** The topic's schema: bodies that fail it are dead-lettered (`validation-error`). */
     private readonly schema?: StandardSchemaV1,
     /** How a body that arrives without a content type is decoded; undefined: as bytes. */
     private readonly defaultContentType?: string,
   ) {
-    this.telemetry = new ConsumeTelemetry(driver.backend, spec.topic, spec.subscription);
+    this.telemetry = new ConsumeTelemetry(driver.backend, spec.topic, spec.subscription, options.batch !== undefined);
+    this.slots = messageSlots(options);
+    this.handler = options.batch
+      ? new BatchCollector(handler as BatchHandler, options.batch, options.concurrency, (messages, call) => this.telemetry.batch(messages, call)).handle
+      : (handler as Handler);
     this.leaseKeeper = new LeaseKeeper(this.leases, options.ackTimeoutMs, (error) => options.onError(asBrokerkitError(error, 'extending a lease failed')));
   }
 
@@ -147,7 +158,7 @@ export class SubscriptionRunner {
         await new Promise<void>((resolve) => (this.slotWaiter = resolve));
         continue;
       }
-      if (free < this.options.concurrency) {
+      if (free < this.slots) {
         // Slots free up one settle at a time, often many in the same I/O turn (acks answered
         // together). Let that turn finish first, so one receive asks for all of them: one broker
         // round trip instead of one per slot on pull brokers, at the cost of one macrotask.
@@ -173,8 +184,7 @@ export class SubscriptionRunner {
   }
 
   private freeSlots(): number {
-    const { concurrency } = this.options;
-    return Math.min(concurrency - this.busy, 2 * concurrency - this.stats.held);
+    return Math.min(this.slots - this.busy, 2 * this.slots - this.stats.held);
   }
 
   /** The handler is done with it: its slot is free, though it may not be settled yet. The caller wakes the loop. */

@@ -105,6 +105,44 @@ describe('process spans (nothing registered, then an SDK, on one subscription)',
   });
 });
 
+describe('batch spans (a batch handler)', () => {
+  it('one "process" span per batch in a new trace, linked to each message\'s context; a "settle" span per message under its own', async () => {
+    const consume = new ConsumeTelemetry('rabbitmq', 'orders', 'billing', true);
+    const traceIds = ['0af7651916cd43dd8448eb211c80319c', '4bf92f3577b34da6a3ce929d0e0e4736'];
+    const messages: EncodedMessage[] = traceIds.map((traceId, i) => ({ id: `m${i}`, key: undefined, headers: { traceparent: `00-${traceId}-b7ad6b716920333${i}-01` }, body: new Uint8Array(1) }));
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    const exporter = new InMemorySpanExporter();
+    trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    try {
+      const into: AttemptTrace = { span: undefined, failed: false, thrown: undefined, startedAt: 0 };
+      consume.begin(messages[0] as EncodedMessage, 1, () => undefined, into);
+      consume.settled(into.span as Span, 'ack');
+      let activeInBatch: string | undefined;
+      await consume.batch(messages, () => {
+        activeInBatch = trace.getSpan(context.active())?.spanContext().traceId;
+      });
+      await assert.rejects(consume.batch(messages.slice(1), () => Promise.reject(new Error('bulk insert failed'))), /bulk insert failed/);
+      const finished = exporter.getFinishedSpans();
+      const settle = finished.find((span) => span.name === 'settle billing');
+      assert.equal(settle?.spanContext().traceId, traceIds[0], 'the settle span stays in the message\'s trace');
+      assert.equal(settle?.attributes['messaging.operation.type'], 'settle');
+      const batches = finished.filter((span) => span.name === 'process billing');
+      assert.equal(batches.length, 2);
+      const [first, second] = batches;
+      assert.equal(first?.attributes['messaging.batch.message_count'], 2);
+      assert.deepEqual(first?.links.map((link) => link.context.traceId), traceIds);
+      assert.ok(!traceIds.includes(first?.spanContext().traceId as string), 'a batch span starts a trace of its own');
+      assert.equal(activeInBatch, first?.spanContext().traceId, 'the handler runs in the batch span');
+      assert.equal(second?.status.code, 2, 'a batch that threw ends its span with an error');
+    } finally {
+      trace.disable();
+      propagation.disable();
+      context.disable();
+    }
+  });
+});
+
 describe('metrics (an SDK registered after brokerkit was loaded)', () => {
   it('counts sends, handled, retried and dead-lettered messages and handler durations', async () => {
     const reader = new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 3_600_000 });

@@ -6,6 +6,7 @@ import {
   createNoopMeter,
   INVALID_SPAN_CONTEXT,
   INVALID_TRACEID,
+  isSpanContextValid,
   metrics,
   propagation,
   ProxyTracerProvider,
@@ -269,15 +270,27 @@ export class ConsumeTelemetry {
   private readonly processMetricAttributes: Attributes;
   private readonly receiveMetricAttributes: Attributes;
 
-  constructor(backend: string, topic: string, subscription: string) {
+  /** Where a batch handler runs, each batch's "process" span: its name and attributes. */
+  private readonly batchSpanName: string;
+  private readonly batchAttributes: Attributes;
+
+  /**
+   * `batched`: the handler takes batches. Each batch then gets the "process" span (`batch()`),
+   * and each message's attempt a "settle" span, still the child of the context it carried, that
+   * records what became of it.
+   */
+  constructor(backend: string, topic: string, subscription: string, batched = false) {
     this.attributes = {
       'messaging.system': messagingSystem(backend),
       'messaging.destination.name': topic,
       'messaging.destination.subscription.name': subscription,
       'messaging.consumer.group.name': subscription,
     };
-    this.spanName = `process ${subscription}`;
-    this.spanOptions = { kind: SpanKind.CONSUMER, attributes: { ...this.attributes, 'messaging.operation.type': 'process', 'messaging.operation.name': 'process' } };
+    const operation = batched ? 'settle' : 'process';
+    this.spanName = `${operation} ${subscription}`;
+    this.spanOptions = { kind: batched ? SpanKind.CLIENT : SpanKind.CONSUMER, attributes: { ...this.attributes, 'messaging.operation.type': operation, 'messaging.operation.name': operation } };
+    this.batchSpanName = `process ${subscription}`;
+    this.batchAttributes = { ...this.attributes, 'messaging.operation.type': 'process', 'messaging.operation.name': 'process' };
     this.processMetricAttributes = { ...this.attributes, 'messaging.operation.name': 'process' };
     this.receiveMetricAttributes = { ...this.attributes, 'messaging.operation.name': 'receive' };
   }
@@ -320,6 +333,31 @@ export class ConsumeTelemetry {
       into.thrown = thrown;
       return undefined;
     }
+  }
+
+  /**
+   * Run a batch handler's call in one CONSUMER "process" span for the batch, as the semantic
+   * conventions describe: a new trace, linked to the context each message carried. Rejects
+   * with what the call threw.
+   */
+  async batch(messages: readonly { headers: Readonly<Headers> }[], call: () => Promise<void> | void): Promise<void> {
+    if (tracingOff()) {
+      await call();
+      return;
+    }
+    const links: Link[] = [];
+    for (const message of messages) {
+      const carried = trace.getSpanContext(contextFromHeaders(message.headers));
+      if (carried !== undefined && isSpanContextValid(carried)) links.push({ context: carried });
+    }
+    const span = tracer().startSpan(this.batchSpanName, { kind: SpanKind.CONSUMER, attributes: { ...this.batchAttributes, 'messaging.batch.message_count': messages.length }, links }, ROOT_CONTEXT);
+    try {
+      await context.with(trace.setSpan(ROOT_CONTEXT, span), call);
+    } catch (error) {
+      endSpan(span, error);
+      throw error;
+    }
+    endSpan(span);
   }
 
   /** The attempt's handler has finished (`into.failed` says how): record its duration. */
