@@ -2,6 +2,7 @@ import type { Check } from '../types.js';
 import { backoffHonoured } from './backoff.js';
 import { backlogCount } from './backlog.js';
 import { badConfig } from './bad-config.js';
+import { batchCrash, batchKeyOrdering, batchOutcomes } from './batches.js';
 import { competingConsumers } from './competing-consumers.js';
 import { concurrencyLimit } from './concurrency-limit.js';
 import { crashRedelivery } from './crash-redelivery.js';
@@ -21,7 +22,7 @@ import { sizeLimit } from './size-limit.js';
 import { throughput } from './throughput.js';
 import { traceContext } from './trace-context.js';
 
-/** Every check, in the order of DESIGN.md §7, then trace-context (issue 11); key-ordering-under-retries and declare-then-attach from issue 28; key-handover from issue 32; backlog, delayed-send and dead-letter-replay from issue 33. */
+/** Every check, in the order of DESIGN.md §7, then trace-context (issue 11); key-ordering-under-retries and declare-then-attach from issue 28; key-handover from issue 32; backlog, delayed-send and dead-letter-replay from issue 33; the batch checks from issue 34. */
 export const CHECKS: readonly Check[] = [
   roundTrip,
   fanOut,
@@ -44,5 +45,8 @@ export const CHECKS: readonly Check[] = [
   backlogCount,
   delayedSend,
   deadLetterReplay,
+  batchOutcomes,
+  batchKeyOrdering,
+  batchCrash,
   throughput,
 ];
