@@ -111,6 +111,21 @@ describe('brokerkit CLI', () => {
     assert.equal(unknown.code, 2);
     assert.match(unknown.err, /unknown backend "nats"/);
   });
+  it('bench --batch measures a batch handler against single handlers, with and without a wait per call, and writes JSON', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'brokerkit-bench-batch-'));
+    const file = join(dir, 'batch.json');
+    const bench = await run('bench', '--backend', 'memory', '--batch', '50', '--messages', '2000', '--rounds', '1', '--json', file);
+    assert.equal(bench.code, 0, bench.err);
+    assert.match(bench.err, /memory call 1 ms, round 1: batch \d+ msg\/s \(mean batch [\d.]+\)/);
+    assert.match(bench.out, /consume, handler waits 1 ms a call/);
+    const report = JSON.parse(await readFile(file, 'utf8')) as { batch: number; rows: { callMs: number; singleMsgsPerSec: number; batchMsgsPerSec: number; ratio: number }[] };
+    assert.equal(report.batch, 50);
+    assert.deepEqual(report.rows.map((row) => row.callMs), [0, 1]);
+    for (const row of report.rows) assert.ok(row.singleMsgsPerSec > 0 && row.batchMsgsPerSec > 0 && row.ratio > 0, JSON.stringify(row));
+    const badBatch = await run('bench', '--backend', 'memory', '--batch', '0');
+    assert.equal(badBatch.code, 2);
+    assert.match(badBatch.err, /--batch must be a positive whole number, got "0"/);
+  });
   it('faults runs poison and bad input on memory, says why the crash scenario does not apply, and compare --faults shows it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'brokerkit-faults-'));
     const file = join(dir, 'faults.json');

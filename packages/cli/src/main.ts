@@ -67,6 +67,7 @@ function program(setExit: (code: number) => void): Command {
     .option('-c, --concurrency <n>', 'consumer concurrency (default 16)')
     .option('-r, --rounds <n>', 'brokerkit/raw pairs, order alternating (default 3); medians are reported')
     .option('--same-metadata', "also run the raw client sending brokerkit's metadata (content type; an id where the broker does not name messages): the layer's cost apart from what it carries")
+    .option('--batch <n>', 'instead: consume throughput of a batch handler (batches of up to N) against single handlers, with handlers that do nothing and that wait 1 ms a call')
     .option('--json <file>', 'write the figures as JSON')
     .action(async (options) => setExit(await bench(options)));
   cli

@@ -1,4 +1,4 @@
-import { runBench, type BenchReport, type Ratios, type RunFigures } from '@brokerkit/bench';
+import { runBatchBench, runBench, type BatchBenchReport, type BenchReport, type Ratios, type RunFigures } from '@brokerkit/bench';
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import { resolveHarness, write } from './compare.js';
@@ -12,6 +12,8 @@ export interface BenchCommandOptions {
   concurrency?: string;
   rounds?: string;
   sameMetadata?: boolean;
+  /** A batch handler's maxMessages: measure batch against single handlers instead. */
+  batch?: string;
   json?: string;
 }
 
@@ -95,8 +97,40 @@ export function renderBacklogs(reports: readonly BenchReport[]): string {
   return table.toString();
 }
 
+/** Batch handlers against single ones: one row per handler call's wait. */
+export function renderBatchBench(report: BatchBenchReport): string {
+  const title = `${report.backend} (${report.messages} msgs, concurrency ${report.concurrency}, batches of ≤ ${report.batch}, ${report.rounds} rounds)`;
+  const head = [title, 'single handlers', 'batch handler', 'batch / single', 'range over rounds', 'mean batch'];
+  const table = new Table({ head: head.map((text, index) => pc.bold(index === 0 ? pc.cyan(text) : text)), style: { head: [], border: [] } });
+  for (const row of report.rows) {
+    table.push([
+      row.callMs === 0 ? 'consume, handler does nothing' : `consume, handler waits ${row.callMs} ms a call`,
+      `${row.singleMsgsPerSec} msg/s`,
+      `${row.batchMsgsPerSec} msg/s`,
+      (row.ratio >= 0.95 ? pc.green : pc.yellow)(row.ratio.toFixed(2)),
+      pc.dim(`${row.range[0].toFixed(2)}–${row.range[1].toFixed(2)}`),
+      String(row.meanBatch),
+    ]);
+  }
+  return table.toString();
+}
+
 export async function bench(options: BenchCommandOptions): Promise<number> {
   const { url } = resolveHarness(options.backend, options.url);
+  if (options.batch !== undefined) {
+    const report = await runBatchBench({
+      backend: options.backend,
+      url,
+      batch: wholeNumber('batch', options.batch) as number,
+      messages: wholeNumber('messages', options.messages),
+      concurrency: wholeNumber('concurrency', options.concurrency),
+      rounds: wholeNumber('rounds', options.rounds),
+      onProgress: (line) => process.stderr.write(`${pc.dim(line)}\n`),
+    });
+    process.stdout.write(`${renderBatchBench(report)}\n`);
+    if (options.json) process.stdout.write(`wrote ${await write(options.json, `${JSON.stringify(report, null, 2)}\n`)}\n`);
+    return 0;
+  }
   const counts = messageCounts(options.messages);
   const reports: BenchReport[] = [];
   for (const messages of counts) {
