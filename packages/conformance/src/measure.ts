@@ -1,4 +1,5 @@
-import type { Figures } from './types.js';
+import type { OutgoingMessage } from '@brokerkit/core';
+import type { CheckContext, Figures } from './types.js';
 
 /** Poll `condition` (which may ask a broker) every `everyMs` (20) until it holds or `timeoutMs` passes; returns whether it held. */
 export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 20): Promise<boolean> {
@@ -85,4 +86,22 @@ export const pause = (ms: number): Promise<void> => (ms > 0 ? new Promise((resol
 export function verdict(figures: Figures, problems: (string | false | undefined)[]): { status: 'pass' | 'fail'; reason?: string; figures: Figures } {
   const found = problems.filter((p): p is string => typeof p === 'string');
   return found.length === 0 ? { status: 'pass', figures } : { status: 'fail', reason: found.join('; '), figures };
+}
+
+/** `keys` × `perKey` keyed messages, keys interleaved, each key's in publish order: id `<queue>-k<k>-<seq>`, key `key-<k>`, body `{ seq }`. */
+export function keyedMessages(queue: string, keys: number, perKey: number): { id: string; key: string; body: { seq: number } }[] {
+  const messages = [];
+  for (let seq = 0; seq < perKey; seq += 1) {
+    for (let k = 0; k < keys; k += 1) messages.push({ id: `${queue}-k${k}-${seq}`, key: `key-${k}`, body: { seq } });
+  }
+  return messages;
+}
+
+/** Send `messages` in one batch from a fresh connection, wait until `tally` has them all (or `timeoutMs`); how many never arrived. */
+export async function sendAndAwaitAll(context: CheckContext, queue: string, messages: (OutgoingMessage & { id: string })[], tally: Tally, timeoutMs: number): Promise<number> {
+  const sender = await context.open();
+  await sender.producer().sendBatch(queue, messages);
+  const ids = messages.map((message) => message.id);
+  await waitUntil(() => tally.hasAll(ids), timeoutMs);
+  return tally.missingFrom(ids).length;
 }

@@ -1,5 +1,5 @@
 import { Header, type ReceivedMessage } from '@brokerkit/core';
-import { pause, Tally, waitUntil, verdict } from '../measure.js';
+import { keyedMessages, pause, sendAndAwaitAll, Tally, waitUntil, verdict } from '../measure.js';
 import type { Check } from '../types.js';
 
 const MAX_MESSAGES = 50;
@@ -143,15 +143,7 @@ export const batchKeyOrdering: Check = {
         { batch: { maxMessages: 20, maxWaitMs: 50 }, concurrency: 3, ordering: 'key' },
       );
     }
-    const messages = [];
-    for (let seq = 0; seq < PER_KEY; seq += 1) {
-      for (let k = 0; k < KEYS; k += 1) messages.push({ id: `${queue}-k${k}-${seq}`, key: `key-${k}`, body: { seq } });
-    }
-    const sender = await context.open();
-    await sender.producer().sendBatch(queue, messages);
-    const ids = messages.map((m) => m.id);
-    await waitUntil(() => tally.hasAll(ids), context.deadline(30_000));
-    const missing = tally.missingFrom(ids).length;
+    const missing = await sendAndAwaitAll(context, queue, keyedMessages(queue, KEYS, PER_KEY), tally, context.deadline(30_000));
     const largest = Math.max(0, ...sizes);
     return verdict(
       { keys: KEYS, perKey: PER_KEY, instances, batches: sizes.length, largestBatch: largest, received: tally.distinct, missing, duplicates: tally.duplicates, violations, twiceInBatch, overlaps },

@@ -1,4 +1,4 @@
-import { ConcurrencyGauge, Tally, pause, waitUntil, verdict } from '../measure.js';
+import { ConcurrencyGauge, Tally, keyedMessages, pause, sendAndAwaitAll, verdict } from '../measure.js';
 import type { Check } from '../types.js';
 
 const KEYS = 6;
@@ -35,15 +35,7 @@ export const keyOrdering: Check = {
         { concurrency: CONCURRENCY, ordering: 'key' },
       );
     }
-    const messages = [];
-    for (let seq = 0; seq < PER_KEY; seq += 1) {
-      for (let k = 0; k < KEYS; k += 1) messages.push({ id: `${queue}-k${k}-${seq}`, key: `key-${k}`, body: { seq } });
-    }
-    const sender = await context.open();
-    await sender.producer().sendBatch(queue, messages);
-    const ids = messages.map((m) => m.id);
-    await waitUntil(() => tally.hasAll(ids), context.deadline(30_000));
-    const missing = tally.missingFrom(ids).length;
+    const missing = await sendAndAwaitAll(context, queue, keyedMessages(queue, KEYS, PER_KEY), tally, context.deadline(30_000));
     return verdict(
       { keys: KEYS, perKey: PER_KEY, instances, concurrency: CONCURRENCY, received: tally.distinct, missing, duplicates: tally.duplicates, violations, maxParallel: gauge.max },
       [missing > 0 && `${missing} messages missing`, violations > 0 && `${violations} same-key messages ran out of publish order`, gauge.max < 2 && 'different keys never ran in parallel'],
