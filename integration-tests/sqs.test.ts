@@ -117,7 +117,7 @@ describe('sqs: interop with boto3, attribute limits, redrive, FIFO', { skip: exi
     for (let i = 0; i < 10; i += 1) assert.equal(received[0]?.headers[`a${i}`], `v${i}`);
   });
 
-  it('a consumer that crashes on every delivery: the native redrive policy moves the message to the DLQ after maxAttempts', async () => {
+  it('a consumer that crashes on every delivery: after maxAttempts the message goes to the DLQ, never to a handler again', async () => {
     const queue = `bk-redrive-${randomBytes(4).toString('hex')}`;
     const maxAttempts = 3;
     const ackTimeoutMs = 1_000;
@@ -133,7 +133,8 @@ describe('sqs: interop with boto3, attribute limits, redrive, FIFO', { skip: exi
         child.kill();
       }
     }
-    // A live consumer of the queue polls it: the broker itself moves the message on, unhandled.
+    // A live consumer of the queue polls it: core dead-letters the next delivery (attempt 4) unhandled;
+    // the native redrive policy would move it one delivery later.
     const handled: ReceivedMessage[] = [];
     const deadLettered: ReceivedMessage[] = [];
     await suite.broker.consumer(queue, (message) => {

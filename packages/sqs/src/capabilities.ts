@@ -24,7 +24,7 @@ export function sqsCapabilities(maxMessageBytes: number): Capabilities {
       "ordering 'key' = FIFO topic and FIFO queue (MessageGroupId = key, deduplication id = message id: a re-send of one id within 5 minutes is dropped); FIFO throughput is lower on AWS; a key-ordered subscription declared within 2 s of its process first creating or finding the FIFO topic returns once those 2 s have passed, so producers in other processes know of the FIFO topic by then",
       'without ordering, standard queues: best-effort order, and AWS may deliver a message twice',
       'delayed retry = ChangeMessageVisibility: delays and leases round up to whole seconds',
-      'dead letter: handler failures go to <subscription>.dlq with metadata (send, then delete); a native redrive policy (maxReceiveCount = maxAttempts) catches consumers that crash every time (standard queues)',
+      'dead letter: handler failures go to <subscription>.dlq with metadata (send, then delete); a consumer that crashes every time is dead-lettered by core at attempt maxAttempts + 1 (with metadata), and behind it by a native redrive policy (maxReceiveCount = maxAttempts + 1, standard queues) where the consumer dies before core can act',
       'attempt = ApproximateReceiveCount',
       'ephemeral subscriptions = a temporary queue subscribed to the topic, deleted on close (left behind if the process crashes)',
       'body: JSON as text, anything else base64; headers packed into one attribute (SQS allows 10, none empty)',

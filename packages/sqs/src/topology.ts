@@ -53,9 +53,12 @@ export class Topology {
     await this.subscribe(topicArn, queue);
     if (spec.deadLetterQueue !== undefined) {
       const deadLetter = await this.ensureQueue(spec.deadLetterQueue);
-      // Native redrive catches consumers that crash before settling. A FIFO queue may only
-      // redrive to a FIFO queue; there the portable layer's crash-loop guard does it.
-      if (!fifo) await this.setAttributes(queue, { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetter.arn, maxReceiveCount: spec.maxAttempts }) });
+      // Native redrive catches consumers that crash before settling, one delivery after core's
+      // crash-loop guard would (at attempt maxAttempts + 1, with metadata): with maxReceiveCount =
+      // maxAttempts, one redelivery too many (a lease lapsing under load) moved a message
+      // natively, without the metadata a replay needs. A FIFO queue may only redrive to a FIFO
+      // queue; there the portable layer's guard alone does it.
+      if (!fifo) await this.setAttributes(queue, { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetter.arn, maxReceiveCount: spec.maxAttempts + 1 }) });
     }
     if (fifo) {
       await this.untilEveryProducerKnows(awsName(spec.topic, true));
