@@ -5,6 +5,7 @@
 import { registerDriver } from '@brokerkit/core';
 import { driverFactory as kafka } from '@brokerkit/kafka';
 import { driverFactory as memory } from '@brokerkit/memory';
+import { driverFactory as nats } from '@brokerkit/nats';
 import { driverFactory as pubsub } from '@brokerkit/pubsub';
 import { driverFactory as rabbitmq } from '@brokerkit/rabbitmq';
 import { driverFactory as redis } from '@brokerkit/redis';
@@ -16,7 +17,7 @@ import type { BenchTarget } from './target.js';
 import type { Side } from './bench.js';
 import { runPacedTurns, runSingles, runWorkload, workloadQueues, type TurnsOutput, type WorkloadOptions } from './workload.js';
 
-for (const factory of [memory, redis, rabbitmq, kafka, sqs, pubsub]) registerDriver(factory);
+for (const factory of [memory, redis, rabbitmq, kafka, sqs, pubsub, nats]) registerDriver(factory);
 
 const [mode, backend, url, optionsJson] = process.argv.slice(2) as [string, string, string, string];
 const options = JSON.parse(optionsJson) as WorkloadOptions;

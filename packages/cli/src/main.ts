@@ -8,6 +8,7 @@ import { driverFactory as rabbitmqDriver } from '@brokerkit/rabbitmq';
 import { driverFactory as redisDriver } from '@brokerkit/redis';
 import { driverFactory as sqsDriver } from '@brokerkit/sqs';
 import { driverFactory as kafkaDriver } from '@brokerkit/kafka';
+import { driverFactory as natsDriver } from '@brokerkit/nats';
 import { driverFactory as pubsubDriver } from '@brokerkit/pubsub';
 import { Command, CommanderError, Option } from 'commander';
 import { backlog } from './commands/backlog.js';
@@ -25,6 +26,7 @@ registerDriver(rabbitmqDriver);
 registerDriver(sqsDriver);
 registerDriver(kafkaDriver);
 registerDriver(pubsubDriver);
+registerDriver(natsDriver);
 
 const list = (value: string): string[] => value.split(',').map((v) => v.trim()).filter(Boolean);
 const collect = (value: string, previous: string[]): string[] => [...previous, value];

@@ -39,6 +39,7 @@ export const BACKENDS: Readonly<Record<string, BackendProfile>> = {
   sqs: profile('sqs', { unreachableUrl: 'sqs://127.0.0.1:1?region=us-east-1', timing: { backoffLateToleranceMs: 1_500, burstMessages: 300 } }),
   // Pub/Sub's shortest ack deadline is 10 s: a crashed delivery cannot come back sooner.
   pubsub: profile('pubsub', { unreachableUrl: 'pubsub://brokerkit?emulator=127.0.0.1:1', timing: { ackTimeoutMs: 10_000 } }),
+  nats: profile('nats', { unreachableUrl: 'nats://127.0.0.1:1' }),
 };
 
 /**

@@ -27,6 +27,8 @@ export function recoveryLease(backend: string, ackTimeoutMs: number): { ms: numb
       return { ms: Math.max(10_000, ackTimeoutMs), reason: 'the ack deadline, at least 10 s on Pub/Sub' };
     case 'sqs':
       return { ms: Math.ceil(ackTimeoutMs / 1_000) * 1_000, reason: 'the visibility timeout (ackTimeoutMs, whole seconds)' };
+    case 'nats':
+      return { ms: ackTimeoutMs, reason: "the consumer's ack wait (ackTimeoutMs): the server redelivers what the dead connection held after it" };
     default:
       return { ms: ackTimeoutMs, reason: 'the lease: entries idle longer than ackTimeoutMs are claimed by a survivor' };
   }

@@ -12,7 +12,7 @@ export interface ContainerSpec {
   url(host: string, port: number): string;
 }
 
-export const BROKER_NAMES = ['redis', 'rabbitmq', 'kafka', 'sqs', 'pubsub'] as const;
+export const BROKER_NAMES = ['redis', 'rabbitmq', 'kafka', 'sqs', 'pubsub', 'nats'] as const;
 export type BrokerName = (typeof BROKER_NAMES)[number];
 
 export const CONTAINERS: Readonly<Record<BrokerName, ContainerSpec>> = {
@@ -47,5 +47,12 @@ export const CONTAINERS: Readonly<Record<BrokerName, ContainerSpec>> = {
     command: ['gcloud', 'beta', 'emulators', 'pubsub', 'start', '--host-port=0.0.0.0:8085', '--project=brokerkit'],
     readyLog: /Server started/,
     url: (host, port) => `pubsub://brokerkit?emulator=${host}:${port}`,
+  },
+  nats: {
+    image: 'nats:2.15.3',
+    port: 4222,
+    command: ['-js'],
+    readyLog: /Server is ready/,
+    url: (host, port) => `nats://${host}:${port}`,
   },
 };
