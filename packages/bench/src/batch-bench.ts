@@ -42,7 +42,7 @@ export interface BatchBenchReport {
 }
 
 /** Messages per phase: enough for a phase of a second or more; the emulators are far slower. */
-const MESSAGES: Record<string, number> = { memory: 20_000, redis: 20_000, rabbitmq: 20_000, kafka: 50_000, sqs: 300, pubsub: 2_000 };
+const MESSAGES: Record<string, number> = { memory: 20_000, redis: 20_000, rabbitmq: 20_000, kafka: 50_000, sqs: 300, pubsub: 2_000, nats: 20_000 };
 
 /**
  * Consume throughput of a batch handler against single-message handlers, both through

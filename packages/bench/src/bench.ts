@@ -92,6 +92,7 @@ const PROFILES: Record<string, Profile> = {
   // pstest takes sends at ~30 000/s but delivers ~450/s: the batches fill 30 000 (a second),
   // of which the consume phase reads the first 2 000 (a few seconds).
   pubsub: { messages: 30_000, consumeMessages: 2_000, latencyMessages: 500, latencyRatePerSec: 100 },
+  nats: { messages: 20_000, latencyMessages: 1_000, latencyRatePerSec: 200 },
 };
 const FALLBACK_PROFILE: Profile = { messages: 5_000, latencyMessages: 300, latencyRatePerSec: 100 };
 

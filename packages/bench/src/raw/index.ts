@@ -1,6 +1,7 @@
 import type { BenchTarget } from '../target.js';
 import { kafkaRaw } from './kafka.js';
 import { memoryRaw } from './memory.js';
+import { natsRaw } from './nats.js';
 import { pubsubRaw } from './pubsub.js';
 import { rabbitmqRaw } from './rabbitmq.js';
 import { redisRaw } from './redis.js';
@@ -14,6 +15,7 @@ const RAW: Record<string, (url: string, metadata: boolean) => Promise<BenchTarge
   kafka: kafkaRaw,
   sqs: sqsRaw,
   pubsub: pubsubRaw,
+  nats: natsRaw,
 };
 
 /** Backends with a raw side to compare against (memory's is a plain in-process array queue: the cost floor). */
