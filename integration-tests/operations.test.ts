@@ -10,7 +10,7 @@ import { restartFor } from './fixtures/restart.js';
 /**
  * Operating it (issue 33) on real brokers: a delayed message outlives the consumer that was
  * attached when it was sent, and a restart of the broker where it keeps its data (Redis with AOF,
- * RabbitMQ, Kafka); a delay a backend cannot make is refused, naming why. (The backlog:
+ * RabbitMQ, Kafka, NATS); a delay a backend cannot make is refused, naming why. (The backlog:
  * the conformance check `backlog`, and health() in process.test.ts.)
  */
 describe('operations: delayed sends on real brokers', () => {
@@ -48,7 +48,7 @@ describe('operations: delayed sends on real brokers', () => {
     });
   }
 
-  for (const backend of ['redis', 'rabbitmq', 'kafka'] as const) {
+  for (const backend of ['redis', 'rabbitmq', 'kafka', 'nats'] as const) {
     it(`${backend}: delayed messages outlive a broker restart (the broker keeps its data)`, { timeout: 300_000 }, async (t) => {
       const restart = restartFor(backend);
       if (!restart) return t.skip('a broker this checkout did not start: not restarted');
