@@ -107,9 +107,9 @@ describe('brokerkit CLI', () => {
     const badInList = await run('bench', '--backend', 'memory', '--messages', '100,,200');
     assert.equal(badInList.code, 2);
     assert.match(badInList.err, /--messages must be a positive whole number, got ""/);
-    const unknown = await run('bench', '--backend', 'nats');
+    const unknown = await run('bench', '--backend', 'activemq');
     assert.equal(unknown.code, 2);
-    assert.match(unknown.err, /unknown backend "nats"/);
+    assert.match(unknown.err, /unknown backend "activemq"/);
   });
   it('bench --batch measures a batch handler against single handlers, with and without a wait per call, and writes JSON', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'brokerkit-bench-batch-'));

@@ -33,7 +33,7 @@ describe('startBrokers', () => {
   });
 
   it('rejects an unknown broker name', async () => {
-    await assert.rejects(startBrokers(['nats' as never], {}), BrokerUnavailableError);
+    await assert.rejects(startBrokers(['activemq' as never], {}), BrokerUnavailableError);
   });
 
   it('without a URL and without a Docker engine, fails naming both ways to provide the broker (or cluster)', async () => {
