@@ -125,7 +125,7 @@ function pick(headers: Record<string, string>): Record<string, string> {
 const expectations: [Fault, string[]][] = [
   ['drop-every-fifth', ['fan-out', 'competing-consumers', 'restart-no-loss', 'throughput']],
   ['ignore-retry-delay', ['backoff']],
-  ['strip-headers', ['round-trip', 'dead-letter', 'explicit-dead-letter', 'trace-context']],
+  ['strip-headers', ['round-trip', 'dead-letter', 'explicit-dead-letter', 'trace-context', 'batch-outcomes']],
   ['reverse-batches', ['key-ordering', 'batch-key-ordering']],
   ['no-redelivery', ['crash-redelivery', 'batch-crash']],
   ['no-size-limit', ['size-limit']],

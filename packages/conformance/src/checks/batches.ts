@@ -26,6 +26,8 @@ export const batchOutcomes: Check = {
     const sizes: number[] = [];
     let thrown: string[] | undefined;
     let retried = false;
+    /** Messages whose body did not come as sent (each body is `{ id }`): the round trip in batch mode. */
+    let bodyMismatches = 0;
     await broker.ensureQueue(queue);
     await broker.producer().sendBatch(queue, [...ids, retryOnce, poison, hopeless].map((id) => ({ id, body: { id } })));
     const dead = new Map<string, ReceivedMessage>();
@@ -34,7 +36,10 @@ export const batchOutcomes: Check = {
       queue,
       (messages, control) => {
         sizes.push(messages.length);
-        for (const message of messages) seen.set(message.id, [...(seen.get(message.id) ?? []), message.attempt]);
+        for (const message of messages) {
+          seen.set(message.id, [...(seen.get(message.id) ?? []), message.attempt]);
+          if (message.body?.id !== message.id) bodyMismatches += 1;
+        }
         if (thrown === undefined) {
           thrown = messages.map((message) => message.id);
           throw new Error('the whole batch fails once');
@@ -73,8 +78,10 @@ export const batchOutcomes: Check = {
         missing,
         duplicates: acked.duplicates,
         deadLettered: dead.size,
+        bodyMismatches,
       },
       [
+        bodyMismatches > 0 && `${bodyMismatches} messages arrived with a body other than the one sent`,
         missing > 0 && `${missing} of ${expected.length} messages were never acked`,
         largest > MAX_MESSAGES && `a batch of ${largest} (more than maxMessages ${MAX_MESSAGES})`,
         largest < 2 && 'messages never came in batches: every batch held one message',
