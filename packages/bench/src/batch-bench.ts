@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Broker, type Subscriber } from '@brokerkit/core';
 import { waitUntil } from '@brokerkit/conformance';
+import { median } from './workload.js';
 
 export interface BatchBenchOptions {
   backend: string;
@@ -135,9 +136,4 @@ async function consumeOnce(broker: Broker, queue: string, messages: number, batc
   return { msgsPerSec: Math.round(messages / seconds), meanBatch: Math.round((handled / calls) * 10) / 10 };
 }
 
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
 const round2 = (value: number): number => Math.round(value * 100) / 100;

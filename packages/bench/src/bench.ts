@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RAW_BACKENDS } from './raw/index.js';
-import { latencyPercentiles, type RunFigures, type RunOutput, type TurnsOutput, type WorkloadOptions } from './workload.js';
+import { latencyPercentiles, median, type RunFigures, type RunOutput, type TurnsOutput, type WorkloadOptions } from './workload.js';
 
 export interface BenchOptions {
   backend: string;
@@ -148,12 +148,6 @@ export function failureOf(stderr: string): string {
   const tail = lines.slice(-3);
   return [...(thrown === undefined || tail.includes(thrown) ? [] : [thrown]), ...tail].join(' | ');
 }
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
 
 /** Rates and bytes as whole numbers, milliseconds and MB/s to two decimals. */
 const tidy = (key: keyof RunFigures, value: number): number => (/Ms$|MBPerSec$|PerMsg$/.test(key) ? Math.round(value * 100) / 100 : Math.round(value));

@@ -44,6 +44,12 @@ export interface RunFigures {
 
 /** The p-th percentile of ascending `sorted` (nearest rank). */
 export const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+/** The median of `values` (the mean of the middle two for an even count). */
+export const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+};
 const round = (value: number, digits = 1): number => Math.round(value * 10 ** digits) / 10 ** digits;
 /** p50, p95 and p99 of ascending `sorted` (ms), to two decimals. */
 export const latencyPercentiles = (sorted: readonly number[]): Pick<RunFigures, 'p50Ms' | 'p95Ms' | 'p99Ms'> => ({

@@ -117,10 +117,10 @@ class KafkaDriver implements Driver {
 
   private async newSubscription(spec: SubscriptionSpec): Promise<KafkaSubscription> {
     if (spec.durable && spec.delayMover) {
-      const stages = STAGES_MS.map((ms) => stageTopic(spec.topic, ms));
-      await Promise.all([this.topology.ensureTopic(spec.topic), ...STAGES_MS.map((ms, i) => this.topology.ensureTopic(stages[i] as string, stageConfig(ms)))]);
+      const stages = STAGES_MS.map((ms) => ({ topic: stageTopic(spec.topic, ms), config: stageConfig(ms) }));
+      await Promise.all([this.topology.ensureTopic(spec.topic), ...stages.map(({ topic, config }) => this.topology.ensureTopic(topic, config))]);
       return new KafkaSubscription(this.kafka, this.topology, spec, spec.subscription, {
-        topics: stages,
+        topics: stages.map(({ topic }) => topic),
         holdUnderMs: HOLD_UNDER_MS,
         send: (delivery, attempt, dueAt) => {
           // Back after the longest stage that is not longer than the wait: due in the order written.
