@@ -2,9 +2,10 @@ import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
-import type { ReceivedMessage } from '@brokerkit/core';
+import { connect, Header, type Broker, type ReceivedMessage } from '@brokerkit/core';
 import { waitUntil } from '@brokerkit/conformance';
 import './fixtures/register.js';
 import { suiteBroker } from './fixtures/suite-broker.js';
@@ -82,6 +83,54 @@ describe('rabbitmq: interop with amqp-tools, socket writes', () => {
       assert.ok(await waitUntil(() => seen.size === 200, 30_000), `${seen.size} of 200 received`);
     } finally {
       await consumer.close();
+    }
+  });
+});
+
+/** A key-ordered subscription's instances pass partitions to their owners (packages/rabbitmq/src/partitioned-subscription.ts). */
+describe('rabbitmq key-ordered subscriptions: hand-overs', () => {
+  const suite = suiteBroker('rabbitmq');
+
+  it('messages held while a partition is handed over are not counted as attempts, and keys stay in order', async () => {
+    // With maxAttempts 1, a message whose attempt reads 2 is dead-lettered unhandled (the crash-loop
+    // guard). Instances joining one by one make partitions change hands with messages prefetched.
+    const queue = `bk-handover-${randomBytes(4).toString('hex')}`;
+    const instances: Broker[] = [];
+    const attempts: number[] = [];
+    const handledBy = [0, 0, 0];
+    const lastOfKey = new Map<string, number>();
+    let outOfOrder = 0;
+    const deadLettered: ReceivedMessage[] = [];
+    try {
+      const options = { ordering: 'key', concurrency: 4, retry: { maxAttempts: 1 } } as const;
+      const join = async (): Promise<void> => {
+        const broker = await connect(suite.url.toString());
+        const index = instances.push(broker) - 1;
+        await broker.consumer(queue, async (message) => {
+          attempts.push(message.attempt);
+          handledBy[index] = (handledBy[index] ?? 0) + 1;
+          const { n } = message.body as { n: number };
+          if ((lastOfKey.get(message.key ?? '') ?? -1) > n) outOfOrder += 1;
+          lastOfKey.set(message.key ?? '', n);
+          await sleep(10);
+        }, options);
+      };
+      await join();
+      await suite.broker.producer().sendBatch(queue, Array.from({ length: 1800 }, (_, n) => ({ key: `key-${n % 64}`, body: { n } })));
+      await join();
+      await sleep(800);
+      await join();
+      await suite.broker.consumer(`${queue}.dlq`, (message) => void deadLettered.push(message));
+      await waitUntil(() => attempts.length + deadLettered.length >= 1800, 60_000);
+      await sleep(500);
+      assert.equal(deadLettered.length, 0, `${deadLettered.length} messages were dead-lettered: ${deadLettered[0]?.headers[Header.deadLetterReason] ?? ''}`);
+      assert.equal(attempts.length, 1800);
+      assert.deepEqual([...new Set(attempts)], [1], 'every message handled at its first attempt');
+      assert.equal(outOfOrder, 0, 'messages that ran before an earlier one of their key');
+      // The first instance had every partition; the others got theirs by hand-overs.
+      assert.ok(handledBy.every((count) => count > 0), `handled per instance: ${handledBy.join(', ')}`);
+    } finally {
+      await Promise.all(instances.map((broker) => broker.destroy()));
     }
   });
 });

@@ -23,7 +23,7 @@ export function rabbitCapabilities(maxMessageBytes: number): Capabilities {
       'dead letter = a confirmed publish to the <subscription>.dlq queue, then ack (at least once into the DLQ); a message redelivered past maxAttempts by crashes is dead-lettered before its handler runs',
       'delayed retry = per-delay retry queues (TTL, delays rounded up to 2 significant digits) dead-lettering back: no head-of-line blocking; the retry goes to the back of the queue',
       "ordering 'key' holds across instances: a key-ordered subscription is N partition queues (URL option partitions, default 8, fixed once declared) behind a consistent-hash exchange, each with a single active consumer; instances share the partitions and take over a dead one's at once",
-      'a partition handed from one live instance to another returns the messages the first held but had not started: their attempt counts one more',
+      'a partition handed from one live instance to another returns the messages the first held but had not started; the instances tell each other, so their attempt does not count it (an instance that joined later does)',
       'ackTimeoutMs is not a per-message lease in RabbitMQ: a handler that hangs keeps its message until its connection closes',
       'attempt = 1 + retries (header) + x-delivery-count (crashes and releases)',
       'backlog = ready messages of the queue (of every partition of a key-ordered one), as AMQP queue.declare counts them: not those delivered and unacknowledged, nor those waiting in retry queues; no age of the oldest',

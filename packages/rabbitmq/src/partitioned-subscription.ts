@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ownerOf, PushBuffer, sleep, type Delivery, type DriverSubscription, type SubscriptionSpec } from '@brokerkit/core/driver';
+import { ownerOf, PushBuffer, sleep, withDeadline, type Delivery, type DriverSubscription, type SubscriptionSpec } from '@brokerkit/core/driver';
 import { describeError } from '@brokerkit/core';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { ChannelAcks } from './acks.js';
@@ -17,6 +17,12 @@ const KEEP_MS = 2_000;
 /** How often the queue of a subscription declared before its ordering was known is looked at. */
 const PLAIN_QUEUE_POLL_MS = 200;
 const PLAIN_QUEUE_SWEEP_MS = 10_000;
+/** A partition whose channel got nothing for this long has nothing more on the way to it. */
+const QUIET_MS = 100;
+/** How long a hand-over waits to hear its own notice of the messages it gives back. */
+const NOTICE_WAIT_MS = 1_000;
+/** Messages given back unhandled that an instance remembers (the oldest are forgotten first). */
+const RETURNS_REMEMBERED = 50_000;
 
 /** One queue this instance consumes: a partition, or the retired plain queue while it drains. */
 interface Slot {
@@ -29,6 +35,7 @@ interface Slot {
   open: number;
   /** Delivered while handing the partition over: given back with the channel. */
   held: ConsumeMessage[];
+  lastDeliveryAt: number;
   handingOver: boolean;
   keepUntil: number;
 }
@@ -38,6 +45,14 @@ interface Beat {
   /** Consuming every partition (so a partition handed to it has a consumer to go to). */
   ready: boolean;
   leaving?: boolean;
+  /** The live members as the sender sees them, sorted: a partition goes only to an owner that agrees. */
+  view?: string[];
+  /**
+   * A notice instead of a beat: these messages (AMQP message ids) were delivered to the sender
+   * and go back to the queue unhandled, with a hand-over. `nonce` lets the sender hear its own.
+   */
+  returned?: string[];
+  nonce?: string;
 }
 
 class PartitionDelivery extends RabbitDelivery {
@@ -65,12 +80,26 @@ class PartitionDelivery extends RabbitDelivery {
  * newer ones and activates the next consumer, and this instance consumes again, at the back.
  * Key order holds across a handover because nothing of the partition is being handled here when
  * the next instance gets it.
+ *
+ * The quorum queue counts every return as a delivery (x-delivery-count, RabbitMQ before 4.3), and
+ * the attempt is read from it. So a hand-over first waits until nothing more is on its way to the
+ * channel, then names the messages it gives back in a notice on the fanout, and every instance
+ * takes those returns off the attempt: repeated hand-overs must not make the crash-loop guard
+ * dead-letter messages no handler saw. An instance hands over only to an owner whose last beat
+ * shows the members it sees, so two instances that disagree do not pass a partition back and forth.
  */
 export class PartitionedSubscription implements DriverSubscription, Settler {
   readonly instance = randomBytes(6).toString('hex');
   private readonly buffer = new PushBuffer<PartitionDelivery>();
   private readonly slots: Slot[];
-  private readonly members = new Map<string, { seenAt: number; ready: boolean }>();
+  private readonly members = new Map<string, { seenAt: number; ready: boolean; view: string }>();
+  /**
+   * Deliveries of a message that no handler saw: the hand-overs that gave it back, as every
+   * instance heard them. The quorum queue counts each in x-delivery-count (RabbitMQ before 4.3
+   * counts every return), which is where the attempt comes from; these are taken off again.
+   */
+  private readonly returns = new Map<string, number>();
+  private readonly noticeHeard = new Map<string, () => void>();
   private readonly retries: RetryPublisher;
   private readonly stopListening: () => void;
   private memberChannel: Channel | undefined;
@@ -160,7 +189,7 @@ export class PartitionedSubscription implements DriverSubscription, Settler {
     await channel.bindQueue(queue, exchange, '');
     await channel.consume(queue, (message) => message && this.heard(message.content), { noAck: true });
     this.memberChannel = channel;
-    this.members.set(this.instance, { seenAt: Date.now(), ready: false });
+    this.members.set(this.instance, { seenAt: Date.now(), ready: false, view: '' });
     clearInterval(this.heartbeat);
     this.heartbeat = setInterval(() => this.beat(false), HEARTBEAT_MS);
     this.heartbeat.unref();
@@ -168,12 +197,37 @@ export class PartitionedSubscription implements DriverSubscription, Settler {
   }
 
   private beat(leaving: boolean): void {
-    const beat: Beat = { id: this.instance, ready: this.ready, ...(leaving ? { leaving } : {}) };
+    this.announce({ id: this.instance, ready: this.ready, view: this.liveMembers().sort(), ...(leaving ? { leaving } : {}) });
+  }
+
+  private announce(beat: Beat): boolean {
     try {
-      this.memberChannel?.publish(membersExchange(this.spec.subscription), '', Buffer.from(JSON.stringify(beat)));
+      return this.memberChannel?.publish(membersExchange(this.spec.subscription), '', Buffer.from(JSON.stringify(beat))) !== undefined;
     } catch {
       // The channel is closing (a reconnect re-joins); a missed beat is what silence means.
+      return false;
     }
+  }
+
+  /**
+   * Tell every instance (this one too) that these messages go back unhandled, and wait until this
+   * instance hears it: the fanout has then put the notice in every member queue, before the
+   * messages are even back in the partition.
+   */
+  private async noticeReturned(messages: readonly ConsumeMessage[]): Promise<void> {
+    const returned = messages.flatMap((message) => (typeof message.properties.messageId === 'string' && message.properties.messageId !== '' ? [message.properties.messageId] : []));
+    if (returned.length === 0) return;
+    const nonce = randomBytes(6).toString('hex');
+    const heard = new Promise<void>((resolve) => this.noticeHeard.set(nonce, resolve));
+    if (this.announce({ id: this.instance, ready: this.ready, returned, nonce })) await withDeadline(heard, NOTICE_WAIT_MS, () => new Error('notice not heard')).catch(() => undefined);
+    this.noticeHeard.delete(nonce);
+  }
+
+  /** The delivery's attempt without the returns no handler saw. */
+  private attemptOf(delivery: PartitionDelivery): number {
+    const id = delivery.raw.properties.messageId as unknown;
+    const unhandled = typeof id === 'string' ? (this.returns.get(id) ?? 0) : 0;
+    return Math.max(1, delivery.attempt - unhandled);
   }
 
   private heard(content: Buffer): void {
@@ -184,8 +238,17 @@ export class PartitionedSubscription implements DriverSubscription, Settler {
       return; // not ours
     }
     if (typeof beat.id !== 'string') return;
+    if (Array.isArray(beat.returned)) {
+      for (const id of beat.returned) if (typeof id === 'string') this.returns.set(id, (this.returns.get(id) ?? 0) + 1);
+      for (const id of this.returns.keys()) {
+        if (this.returns.size <= RETURNS_REMEMBERED) break;
+        this.returns.delete(id);
+      }
+      if (beat.id === this.instance && typeof beat.nonce === 'string') this.noticeHeard.get(beat.nonce)?.();
+      return;
+    }
     if (beat.leaving) this.members.delete(beat.id);
-    else this.members.set(beat.id, { seenAt: Date.now(), ready: beat.ready === true });
+    else this.members.set(beat.id, { seenAt: Date.now(), ready: beat.ready === true, view: Array.isArray(beat.view) ? beat.view.join(',') : '' });
   }
 
   private liveMembers(): string[] {
@@ -228,19 +291,30 @@ export class PartitionedSubscription implements DriverSubscription, Settler {
   private delivered(slot: Slot, channel: Channel, acks: ChannelAcks, message: ConsumeMessage): void {
     if (slot.channel !== channel) return;
     acks.delivered(message.fields.deliveryTag);
+    slot.lastDeliveryAt = Date.now();
     if (slot.handingOver || this.shouldHandOver(slot)) {
       slot.held.push(message);
       void this.handOver(slot, channel);
       return;
     }
     slot.open += 1;
-    this.buffer.push(new PartitionDelivery(this, channel, acks, message, slot));
+    this.buffer.push(this.deliveryOf(slot, channel, acks, message));
   }
 
+  private deliveryOf(slot: Slot, channel: Channel, acks: ChannelAcks, message: ConsumeMessage): PartitionDelivery {
+    const delivery = new PartitionDelivery(this, channel, acks, message, slot);
+    delivery.attempt = this.attemptOf(delivery);
+    return delivery;
+  }
+
+  /** Hand over to an owner that consumes every partition and sees the members as this instance does (else it could hand the partition straight back). */
   private shouldHandOver(slot: Slot): boolean {
     if (slot.index < 0 || !this.ready || Date.now() < slot.keepUntil) return false;
-    const owner = ownerOf(slot.index, this.liveMembers());
-    return owner !== undefined && owner !== this.instance && this.members.get(owner)?.ready === true;
+    const live = this.liveMembers();
+    const owner = ownerOf(slot.index, live);
+    if (owner === undefined || owner === this.instance) return false;
+    const member = this.members.get(owner);
+    return member?.ready === true && member.view === live.sort().join(',');
   }
 
   /**
@@ -264,6 +338,17 @@ export class PartitionedSubscription implements DriverSubscription, Settler {
         return;
       }
       while (slot.open > 0 && slot.channel === channel && !this.closed) await sleep(10);
+      // Every message that goes back must be one a notice names (the broker counts the return as
+      // a delivery), so wait until nothing more can be on its way to the channel: prefetch is full
+      // of held messages, or the channel has been quiet. (Not a basic.cancel: the owner would
+      // become active while the held messages are still out, and run newer ones first.)
+      slot.acks?.flush();
+      while (slot.channel === channel && !this.closed && slot.held.length < this.spec.maxInFlight && Date.now() - slot.lastDeliveryAt < QUIET_MS) await sleep(10);
+      for (let named = 0; slot.channel === channel && !this.closed && named < slot.held.length; ) {
+        const more = slot.held.slice(named);
+        named = slot.held.length;
+        await this.noticeReturned(more);
+      }
       if (slot.channel !== channel || this.closed) return;
       slot.acks?.flush();
       resetSlot(slot);
@@ -286,7 +371,7 @@ export class PartitionedSubscription implements DriverSubscription, Settler {
     slot.held = [];
     for (const message of held) {
       slot.open += 1;
-      this.buffer.push(new PartitionDelivery(this, channel, slot.acks, message, slot));
+      this.buffer.push(this.deliveryOf(slot, channel, slot.acks, message));
     }
   }
 
@@ -340,7 +425,7 @@ export class PartitionedSubscription implements DriverSubscription, Settler {
 }
 
 function newSlot(queue: string, index: number): Slot {
-  return { queue, index, channel: undefined, acks: undefined, open: 0, held: [], handingOver: false, keepUntil: 0 };
+  return { queue, index, channel: undefined, acks: undefined, open: 0, held: [], lastDeliveryAt: 0, handingOver: false, keepUntil: 0 };
 }
 
 function resetSlot(slot: Slot): void {
