@@ -1,10 +1,10 @@
 /**
- * The three clusters of scripts/brokers and docker-compose.yml's `cluster` profile: the compose
+ * The four clusters of scripts/brokers and docker-compose.yml's `cluster` profile: the compose
  * services that make each, and the one URL our adapters take for it. The ports are fixed (Kafka
  * and Redis hand clients the addresses their peers use), so native and compose clusters answer
  * at the same URL.
  */
-export const CLUSTER_NAMES = ['redis-cluster', 'kafka-cluster', 'rabbitmq-cluster'] as const;
+export const CLUSTER_NAMES = ['redis-cluster', 'kafka-cluster', 'rabbitmq-cluster', 'nats-cluster'] as const;
 export type ClusterName = (typeof CLUSTER_NAMES)[number];
 
 export interface ClusterSpec {
@@ -28,5 +28,9 @@ export const CLUSTERS: Readonly<Record<ClusterName, ClusterSpec>> = {
   'rabbitmq-cluster': {
     services: ['rabbitmq-c1', 'rabbitmq-c2', 'rabbitmq-c3'],
     url: 'amqp://guest:guest@127.0.0.1:5681,127.0.0.1:5682,127.0.0.1:5683',
+  },
+  'nats-cluster': {
+    services: ['nats-c1', 'nats-c2', 'nats-c3'],
+    url: 'nats://127.0.0.1:4231,127.0.0.1:4232,127.0.0.1:4233?replicas=3',
   },
 };
