@@ -1,6 +1,6 @@
 import type { Capabilities } from '@brokerkit/core';
 
-export function natsCapabilities(maxMessageBytes: number, maxAgeMs: number, maxDelayMs: number): Capabilities {
+export function natsCapabilities(maxMessageBytes: number, maxAgeMs: number, maxDelayMs: number, schedules: boolean): Capabilities {
   const days = Math.round((maxAgeMs / 86_400_000) * 10) / 10;
   return {
     ordering: 'per-key-per-instance',
@@ -12,7 +12,7 @@ export function natsCapabilities(maxMessageBytes: number, maxAgeMs: number, maxD
     replay: true,
     maxMessageBytes,
     ephemeralSubscriptions: 'native',
-    delayedSend: 'emulated',
+    delayedSend: schedules ? 'native' : 'emulated',
     maxDelayMs,
     backlog: 'exact',
     deadLetterReplay: 'emulated',
@@ -26,7 +26,9 @@ export function natsCapabilities(maxMessageBytes: number, maxAgeMs: number, maxD
       'ephemeral subscriptions = an ephemeral consumer from the end of the stream, deleted on close (by the server a minute after a crash)',
       'message id and key travel as headers bk-id and bk-key; a message another client published is named <stream>/<sequence>',
       `size limit = the server's max_payload less 1 KiB for header framing`,
-      'delayed send: emulated by core: a delayed message waits in <topic>.delayed, whose waiting messages the topic\'s subscribers nak with the time left (the server holds each, none blocks another) and publish when due',
+      schedules
+        ? "delayed send: native: a message schedule (server 2.12+, `Nats-Schedule: @at <time>`) on a subject of its own, <topic>.bk-schedule.<id>, in the topic's stream; the server publishes it to the topic when due, whether or not anyone subscribes"
+        : "delayed send: emulated by core (server before 2.12, without message schedules): a delayed message waits in <topic>.delayed, whose waiting messages the topic's subscribers nak with the time left and publish when due",
       "backlog = the consumer's pending plus unacknowledged messages; no age of the oldest",
     ],
   };

@@ -1,9 +1,9 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, nuid, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { ConnectionError, SendError, describeError, type Backlog, type Capabilities, type SendReceipt } from '@brokerkit/core';
 import { firstContact, hostsOf, OpenSubscriptions, readUrlOptions, type Driver, type DriverFactory, type DriverLimits, type DriverSubscription, type EncodedMessage, type SubscriptionDeclaration, type SubscriptionSpec } from '@brokerkit/core/driver';
 import { natsCapabilities } from './capabilities.js';
-import { consumerOf, streamOf, subjectOf } from './names.js';
+import { consumerOf, scheduleSubjectFor, streamOf, subjectOf } from './names.js';
 import { NatsSubscription } from './subscription.js';
 import { NatsTopology } from './topology.js';
 import { toHeaders } from './wire.js';
@@ -20,6 +20,16 @@ const urlOptions = {
 
 /** Room left in max_payload for header framing (`NATS/1.0`, and `: ` and a line end per header), which the size check does not count. */
 const HEADER_FRAMING_BYTES = 1_024;
+/** A message due within this much is published at once. */
+const SCHEDULE_FROM_MS = 5;
+/** The first server version with message schedules (`Nats-Schedule: @at …`). */
+const SCHEDULES_SINCE = [2, 12];
+
+/** Whether `version` (`2.15.3`) is at least `SCHEDULES_SINCE`. */
+export function hasSchedules(version: string | undefined): boolean {
+  const [major = 0, minor = 0] = (version ?? '').split('.').map((part) => Number.parseInt(part, 10) || 0);
+  return major > (SCHEDULES_SINCE[0] as number) || (major === SCHEDULES_SINCE[0] && minor >= (SCHEDULES_SINCE[1] as number));
+}
 
 class NatsDriver implements Driver {
   readonly backend = 'nats';
@@ -35,13 +45,15 @@ class NatsDriver implements Driver {
     private readonly jsm: JetStreamManager,
     private readonly topology: NatsTopology,
     maxAgeMs: number,
+    /** The server schedules messages (2.12+): delayed sends are native; else core's portable delays. */
+    private readonly schedules: boolean,
   ) {
     const maxMessageBytes = Math.max(1_024, nc.info!.max_payload - HEADER_FRAMING_BYTES);
     // A delayed message waits in its stream: a day short of how long the stream keeps it.
     const maxDelayMs = maxAgeMs - DAY_MS;
-    this.capabilities = natsCapabilities(maxMessageBytes, maxAgeMs, maxDelayMs);
+    this.capabilities = natsCapabilities(maxMessageBytes, maxAgeMs, maxDelayMs, schedules);
     this.limits = { maxMessageBytes, maxBatchMessages: 1_000, maxBatchBytes: 8 * maxMessageBytes };
-    this.traits = { retryKeepsKeyOrder: false, idsFromBroker: false, portableDelays: { hopMs: DAY_MS } };
+    this.traits = schedules ? { retryKeepsKeyOrder: false, idsFromBroker: false } : { retryKeepsKeyOrder: false, idsFromBroker: false, portableDelays: { hopMs: DAY_MS } };
   }
 
   async ensureQueue(name: string): Promise<void> {
@@ -58,8 +70,16 @@ class NatsDriver implements Driver {
     const subject = subjectOf(topic);
     if (!this.topology.hasStream(topic)) await this.topology.ensureStream(topic);
     const stream = streamOf(topic);
+    const now = Date.now();
     try {
-      const acks = await Promise.all(messages.map((message) => this.js.publish(subject, message.body, { headers: toHeaders(message), timeout: 10_000 })));
+      const acks = await Promise.all(
+        messages.map((message) =>
+          this.schedules && message.deliverAt !== undefined && message.deliverAt > now + SCHEDULE_FROM_MS
+            ? // A schedule of its own, on a subject of its own: the server publishes it to the topic when due.
+              this.js.publish(scheduleSubjectFor(topic, nuid.next()), message.body, { headers: toHeaders(message), timeout: 10_000, schedule: { specification: new Date(message.deliverAt), target: subject } })
+            : this.js.publish(subject, message.body, { headers: toHeaders(message), timeout: 10_000 }),
+        ),
+      );
       return messages.map((message, index) => ({ id: message.id, brokerId: `${stream}/${acks[index]?.seq}` }));
     } catch (error) {
       throw new SendError(`NATS did not confirm ${messages.length} message(s) to ${subject}: ${describeError(error)}`, { cause: error, retriable: true });
@@ -137,6 +157,7 @@ export const driverFactory: DriverFactory = {
       throw error;
     });
     const connection = nc as unknown as NatsConnection;
-    return new NatsDriver(connection, jetstream(connection), jsm, new NatsTopology(jsm, options.maxAgeMs, options.replicas), options.maxAgeMs);
+    const schedules = hasSchedules(connection.info?.version);
+    return new NatsDriver(connection, jetstream(connection), jsm, new NatsTopology(jsm, options.maxAgeMs, options.replicas, schedules), options.maxAgeMs, schedules);
   },
 };

@@ -12,3 +12,12 @@ it('names: subjects as given, stream and consumer names without dots and apart f
   assert.throws(() => subjectOf('a..b'), (error: unknown) => error instanceof ConfigError && error.field === 'topic');
   assert.throws(() => subjectOf('trailing.'), ConfigError);
 });
+
+it('message schedules are used from server 2.12 on', async () => {
+  const { hasSchedules } = await import('./driver.js');
+  assert.equal(hasSchedules('2.15.3'), true);
+  assert.equal(hasSchedules('2.12.0'), true);
+  assert.equal(hasSchedules('2.11.9'), false);
+  assert.equal(hasSchedules('3.0.0'), true);
+  assert.equal(hasSchedules(undefined), false);
+});

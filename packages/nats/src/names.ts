@@ -13,6 +13,13 @@ export function subjectOf(topic: string): string {
   return topic;
 }
 
+/**
+ * Where a delayed message of `topic` waits: a subject of its own per message (a schedule per
+ * subject), inside the topic's stream; the server publishes it to the topic when due.
+ */
+export const scheduleSubjectsOf = (topic: string): string => `${subjectOf(topic)}.bk-schedule.*`;
+export const scheduleSubjectFor = (topic: string, unique: string): string => `${subjectOf(topic)}.bk-schedule.${unique}`;
+
 export function streamOf(topic: string): string {
   return natsName(topic);
 }

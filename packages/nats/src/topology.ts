@@ -2,7 +2,7 @@ import { AckPolicy, DeliverPolicy, JetStreamApiError, RetentionPolicy, StorageTy
 import { nanos } from '@nats-io/transport-node';
 import { TopologyError, describeError } from '@brokerkit/core';
 import { OncePerKey } from '@brokerkit/core/driver';
-import { consumerOf, streamOf, subjectOf } from './names.js';
+import { consumerOf, scheduleSubjectsOf, streamOf, subjectOf } from './names.js';
 
 const CONSUMER_NOT_FOUND = 10014;
 const STREAM_NOT_FOUND = 10059;
@@ -26,6 +26,8 @@ export class NatsTopology {
     private readonly jsm: JetStreamManager,
     private readonly maxAgeMs: number,
     private readonly replicas: number,
+    /** The server schedules messages (2.12+): streams take the topic's schedule subjects. */
+    private readonly schedules: boolean,
   ) {}
 
   hasStream(topic: string): boolean {
@@ -88,17 +90,27 @@ export class NatsTopology {
     try {
       await this.jsm.streams.add({
         name,
-        subjects: [subject],
+        subjects: this.schedules ? [subject, scheduleSubjectsOf(topic)] : [subject],
         retention: RetentionPolicy.Limits,
         storage: StorageType.File,
         max_age: nanos(this.maxAgeMs),
         num_replicas: this.replicas,
+        ...(this.schedules ? { allow_msg_schedules: true } : {}),
       });
       return;
     } catch (error) {
       // A stream of that name exists with other settings (made by hand, or by another version): use it if it takes the subject.
       const found = await this.jsm.streams.info(name).catch(() => undefined);
-      if (found?.config.subjects?.includes(subject)) return;
+      if (found?.config.subjects?.includes(subject)) {
+        if (!this.schedules || (found.config.allow_msg_schedules && found.config.subjects.includes(scheduleSubjectsOf(topic)))) return;
+        // Made without schedules (by hand, or before): add them, keeping the rest as it is.
+        try {
+          await this.jsm.streams.update(name, { ...found.config, subjects: [...found.config.subjects, scheduleSubjectsOf(topic)], allow_msg_schedules: true });
+          return;
+        } catch (cause) {
+          throw new TopologyError(`NATS stream ${name} takes no message schedules and could not be given them (delayed sends need them): ${describeError(cause)}`, { cause });
+        }
+      }
       throw new TopologyError(`creating NATS stream ${name} for subject ${subject} failed: ${describeError(error)}`, { cause: error });
     }
   }

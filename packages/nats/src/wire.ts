@@ -9,6 +9,9 @@ import type { EncodedMessage } from '@brokerkit/core/driver';
 export const ID_HEADER = 'bk-id';
 export const KEY_HEADER = 'bk-key';
 
+/** Headers the server adds to a message a schedule published (`Nats-Scheduler`, `Nats-Schedule-Next`): not the sender's. */
+const isScheduleHeader = (name: string): boolean => name.startsWith('Nats-Schedule');
+
 export function toHeaders(message: EncodedMessage): MsgHdrs {
   const headers = natsHeaders();
   for (const name in message.headers) headers.set(name, message.headers[name] as string);
@@ -27,7 +30,7 @@ export function fromNats(stream: string, seq: number, raw: MsgHdrs | undefined, 
       if (value === undefined) continue;
       if (name === ID_HEADER) id = value;
       else if (name === KEY_HEADER) key = value;
-      else headers[name] = value;
+      else if (!isScheduleHeader(name)) headers[name] = value;
     }
   }
   return { id: id ?? `${stream}/${seq}`, key, headers, body };
