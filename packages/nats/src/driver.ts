@@ -88,7 +88,8 @@ class NatsDriver implements Driver {
 
   async subscribe(spec: SubscriptionSpec): Promise<DriverSubscription> {
     const stream = streamOf(spec.topic);
-    const highWater = Math.max(16, spec.maxInFlight);
+    // Room for four times the handlers: fewer pull round trips; what waits here burns its ack wait only briefly.
+    const highWater = Math.max(64, spec.maxInFlight * 4);
     let subscription: NatsSubscription;
     if (spec.durable) {
       await this.ensureSubscription(spec);
