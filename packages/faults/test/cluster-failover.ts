@@ -14,6 +14,8 @@ export interface ClusterFailoverOptions {
   urlOptions?: string;
   /** The row in the matrix and the report file: reports/faults-NAME.json. */
   name?: string;
+  /** How the cluster was set up, when not as `scripts/brokers` starts it (shown with its name). */
+  setup?: string;
 }
 
 export async function runClusterFailovers(backend: string, cluster: ClusterName, options: ClusterFailoverOptions = {}): Promise<FaultsReport> {
@@ -30,7 +32,7 @@ export async function runClusterFailovers(backend: string, cluster: ClusterName,
     onProgress: (line) => process.stderr.write(`${line}\n`),
   });
   await mkdir(`${root}reports`, { recursive: true });
-  await writeFile(`${root}reports/faults-${name}.json`, `${JSON.stringify({ ...report, cluster: options.urlOptions ? `${cluster} (${options.urlOptions})` : cluster }, null, 2)}\n`);
+  await writeFile(`${root}reports/faults-${name}.json`, `${JSON.stringify({ ...report, cluster: options.setup || options.urlOptions ? `${cluster} (${options.setup ?? options.urlOptions})` : cluster }, null, 2)}\n`);
   await brokers.stop();
   for (const id of ['node-failover', 'node-pause'] as const) {
     const result = report.scenarios[id];

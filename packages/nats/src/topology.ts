@@ -1,11 +1,29 @@
 import { AckPolicy, DeliverPolicy, JetStreamApiError, RetentionPolicy, StorageType, type ConsumerConfig, type JetStreamManager } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/transport-node';
+import { errors, nanos } from '@nats-io/transport-node';
 import { TopologyError, describeError } from '@brokerkit/core';
 import { OncePerKey } from '@brokerkit/core/driver';
 import { consumerOf, scheduleSubjectsOf, streamOf, subjectOf } from './names.js';
 
 const CONSUMER_NOT_FOUND = 10014;
 const STREAM_NOT_FOUND = 10059;
+/** Tries of a JetStream API request that timed out or found no responder (each waits the client's API timeout). */
+const API_TRIES = 3;
+
+/**
+ * A JetStream API request, again when it timed out or found no responder: in a cluster, while a
+ * stream or the meta group elects a leader (a server died, or came back and catches up), requests
+ * go unanswered for a few seconds. Creating and reading are idempotent, so asking again is safe.
+ */
+async function api<T>(call: () => Promise<T>): Promise<T> {
+  for (let tried = 1; ; tried += 1) {
+    try {
+      return await call();
+    } catch (error) {
+      const transient = error instanceof errors.TimeoutError || error instanceof errors.NoRespondersError;
+      if (!transient || tried >= API_TRIES) throw error;
+    }
+  }
+}
 
 /** What a consumer is made with; its ack wait and limits follow the subscriber attached last. */
 export interface ConsumerSettings {
@@ -43,14 +61,14 @@ export class NatsTopology {
     await this.ensureStream(topic);
     const stream = streamOf(topic);
     const name = consumerOf(subscription);
-    const existing = await this.jsm.consumers.info(stream, name).catch((error: unknown) => {
+    const existing = await api(() => this.jsm.consumers.info(stream, name)).catch((error: unknown) => {
       if (error instanceof JetStreamApiError && error.code === CONSUMER_NOT_FOUND) return undefined;
       throw new TopologyError(`reading NATS consumer ${name} of stream ${stream} failed: ${describeError(error)}`, { cause: error });
     });
     const ackWait = nanos(settings.ackWaitMs);
     try {
-      if (!existing) await this.jsm.consumers.add(stream, { ...consumerConfig(topic, settings), durable_name: name });
-      else if (!asFound && existing.config.ack_wait !== ackWait) await this.jsm.consumers.update(stream, name, { ack_wait: ackWait });
+      if (!existing) await api(() => this.jsm.consumers.add(stream, { ...consumerConfig(topic, settings), durable_name: name }));
+      else if (!asFound && existing.config.ack_wait !== ackWait) await api(() => this.jsm.consumers.update(stream, name, { ack_wait: ackWait }));
     } catch (error) {
       throw new TopologyError(`declaring NATS consumer ${name} on stream ${stream} failed: ${describeError(error)}`, { cause: error });
     }
@@ -60,7 +78,7 @@ export class NatsTopology {
   async ephemeralConsumer(topic: string, ackWaitMs: number): Promise<string> {
     await this.ensureStream(topic);
     try {
-      const info = await this.jsm.consumers.add(streamOf(topic), { ...consumerConfig(topic, { ackWaitMs, from: 'new' }), inactive_threshold: nanos(60_000) });
+      const info = await api(() => this.jsm.consumers.add(streamOf(topic), { ...consumerConfig(topic, { ackWaitMs, from: 'new' }), inactive_threshold: nanos(60_000) }));
       return info.name;
     } catch (error) {
       throw new TopologyError(`creating an ephemeral NATS consumer on stream ${streamOf(topic)} failed: ${describeError(error)}`, { cause: error });
@@ -88,7 +106,7 @@ export class NatsTopology {
     const name = streamOf(topic);
     const subject = subjectOf(topic);
     try {
-      await this.jsm.streams.add({
+      await api(() => this.jsm.streams.add({
         name,
         subjects: this.schedules ? [subject, scheduleSubjectsOf(topic)] : [subject],
         retention: RetentionPolicy.Limits,
@@ -96,11 +114,11 @@ export class NatsTopology {
         max_age: nanos(this.maxAgeMs),
         num_replicas: this.replicas,
         ...(this.schedules ? { allow_msg_schedules: true } : {}),
-      });
+      }));
       return;
     } catch (error) {
       // A stream of that name exists with other settings (made by hand, or by another version): use it if it takes the subject.
-      const found = await this.jsm.streams.info(name).catch(() => undefined);
+      const found = await api(() => this.jsm.streams.info(name)).catch(() => undefined);
       if (found?.config.subjects?.includes(subject)) {
         if (!this.schedules || (found.config.allow_msg_schedules && found.config.subjects.includes(scheduleSubjectsOf(topic)))) return;
         // Made without schedules (by hand, or before): add them, keeping the rest as it is.
