@@ -14,6 +14,7 @@ export const BUILTIN_SCHEMES: Readonly<Record<string, string>> = {
   pubsub: '@brokerkit/pubsub',
   redis: '@brokerkit/redis',
   rediss: '@brokerkit/redis',
+  nats: '@brokerkit/nats',
 };
 
 const registered = new Map<string, DriverFactory>();
