@@ -47,14 +47,21 @@ async function importAdapter(packageName: string): Promise<unknown> {
   try {
     return await import(packageName);
   } catch (first) {
-    // Resolve from the application's folder too: the adapter is the app's dependency, not core's.
-    try {
-      const resolved = createRequire(join(process.cwd(), 'package.json')).resolve(packageName);
+    // Resolve from the application's folders too: the adapter is the app's dependency, not core's.
+    // Its working directory, and the folder of the script node was started with (a service
+    // started from elsewhere, `node /srv/app/main.js`).
+    const from = [join(process.cwd(), 'package.json'), ...(process.argv[1] ? [process.argv[1]] : [])];
+    for (const base of from) {
+      let resolved: string;
+      try {
+        resolved = createRequire(base).resolve(packageName);
+      } catch {
+        continue;
+      }
       return await import(pathToFileURL(resolved).href);
-    } catch {
-      throw new ConfigError('url scheme', `this scheme needs the adapter package ${packageName}: install it next to @brokerkit/core`, {
-        cause: first,
-      });
     }
+    throw new ConfigError('url scheme', `this scheme needs the adapter package ${packageName}: install it next to @brokerkit/core`, {
+      cause: first,
+    });
   }
 }
