@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '.brokers/**', 'packages/cli/bin/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '.brokers/**', 'packages/cli/bin/**', 'examples/.snippets/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
