@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { failoverFixture } from './fixtures.test.js';
 import { renderMarkdown } from './markdown.js';
-import { emulatorFailures, failedChecks, failoverRows, faultText, type ComparisonReport } from './model.js';
+import { emulatorFailures, failedChecks, failoverRows, faultText, splitChecks, summaryOf, type ComparisonReport } from './model.js';
 import { renderMatrix } from './terminal.js';
 
 describe('faultText', () => {
@@ -61,5 +61,25 @@ describe('failed checks', () => {
     assert.deepEqual(emulatorFailures(report), ['sqs key-handover']);
     report.backends.redis!.checks['round-trip'] = check('fail');
     assert.equal(failedChecks(report), 1);
+  });
+});
+
+describe('what differs, first', () => {
+  const check = (status: 'pass' | 'unsupported', figures: Record<string, number> = {}, reason?: string) => ({ title: 't', status, figures, durationMs: 1, ...(reason ? { reason } : {}) });
+  const report: ComparisonReport = {
+    generatedAt: '2026-12-06T00:00:00.000Z',
+    backends: {
+      fast: { url: 'memory://', capabilities: null, checks: { 'round-trip': check('pass'), 'crash-redelivery': check('pass', { redeliveredAfterMs: 12 }), backlog: check('pass') } },
+      slow: { url: 'kafka://', capabilities: null, checks: { 'round-trip': check('pass'), 'crash-redelivery': check('pass', { redeliveredAfterMs: 10_000 }), backlog: check('unsupported', {}, 'not told') } },
+    },
+  };
+
+  it('rows every backend passes are apart from the rest', () => {
+    assert.deepEqual(splitChecks(report), { differ: ['backlog'], same: ['round-trip', 'crash-redelivery'] });
+  });
+
+  it("a backend's summary names what it cannot do and the figures where it trails the best", () => {
+    assert.deepEqual(summaryOf(report, 'fast').weaker, []);
+    assert.deepEqual(summaryOf(report, 'slow').weaker, ['backlog unsupported (not told)', 'redelivery after crash 10000 ms (best 12 ms)']);
   });
 });

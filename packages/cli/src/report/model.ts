@@ -208,9 +208,88 @@ export const FAILOVER_WHY: Readonly<Record<string, string>> = {
   redis: 'Redis replicates asynchronously and confirms a write once the primary has it; a primary replaced while stalled answers the writes it had queued, then rejoins as a replica and drops them (WAIT, the adapter\'s waitReplicas, confirms only what a replica has).',
   kafka: 'with acks=all, replication factor 3, min.insync.replicas 2 and no unclean leader election, a confirmed record is on two replicas, and only an in-sync replica becomes leader.',
   rabbitmq: 'a quorum queue confirms a publish once a majority of its members has it, and elects its next leader among them; publishes are nacked while it has none.',
+  nats: "JetStream acknowledges a publish once a majority of the stream's replicas stored it (fsynced only with sync_interval: always), and elects its next leader among them; a process kill or stop leaves written data in the OS page cache, so these faults cannot show what fsync guards against.",
 };
 
 /** One line per cluster of the section: why its broker behaves so. */
 export function failoverWhy(report: ComparisonReport): { cluster: string; why: string }[] {
   return Object.entries(report.failover ?? {}).flatMap(([cluster, entry]) => (FAILOVER_WHY[entry.backend] ? [{ cluster, why: FAILOVER_WHY[entry.backend] as string }] : []));
+}
+
+// ── what differs, first ────────────────────────────────────────────────────────────────
+
+/** Checks whose outcome differs between the backends, or that not every backend passes; and the rest. */
+export function splitChecks(report: ComparisonReport): { differ: string[]; same: string[] } {
+  const entries = Object.values(report.backends);
+  const differ: string[] = [];
+  const same: string[] = [];
+  for (const id of checkIds(report)) {
+    const allPass = entries.every((entry) => entry.checks[id]?.status === 'pass');
+    (allPass ? same : differ).push(id);
+  }
+  return { differ, same };
+}
+
+/** Capability rows whose value is not the same for every backend that reported capabilities; and the rest. */
+export function splitCapabilities(report: ComparisonReport): { differ: (typeof CAPABILITY_ROWS)[number][]; same: (typeof CAPABILITY_ROWS)[number][] } {
+  const reported = Object.values(report.backends).flatMap((entry) => (entry.capabilities ? [entry.capabilities] : []));
+  const differ: (typeof CAPABILITY_ROWS)[number][] = [];
+  const same: (typeof CAPABILITY_ROWS)[number][] = [];
+  for (const row of CAPABILITY_ROWS) (new Set(reported.map((capabilities) => row.read(capabilities))).size > 1 ? differ : same).push(row);
+  return { differ, same };
+}
+
+/** A check's outcome in a cell: the status, and the figures that matter, readable without hovering. */
+export function cellText(check: Omit<CheckResult, 'id'> | undefined): string {
+  if (!check) return '—';
+  if (check.status !== 'pass') return `${check.status}${check.reason ? `: ${check.reason}` : ''}`;
+  const figures = Object.entries(check.figures)
+    .filter(([, value]) => typeof value === 'number' || (typeof value === 'string' && value.length <= 24))
+    .slice(0, 3)
+    .map(([name, value]) => `${name} ${value}`);
+  return figures.length ? `pass · ${figures.join(', ')}` : 'pass';
+}
+
+/**
+ * What a backend guarantees, and where it is weaker than the best of the others, in words:
+ * from its capabilities, the checks it did not pass, and the figures where it trails.
+ */
+export function summaryOf(report: ComparisonReport, backend: string): { holds: string[]; weaker: string[] } {
+  const entry = report.backends[backend];
+  if (!entry) return { holds: [], weaker: [] };
+  if (entry.error) return { holds: [], weaker: [`not measured: ${entry.error}`] };
+  const holds: string[] = [];
+  const weaker: string[] = [];
+  const checks = Object.entries(entry.checks);
+  const passed = checks.filter(([, check]) => check.status === 'pass').length;
+  holds.push(`${passed} of ${checks.length} checks pass`);
+  const c = entry.capabilities;
+  if (c) {
+    if (c.ordering === 'per-key') holds.push('key order across instances');
+    else weaker.push(c.ordering === 'per-key-per-instance' ? 'key order within one instance only' : `key order: ${c.ordering}`);
+    holds.push(`dead letters ${c.deadLetter}`);
+    if (c.attemptCount === 'exact') holds.push('exact attempt counts');
+    else weaker.push('attempt counts approximate');
+    if (c.delayedSend === 'none') weaker.push('no delayed sends');
+    else if (c.delayedSend) holds.push(`delayed sends ${c.delayedSend}`);
+    if (c.backlog === 'none') weaker.push('no backlog figure');
+  }
+  for (const [id, check] of checks) if (check.status !== 'pass') weaker.push(`${id} ${check.status}${check.reason ? ` (${check.reason})` : ''}`);
+  // Figures where this backend is furthest from the best: lower is better for each of these.
+  const trailing: [KeyFigure, number][] = [];
+  for (const key of KEY_FIGURES.filter((figure) => ['duplicates, competing consumers', 'redelivery after crash', 'duplicates across restarts', 'delayed send, late p99'].includes(figure.label))) {
+    const value = numberOf(report, backend, key);
+    if (value === undefined) continue;
+    const others = Object.keys(report.backends).map((other) => numberOf(report, other, key)).filter((v): v is number => v !== undefined);
+    const best = Math.min(...others);
+    if (others.length > 1 && value > best && value >= 2 * Math.max(best, key.unit === 'ms' ? 50 : 1)) trailing.push([key, best]);
+  }
+  for (const [key, best] of trailing) weaker.push(`${key.label} ${figureText(report, backend, key)} (best ${best}${key.unit ? ` ${key.unit}` : ''})`);
+  return { holds, weaker };
+}
+
+function numberOf(report: ComparisonReport, backend: string, key: KeyFigure): number | undefined {
+  const check = report.backends[backend]?.checks[key.check];
+  const value = Number(check?.figures[key.figure]);
+  return check?.status === 'pass' && Number.isFinite(value) ? value : undefined;
 }
