@@ -36,7 +36,9 @@ describe('brokerkit CLI', () => {
     assert.deepEqual(Object.keys(memory.checks), ['round-trip', 'fan-out']);
     assert.equal(memory.checks['fan-out'].status, 'pass');
     assert.equal(memory.checks['fan-out'].figures.missing, 0);
-    assert.match(await readFile(files.md, 'utf8'), /\| `fan-out` .* \| ✅ pass \|/);
+    const markdown = await readFile(files.md, 'utf8');
+    assert.match(markdown, /\| `fan-out` .* \| ✅ pass · subscriptions 3, [^|]* \|/, 'the outcome with its figures');
+    assert.ok(markdown.indexOf('## What each backend guarantees') < markdown.indexOf('## Where the backends differ'), 'the summary leads');
     const html = await readFile(files.html, 'utf8');
     assert.match(html, /^<!doctype html>/);
     assert.doesNotMatch(html, /<script|https?:\/\//, 'self-contained: no scripts, no external resources');
