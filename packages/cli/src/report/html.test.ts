@@ -48,7 +48,7 @@ describe('the HTML report in a real browser', () => {
         await tab.goto(pathToFileURL(page).href, { waitUntil: 'load' });
         // A string, run as it is in the page (a function would carry the test runner's helpers along).
         const seen = (await tab.evaluate(`(() => {
-          const top = (selector) => document.querySelector(selector)?.getBoundingClientRect().top ?? Infinity;
+          const top = (selector) => document.querySelector(selector)?.getBoundingClientRect().top ?? 1e9; // not there: far below any screen
           return {
             summaryTop: top('#summary'),
             matrixTop: top('#matrix'),
