@@ -73,12 +73,12 @@ class NatsDriver implements Driver {
     const now = Date.now();
     try {
       const acks = await Promise.all(
-        messages.map((message) =>
-          this.schedules && message.deliverAt !== undefined && message.deliverAt > now + SCHEDULE_FROM_MS
-            ? // A schedule of its own, on a subject of its own: the server publishes it to the topic when due.
-              this.js.publish(scheduleSubjectFor(topic, nuid.next()), message.body, { headers: toHeaders(message), timeout: 10_000, schedule: { specification: new Date(message.deliverAt), target: subject } })
-            : this.js.publish(subject, message.body, { headers: toHeaders(message), timeout: 10_000 }),
-        ),
+        messages.map((message) => {
+          const options = { headers: toHeaders(message), timeout: 10_000 };
+          if (!this.schedules || message.deliverAt === undefined || message.deliverAt <= now + SCHEDULE_FROM_MS) return this.js.publish(subject, message.body, options);
+          // A schedule of its own, on a subject of its own: the server publishes it to the topic when due.
+          return this.js.publish(scheduleSubjectFor(topic, nuid.next()), message.body, { ...options, schedule: { specification: new Date(message.deliverAt), target: subject } });
+        }),
       );
       return messages.map((message, index) => ({ id: message.id, brokerId: `${stream}/${acks[index]?.seq}` }));
     } catch (error) {

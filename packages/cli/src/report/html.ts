@@ -80,7 +80,7 @@ thead th,tr:first-child th{background:#f1f4f7}.pass{background:#e3f6e8;color:#17
 .weaker li{color:#7a2e0e}details>summary{cursor:pointer;font-weight:600;margin:.5rem 0}
 @media (max-width:700px){body{margin:.6rem;font-size:13px}h1{font-size:1.5rem}h2{font-size:1.15rem}.cards{display:flex;overflow-x:auto;scroll-snap-type:x mandatory}.card{flex:0 0 82%;scroll-snap-align:start}th,td{padding:.25rem .4rem}}
 </style></head><body>
-<h1>brokerkit guarantee matrix</h1><p>${backends.length} backends, ${checkIdsCount(checks)} checks; generated ${escape(report.generatedAt)}.</p>
+<h1>brokerkit guarantee matrix</h1><p>${backends.length} backends, ${checks.differ.length + checks.same.length} checks; generated ${escape(report.generatedAt)}.</p>
 <section id="summary"><h2>What each backend guarantees, and where it is weaker</h2><div class="cards">${cards}</div></section>
 <section id="differences"><h2>Where the backends differ</h2>${differences}</section>
 ${same}
@@ -182,5 +182,3 @@ function barChart(data: Series): string {
   const height = 36 + data.bars.length * rowHeight;
   return `<figure><svg width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escape(data.title)}"><text x="0" y="16" font-weight="bold">${escape(data.title)}</text>${rows || '<text x="0" y="44">no figures</text>'}</svg></figure>`;
 }
-
-const checkIdsCount = (checks: ReturnType<typeof splitChecks>): number => checks.differ.length + checks.same.length;

@@ -1,4 +1,4 @@
-import { COST_ROWS, FAILOVER_HEAD, FAULT_SCENARIOS, KEY_FIGURES, cellText, checkTitle, costText, failoverRows, failoverWhy, faultText, figureText, hasCost, hasFailover, hasFaults, splitCapabilities, splitChecks, summaryOf, type ComparisonReport } from './model.js';
+import { COST_ROWS, FAILOVER_HEAD, FAULT_SCENARIOS, KEY_FIGURES, cellDetail, checkTitle, costText, failoverRows, failoverWhy, faultText, figureText, hasCost, hasFailover, hasFaults, splitCapabilities, splitChecks, summaryOf, type ComparisonReport } from './model.js';
 
 const WORD = { pass: '✅ pass', fail: '❌ **fail**', unsupported: '➖ unsupported' } as const;
 
@@ -19,7 +19,7 @@ export function renderMarkdown(report: ComparisonReport): string {
   const checkRow = (id: string): string =>
     row([`\`${id}\` ${checkTitle(id)}`, ...backends.map((b) => {
       const check = report.backends[b]?.checks[id];
-      return check ? `${WORD[check.status]}${cellText(check).replace(/^(pass|fail|unsupported)/, '')}` : '';
+      return check ? `${WORD[check.status]}${cellDetail(check)}` : '';
     })]);
   const capabilityRow = (capability: (typeof capabilities.differ)[number]): string =>
     row([`*${capability.label}*`, ...backends.map((b) => {

@@ -241,13 +241,17 @@ export function splitCapabilities(report: ComparisonReport): { differ: (typeof C
 
 /** A check's outcome in a cell: the status, and the figures that matter, readable without hovering. */
 export function cellText(check: Omit<CheckResult, 'id'> | undefined): string {
-  if (!check) return '—';
-  if (check.status !== 'pass') return `${check.status}${check.reason ? `: ${check.reason}` : ''}`;
+  return check ? `${check.status}${cellDetail(check)}` : '—';
+}
+
+/** What follows the status in a cell: `: <reason>` where it did not pass, else ` · <up to three figures>`. */
+export function cellDetail(check: Omit<CheckResult, 'id'>): string {
+  if (check.status !== 'pass') return check.reason ? `: ${check.reason}` : '';
   const figures = Object.entries(check.figures)
     .filter(([, value]) => typeof value === 'number' || (typeof value === 'string' && value.length <= 24))
     .slice(0, 3)
     .map(([name, value]) => `${name} ${value}`);
-  return figures.length ? `pass · ${figures.join(', ')}` : 'pass';
+  return figures.length ? ` · ${figures.join(', ')}` : '';
 }
 
 /**
